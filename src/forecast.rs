@@ -1,0 +1,340 @@
+//! Forecast: from per-candidate probabilities to distributions of counts.
+//!
+//! Each candidate-subject probability comes from the model. The number of orals in a
+//! (centre, subject) cell is then a sum of independent Bernoulli draws (Poisson-binomial),
+//! computed exactly, and widened by the session-to-session drift stored in the model: all
+//! candidates' probabilities in a cell are scaled by a common lognormal factor of mean 1
+//! and relative variance `rel_var`, integrated with Gauss-Hermite nodes. Independent
+//! candidates alone would give intervals far too narrow for a whole subject.
+
+use std::collections::BTreeMap;
+
+use crate::input::Dataset;
+use crate::model::Model;
+
+/// The distribution of a count: `pmf[n]` = P(count = n).
+#[derive(Debug, Clone, PartialEq)]
+pub struct CountDist {
+    pub pmf: Vec<f64>,
+}
+
+/// Above this many candidates the exact convolution gives way to a normal approximation;
+/// the Berry-Esseen bound (0.56 x sum p(1-p)(p^2+(1-p)^2) / sigma^3) is then below 1% for
+/// any realistic probabilities, and only académie- or nation-wide totals get there.
+const EXACT_LIMIT: usize = 5000;
+
+/// Probabilists' Gauss-Hermite nodes and weights (7 points, weights normalised to 1).
+const GH_NODES: [f64; 7] = [
+    -3.750_439_717_725_742,
+    -2.366_759_410_734_541,
+    -1.154_405_394_739_968_2,
+    0.0,
+    1.154_405_394_739_968_2,
+    2.366_759_410_734_541,
+    3.750_439_717_725_742,
+];
+const GH_WEIGHTS: [f64; 7] = [
+    0.000_548_268_855_972_218_4,
+    0.030_757_123_967_586_5,
+    0.240_123_178_605_012_75,
+    0.457_142_857_142_857_1,
+    0.240_123_178_605_012_75,
+    0.030_757_123_967_586_5,
+    0.000_548_268_855_972_218_4,
+];
+
+impl CountDist {
+    /// Exact distribution of a sum of independent Bernoulli(p_i).
+    pub fn poisson_binomial(ps: &[f64]) -> CountDist {
+        if ps.len() > EXACT_LIMIT {
+            return CountDist::normal_approx(ps);
+        }
+        let mut pmf = vec![0.0; ps.len() + 1];
+        pmf[0] = 1.0;
+        for (i, &p) in ps.iter().enumerate() {
+            let p = p.clamp(0.0, 1.0);
+            for n in (1..=i + 1).rev() {
+                pmf[n] = pmf[n] * (1.0 - p) + pmf[n - 1] * p;
+            }
+            pmf[0] *= 1.0 - p;
+        }
+        CountDist { pmf }
+    }
+
+    fn normal_approx(ps: &[f64]) -> CountDist {
+        let mean: f64 = ps.iter().sum();
+        let var: f64 = ps.iter().map(|p| p * (1.0 - p)).sum();
+        let sd = var.sqrt().max(1e-9);
+        let cdf = |x: f64| 0.5 * erfc(-(x - mean) / (sd * std::f64::consts::SQRT_2));
+        let mut pmf = vec![0.0; ps.len() + 1];
+        let lo = (mean - 12.0 * sd).floor().max(0.0) as usize;
+        let hi = ((mean + 12.0 * sd).ceil() as usize).min(ps.len());
+        for (n, v) in pmf.iter_mut().enumerate().take(hi + 1).skip(lo) {
+            *v = cdf(n as f64 + 0.5) - cdf(n as f64 - 0.5);
+        }
+        CountDist { pmf }
+    }
+
+    /// The Poisson-binomial of `ps` with every probability scaled by a common lognormal
+    /// factor of mean 1 and relative variance `rel_var`.
+    pub fn with_drift(ps: &[f64], rel_var: f64) -> CountDist {
+        if rel_var <= 0.0 || ps.is_empty() {
+            return CountDist::poisson_binomial(ps);
+        }
+        let s2 = (1.0 + rel_var).ln();
+        let s = s2.sqrt();
+        let mut pmf = vec![0.0; ps.len() + 1];
+        let mut scaled = vec![0.0; ps.len()];
+        for (x, w) in GH_NODES.iter().zip(GH_WEIGHTS) {
+            let r = (-0.5 * s2 + s * x).exp();
+            for (d, p) in scaled.iter_mut().zip(ps) {
+                *d = (p * r).min(1.0);
+            }
+            for (a, b) in pmf.iter_mut().zip(CountDist::poisson_binomial(&scaled).pmf) {
+                *a += w * b;
+            }
+        }
+        CountDist { pmf }
+    }
+
+    pub fn mean(&self) -> f64 {
+        self.pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum()
+    }
+
+    /// Smallest n with P(count <= n) >= q.
+    pub fn quantile(&self, q: f64) -> usize {
+        let mut acc = 0.0;
+        for (n, p) in self.pmf.iter().enumerate() {
+            acc += p;
+            if acc >= q - 1e-12 {
+                return n;
+            }
+        }
+        self.pmf.len().saturating_sub(1)
+    }
+
+    /// Expected count beyond `cap`: E[max(N - cap, 0)].
+    pub fn expected_excess(&self, cap: usize) -> f64 {
+        self.pmf
+            .iter()
+            .enumerate()
+            .skip(cap + 1)
+            .map(|(n, p)| (n - cap) as f64 * p)
+            .sum()
+    }
+}
+
+/// Complementary error function (Numerical Recipes' erfcc, relative error < 1.2e-7),
+/// enough for an approximation that is only used on very large counts.
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t * (-z * z - 1.265_512_23
+        + t * (1.000_023_68
+            + t * (0.374_091_96
+                + t * (0.096_784_18
+                    + t * (-0.186_288_06
+                        + t * (0.278_868_07
+                            + t * (-1.135_203_98
+                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+        .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}
+
+/// One candidate-subject forecast.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Index into the dataset's candidates.
+    pub candidate: usize,
+    /// Index into the dataset's subjects.
+    pub subject: u32,
+    pub probability: f64,
+}
+
+/// A (centre, subject) cell or a subject total.
+#[derive(Debug, Clone)]
+pub struct Cell {
+    pub center: Option<String>,
+    pub subject: String,
+    pub eligible: usize,
+    pub dist: CountDist,
+}
+
+impl Cell {
+    pub fn expected(&self) -> f64 {
+        self.dist.mean()
+    }
+}
+
+/// Everything `forecast` produces before planning.
+#[derive(Debug, Clone)]
+pub struct Forecast {
+    pub rows: Vec<Row>,
+    /// Sorted by centre then subject.
+    pub cells: Vec<Cell>,
+    /// Sorted by subject.
+    pub subjects: Vec<Cell>,
+    /// Expected number of orals per candidate, in candidate order.
+    pub expected_orals: Vec<f64>,
+    pub warnings: Vec<String>,
+}
+
+/// Names the subjects, centres and tracks the model never saw, for the warnings.
+fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) -> Option<String> {
+    let list: Vec<&str> = names
+        .iter()
+        .zip(map)
+        .zip(used)
+        .filter(|((_, m), u)| m.is_none() && **u)
+        .map(|((n, _), _)| n.as_str())
+        .collect();
+    if list.is_empty() {
+        return None;
+    }
+    let fallback = if what == "subject" {
+        "forecast from marks and coefficients only, with an average subject effect"
+    } else {
+        "académie-wide behaviour used"
+    };
+    Some(format!(
+        "{} {what}{} never seen in training ({fallback}): {}",
+        list.len(),
+        if list.len() == 1 { "" } else { "s" },
+        list.join(", ")
+    ))
+}
+
+pub fn forecast(model: &Model, data: &Dataset) -> Forecast {
+    let map = model.mapping(data);
+    let mut rows = Vec::new();
+    let mut expected_orals = Vec::with_capacity(data.candidates.len());
+    let mut used_s = vec![false; data.subjects.len()];
+    let mut used_c = vec![false; data.centers.len()];
+    let mut used_t = vec![false; data.tracks.len()];
+    let mut by_cell: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
+    let mut by_subject: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
+    for (ci, c) in data.candidates.iter().enumerate() {
+        used_c[c.center as usize] = true;
+        used_t[c.track as usize] = true;
+        let p = model.inclusion(c, &map);
+        expected_orals.push(p.iter().sum());
+        for (s, pj) in c.subjects.iter().zip(p) {
+            used_s[s.subject as usize] = true;
+            let sname = data.subject_name(s);
+            by_cell
+                .entry((data.center_name(c), sname))
+                .or_default()
+                .push(pj);
+            by_subject.entry(sname).or_default().push(pj);
+            rows.push(Row {
+                candidate: ci,
+                subject: s.subject,
+                probability: pj,
+            });
+        }
+    }
+    let cell_var = model.drift.subject_rel_var + model.drift.cell_rel_var;
+    let cells = by_cell
+        .into_iter()
+        .map(|((center, subject), ps)| Cell {
+            center: Some(center.to_string()),
+            subject: subject.to_string(),
+            eligible: ps.len(),
+            dist: CountDist::with_drift(&ps, cell_var),
+        })
+        .collect();
+    let subjects = by_subject
+        .into_iter()
+        .map(|(subject, ps)| Cell {
+            center: None,
+            subject: subject.to_string(),
+            eligible: ps.len(),
+            dist: CountDist::with_drift(&ps, model.drift.subject_rel_var),
+        })
+        .collect();
+    let warnings = [
+        unseen(&data.subjects, &map.subject, &used_s, "subject"),
+        unseen(&data.centers, &map.center, &used_c, "centre"),
+        unseen(&data.tracks, &map.track, &used_t, "track"),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    Forecast {
+        rows,
+        cells,
+        subjects,
+        expected_orals,
+        warnings,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The count distribution against enumeration of all 2^n outcomes.
+    #[test]
+    fn poisson_binomial_matches_enumeration() {
+        let ps = [0.1, 0.5, 0.93, 0.02, 0.4, 0.77];
+        let mut brute = vec![0.0; ps.len() + 1];
+        for mask in 0u32..(1 << ps.len()) {
+            let mut pr = 1.0;
+            for (i, p) in ps.iter().enumerate() {
+                pr *= if mask & (1 << i) != 0 { *p } else { 1.0 - p };
+            }
+            brute[mask.count_ones() as usize] += pr;
+        }
+        let d = CountDist::poisson_binomial(&ps);
+        for (a, b) in d.pmf.iter().zip(&brute) {
+            assert!((a - b).abs() < 1e-14);
+        }
+    }
+
+    #[test]
+    fn drift_keeps_the_mean_and_widens() {
+        let ps = vec![0.3; 40];
+        let plain = CountDist::poisson_binomial(&ps);
+        let wide = CountDist::with_drift(&ps, 0.04);
+        assert!((plain.mean() - wide.mean()).abs() < 1e-6);
+        let var = |d: &CountDist| {
+            let m = d.mean();
+            d.pmf.iter().enumerate().map(|(n, p)| (n as f64 - m).powi(2) * p).sum::<f64>()
+        };
+        // Extra variance ~ rel_var * mean^2 = 0.04 * 144.
+        let extra = var(&wide) - var(&plain);
+        assert!((extra - 0.04 * 144.0).abs() < 0.3, "extra variance {extra}");
+        assert!((wide.pmf.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn normal_approximation_is_close_on_large_counts() {
+        let ps: Vec<f64> = (0..4000).map(|i| 0.05 + 0.9 * (i % 17) as f64 / 17.0).collect();
+        let exact = CountDist::poisson_binomial(&ps);
+        let approx = CountDist::normal_approx(&ps);
+        let (mut ca, mut cb, mut worst) = (0.0, 0.0, 0.0f64);
+        for (a, b) in exact.pmf.iter().zip(&approx.pmf) {
+            ca += a;
+            cb += b;
+            worst = worst.max((ca - cb).abs());
+        }
+        assert!(worst < 0.01, "largest CDF gap {worst}");
+    }
+
+    #[test]
+    fn quantile_and_excess() {
+        let d = CountDist {
+            pmf: vec![0.5, 0.25, 0.25],
+        };
+        assert_eq!(d.quantile(0.5), 0);
+        assert_eq!(d.quantile(0.6), 1);
+        assert_eq!(d.quantile(0.95), 2);
+        assert!((d.expected_excess(0) - 0.75).abs() < 1e-12);
+        assert!((d.expected_excess(1) - 0.25).abs() < 1e-12);
+        assert_eq!(d.expected_excess(2), 0.0);
+    }
+}

@@ -1,0 +1,825 @@
+//! Input: reading and validating the candidate CSV files (history and forecast share one
+//! contract, see the README).
+//!
+//! This module owns everything between raw bytes and a validated [`Dataset`]: encoding
+//! detection (UTF-8 with or without BOM, else Windows-1252), separator detection (',' or
+//! ';'), decimal commas, header matching, and every validity rule. It collects problems
+//! instead of stopping at the first, because an exam office fixing an export wants the
+//! whole list in one run.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How many problems one error message lists before summarising the rest.
+pub const MAX_PROBLEMS: usize = 30;
+
+/// One thing wrong with an input file, located precisely enough to fix it in a spreadsheet.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub file: PathBuf,
+    /// 1-based line in the file; 0 when the problem is about the file as a whole.
+    pub line: u64,
+    /// Column name (as in the header) or empty when not about one column.
+    pub column: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ", line {}", self.line)?;
+        }
+        if !self.column.is_empty() {
+            write!(f, ", column '{}'", self.column)?;
+        }
+        if !self.value.is_empty() || self.line > 0 {
+            write!(f, ": value '{}'", self.value)?;
+        }
+        write!(f, ": expected {}", self.expected)
+    }
+}
+
+/// Every problem found in the input files, capped at [`MAX_PROBLEMS`] listed.
+#[derive(Debug, thiserror::Error)]
+pub struct InputError {
+    pub problems: Vec<Problem>,
+    /// How many problems were found beyond those listed.
+    pub more: usize,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.problems.len() + self.more;
+        write!(
+            f,
+            "{} problem{} in the input",
+            total,
+            if total == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        if self.more > 0 {
+            write!(f, "\n  ... and {} more", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Problems {
+    list: Vec<Problem>,
+    more: usize,
+}
+
+impl Problems {
+    fn push(&mut self, file: &Path, line: u64, column: &str, value: &str, expected: &str) {
+        if self.list.len() < MAX_PROBLEMS {
+            // A binary file could put megabytes in one field: keep messages readable.
+            let mut value: String = value.chars().take(40).collect();
+            if value.len() < 40 && value.chars().any(|c| c.is_control()) {
+                value = value.escape_debug().to_string();
+            }
+            self.list.push(Problem {
+                file: file.to_path_buf(),
+                line,
+                column: column.to_string(),
+                value,
+                expected: expected.to_string(),
+            });
+        } else {
+            self.more += 1;
+        }
+    }
+    fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+}
+
+/// Which separator to use; `Auto` looks at the header line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Separator {
+    #[default]
+    Auto,
+    Comma,
+    Semicolon,
+}
+
+/// What the caller wants from the files.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    pub separator: Separator,
+    /// Candidates with `min_average <= average < max_average` are kept.
+    pub min_average: f64,
+    pub max_average: f64,
+    /// History files must say which subjects were chosen; forecast files need not.
+    pub require_chosen: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            separator: Separator::Auto,
+            min_average: 8.0,
+            max_average: 10.0,
+            require_chosen: true,
+        }
+    }
+}
+
+/// One subject a candidate may retake orally.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SubjectRow {
+    /// Index into [`Dataset::subjects`].
+    pub subject: u32,
+    pub coefficient: f64,
+    pub grade: f64,
+    /// Whether the oral was taken; `None` in a file to forecast.
+    pub chosen: Option<bool>,
+}
+
+/// One second-group candidate with all eligible subjects.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub session: i32,
+    pub id: String,
+    /// Index into [`Dataset::centers`].
+    pub center: u32,
+    /// Index into [`Dataset::tracks`].
+    pub track: u32,
+    pub average: f64,
+    /// Sorted by subject name, so that outputs do not depend on row order.
+    pub subjects: Vec<SubjectRow>,
+}
+
+impl Candidate {
+    /// Number of orals taken, when known.
+    pub fn n_chosen(&self) -> Option<usize> {
+        let mut n = 0;
+        for s in &self.subjects {
+            match s.chosen {
+                Some(true) => n += 1,
+                Some(false) => {}
+                None => return None,
+            }
+        }
+        Some(n)
+    }
+}
+
+/// Validated candidates, with centre, track and subject names interned.
+#[derive(Debug, Clone, Default)]
+pub struct Dataset {
+    pub candidates: Vec<Candidate>,
+    pub centers: Vec<String>,
+    pub tracks: Vec<String>,
+    pub subjects: Vec<String>,
+    /// Candidates read but outside the average band.
+    pub set_aside: usize,
+    pub rows_read: usize,
+}
+
+impl Dataset {
+    pub fn center_name(&self, c: &Candidate) -> &str {
+        &self.centers[c.center as usize]
+    }
+    pub fn track_name(&self, c: &Candidate) -> &str {
+        &self.tracks[c.track as usize]
+    }
+    pub fn subject_name(&self, s: &SubjectRow) -> &str {
+        &self.subjects[s.subject as usize]
+    }
+    /// Sessions present, with their candidate counts.
+    pub fn sessions(&self) -> BTreeMap<i32, usize> {
+        let mut m = BTreeMap::new();
+        for c in &self.candidates {
+            *m.entry(c.session).or_insert(0) += 1;
+        }
+        m
+    }
+    /// The candidates of some sessions, keeping the name tables.
+    pub fn filter_sessions(&self, keep: impl Fn(i32) -> bool) -> Dataset {
+        Dataset {
+            candidates: self
+                .candidates
+                .iter()
+                .filter(|c| keep(c.session))
+                .cloned()
+                .collect(),
+            centers: self.centers.clone(),
+            tracks: self.tracks.clone(),
+            subjects: self.subjects.clone(),
+            set_aside: 0,
+            rows_read: 0,
+        }
+    }
+}
+
+const COLUMNS: [&str; 9] = [
+    "session",
+    "candidate_id",
+    "center",
+    "track",
+    "average",
+    "subject",
+    "coefficient",
+    "grade",
+    "chosen",
+];
+
+/// Turns raw bytes into text: UTF-8 (BOM stripped) when valid, else Windows-1252, which
+/// is what French-locale spreadsheets write. Windows-1252 maps every byte, so the choice
+/// never fails; a NUL byte marks a binary file instead.
+pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, &'static str> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
+        return Err("a text CSV file (this one looks binary: it holds NUL bytes)");
+    }
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(Cow::Borrowed(s)),
+        Err(_) => {
+            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
+            Ok(text)
+        }
+    }
+}
+
+/// Picks ';' when the header line has more of them than commas (French Excel).
+pub fn detect_separator(text: &str) -> u8 {
+    let header = text.lines().next().unwrap_or("");
+    let semis = header.bytes().filter(|&b| b == b';').count();
+    let commas = header.bytes().filter(|&b| b == b',').count();
+    if semis > commas {
+        b';'
+    } else {
+        b','
+    }
+}
+
+/// Parses a number written with a decimal point or a decimal comma.
+pub fn parse_number(s: &str) -> Option<f64> {
+    let s = s.trim();
+    if s.is_empty() {
+        return None;
+    }
+    let v = if s.contains(',') {
+        s.replacen(',', ".", 1).parse::<f64>().ok()?
+    } else {
+        s.parse::<f64>().ok()?
+    };
+    v.is_finite().then_some(v)
+}
+
+struct Interner {
+    names: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Interner {
+    fn new(names: &[String]) -> Self {
+        let index = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (n.clone(), i as u32))
+            .collect();
+        Interner {
+            names: names.to_vec(),
+            index,
+        }
+    }
+    fn get(&mut self, name: &str) -> u32 {
+        if let Some(&i) = self.index.get(name) {
+            return i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(name.to_string());
+        self.index.insert(name.to_string(), i);
+        i
+    }
+}
+
+/// Where a candidate's first row was seen, to report disagreements.
+struct Pending {
+    candidate: Candidate,
+    file: usize,
+    line: u64,
+    chosen_missing: bool,
+}
+
+/// Reads and validates several files into one dataset. Either every file is valid and a
+/// dataset comes back, or an [`InputError`] lists the problems of all of them.
+pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, InputError> {
+    let mut problems = Problems::default();
+    let mut centers = Interner::new(&[]);
+    let mut tracks = Interner::new(&[]);
+    let mut subjects = Interner::new(&[]);
+    let mut pending: Vec<Pending> = Vec::new();
+    let mut by_key: HashMap<(i32, String), usize> = HashMap::new();
+    let mut rows_read = 0usize;
+
+    for (file_idx, path) in paths.iter().enumerate() {
+        let bytes = match std::fs::read(path) {
+            Ok(b) => b,
+            Err(e) => {
+                problems.push(path, 0, "", "", &format!("a readable file ({e})"));
+                continue;
+            }
+        };
+        let text = match decode(&bytes) {
+            Ok(t) => t,
+            Err(expected) => {
+                problems.push(path, 0, "", "", expected);
+                continue;
+            }
+        };
+        if text.trim().is_empty() {
+            problems.push(
+                path,
+                0,
+                "",
+                "",
+                "a header row and data rows (the file is empty)",
+            );
+            continue;
+        }
+        let sep = match opts.separator {
+            Separator::Auto => detect_separator(&text),
+            Separator::Comma => b',',
+            Separator::Semicolon => b';',
+        };
+        let mut rdr = csv::ReaderBuilder::new()
+            .delimiter(sep)
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(text.as_bytes());
+        let header = match rdr.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                problems.push(path, 1, "", "", &format!("a CSV header row ({e})"));
+                continue;
+            }
+        };
+        let mut col = [usize::MAX; 9];
+        for (i, h) in header.iter().enumerate() {
+            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            if let Some(k) = COLUMNS.iter().position(|c| *c == h) {
+                if col[k] == usize::MAX {
+                    col[k] = i;
+                }
+            }
+        }
+        let mut missing = false;
+        for (k, name) in COLUMNS.iter().enumerate() {
+            let required = k < 8 || opts.require_chosen;
+            if col[k] == usize::MAX && required {
+                let sep_name = if sep == b';' { "';'" } else { "','" };
+                problems.push(
+                    path,
+                    1,
+                    name,
+                    "",
+                    &format!(
+                        "a column named '{name}' in the header (separator {sep_name}; found: {})",
+                        header.iter().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+                missing = true;
+            }
+        }
+        if missing {
+            continue;
+        }
+        let mut any_row = false;
+        let mut record = csv::StringRecord::new();
+        loop {
+            let line = rdr.position().line() + 1;
+            match rdr.read_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    problems.push(path, line, "", "", &format!("a well-formed CSV row ({e})"));
+                    break;
+                }
+            }
+            let line = record.position().map(|p| p.line()).unwrap_or(line);
+            if record.iter().all(|f| f.trim().is_empty()) {
+                continue;
+            }
+            any_row = true;
+            rows_read += 1;
+            let field = |k: usize| -> &str {
+                if col[k] == usize::MAX {
+                    ""
+                } else {
+                    record.get(col[k]).unwrap_or("").trim()
+                }
+            };
+            let mut row_ok = true;
+            let mut bad = |k: usize, v: &str, expected: &str, problems: &mut Problems| {
+                problems.push(path, line, COLUMNS[k], v, expected);
+                row_ok = false;
+            };
+            let session = match field(0).parse::<i32>() {
+                Ok(s) if (1900..=2200).contains(&s) => s,
+                _ => {
+                    bad(0, field(0), "a session year such as 2024", &mut problems);
+                    0
+                }
+            };
+            let id = field(1);
+            if id.is_empty() {
+                bad(1, id, "a non-empty candidate id", &mut problems);
+            }
+            let center = field(2);
+            if center.is_empty() {
+                bad(2, center, "a non-empty exam centre", &mut problems);
+            }
+            let track = field(3);
+            if track.is_empty() {
+                bad(3, track, "a non-empty track (GENERALE, STMG, ...)", &mut problems);
+            }
+            let average = match parse_number(field(4)) {
+                Some(v) if (0.0..=20.0).contains(&v) => v,
+                _ => {
+                    bad(4, field(4), "an average between 0 and 20", &mut problems);
+                    0.0
+                }
+            };
+            let subject = field(5);
+            if subject.is_empty() {
+                bad(5, subject, "a non-empty subject code", &mut problems);
+            }
+            let coefficient = match parse_number(field(6)) {
+                Some(v) if v > 0.0 => v,
+                _ => {
+                    bad(6, field(6), "a coefficient greater than 0", &mut problems);
+                    0.0
+                }
+            };
+            let grade = match parse_number(field(7)) {
+                Some(v) if (0.0..=20.0).contains(&v) => v,
+                _ => {
+                    bad(7, field(7), "a mark between 0 and 20", &mut problems);
+                    0.0
+                }
+            };
+            let chosen = match field(8) {
+                "" => {
+                    if opts.require_chosen {
+                        bad(8, "", "1 or 0 (history files say which orals were taken)", &mut problems);
+                    }
+                    None
+                }
+                "1" => Some(true),
+                "0" => Some(false),
+                v => {
+                    bad(8, v, "1 (oral taken) or 0", &mut problems);
+                    None
+                }
+            };
+            if !row_ok {
+                continue;
+            }
+            let center = centers.get(center);
+            let track = tracks.get(track);
+            let subject = subjects.get(subject);
+            let key = (session, id.to_string());
+            let row = SubjectRow {
+                subject,
+                coefficient,
+                grade,
+                chosen,
+            };
+            match by_key.get(&key) {
+                None => {
+                    by_key.insert(key, pending.len());
+                    pending.push(Pending {
+                        candidate: Candidate {
+                            session,
+                            id: id.to_string(),
+                            center,
+                            track,
+                            average,
+                            subjects: vec![row],
+                        },
+                        file: file_idx,
+                        line,
+                        chosen_missing: chosen.is_none(),
+                    });
+                }
+                Some(&i) => {
+                    let p = &mut pending[i];
+                    let first = format!(
+                        "line {}{}",
+                        p.line,
+                        if p.file == file_idx {
+                            String::new()
+                        } else {
+                            format!(" of {}", paths[p.file].display())
+                        }
+                    );
+                    let c = &mut p.candidate;
+                    if c.center != center {
+                        problems.push(path, line, "center", &centers.names[center as usize],
+                            &format!("the same centre as this candidate's first row ({first}: '{}')", centers.names[c.center as usize]));
+                    } else if c.track != track {
+                        problems.push(path, line, "track", &tracks.names[track as usize],
+                            &format!("the same track as this candidate's first row ({first}: '{}')", tracks.names[c.track as usize]));
+                    } else if c.average != average {
+                        // The mark is not echoed next to the id: only the line points to it.
+                        problems.push(path, line, "average", "",
+                            &format!("the same average as this candidate's first row ({first})"));
+                    } else if c.subjects.iter().any(|s| s.subject == subject) {
+                        problems.push(path, line, "subject", &subjects.names[subject as usize],
+                            &format!("each subject once per candidate (already at {first} or after)"));
+                    } else {
+                        p.chosen_missing |= chosen.is_none();
+                        c.subjects.push(row);
+                    }
+                }
+            }
+        }
+        if !any_row && problems.list.iter().all(|p| p.file != *path) {
+            problems.push(path, 0, "", "", "at least one data row after the header");
+        }
+    }
+
+    let mut candidates = Vec::with_capacity(pending.len());
+    let mut set_aside = 0;
+    for p in pending {
+        let c = p.candidate;
+        if let Some(n) = c.n_chosen() {
+            if n > 2 {
+                problems.push(
+                    &paths[p.file],
+                    p.line,
+                    "chosen",
+                    &n.to_string(),
+                    "at most two orals per candidate (this candidate's rows have more chosen = 1)",
+                );
+                continue;
+            }
+        }
+        if p.chosen_missing && c.subjects.iter().any(|s| s.chosen.is_some()) && !opts.require_chosen {
+            problems.push(
+                &paths[p.file],
+                p.line,
+                "chosen",
+                "",
+                "'chosen' filled on all or none of a candidate's rows",
+            );
+            continue;
+        }
+        if c.average < opts.min_average || c.average >= opts.max_average {
+            set_aside += 1;
+            continue;
+        }
+        candidates.push(c);
+    }
+    if !problems.is_empty() {
+        return Err(InputError {
+            problems: problems.list,
+            more: problems.more,
+        });
+    }
+    // Sorting makes every downstream result independent of row and file order.
+    let subject_names = subjects.names;
+    for c in &mut candidates {
+        c.subjects
+            .sort_by(|a, b| subject_names[a.subject as usize].cmp(&subject_names[b.subject as usize]));
+    }
+    candidates.sort_by(|a, b| (a.session, &a.id).cmp(&(b.session, &b.id)));
+    Ok(Dataset {
+        candidates,
+        centers: centers.names,
+        tracks: tracks.names,
+        subjects: subject_names,
+        set_aside,
+        rows_read,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn decimal_comma_and_point() {
+        assert_eq!(parse_number("12,5"), Some(12.5));
+        assert_eq!(parse_number(" 9.25 "), Some(9.25));
+        assert_eq!(parse_number("abs"), None);
+        assert_eq!(parse_number(""), None);
+        assert_eq!(parse_number("NaN"), None);
+    }
+
+    #[test]
+    fn windows_1252_is_decoded() {
+        let bytes = b"Lyc\xe9e";
+        assert_eq!(decode(bytes).unwrap(), "Lycée");
+        assert_eq!(decode("Lycée".as_bytes()).unwrap(), "Lycée");
+        assert_eq!(decode(b"\xEF\xBB\xBFabc").unwrap(), "abc");
+        assert!(decode(b"a\0b").is_err());
+    }
+
+    #[test]
+    fn separator_detection() {
+        assert_eq!(detect_separator("a;b;c\n1,5;2;3"), b';');
+        assert_eq!(detect_separator("a,b,c\n1;2"), b',');
+    }
+}
+
+/// One row of an examiner roster.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RosterEntry {
+    pub examiner_id: String,
+    pub name: String,
+    pub subject: String,
+    /// Empty: can be sent to any centre (the pool).
+    pub center: String,
+    /// Lower first; rows without a priority come after all numbered ones.
+    pub priority: i64,
+}
+
+/// Reads a small table (roster, capacities): the rows as (line, fields in `columns`
+/// order), with the same encoding and separator rules as the candidate files. Columns
+/// after `required` are optional and read as empty when absent.
+fn read_small_table(
+    path: &Path,
+    separator: Separator,
+    columns: &[&str],
+    required: usize,
+    problems: &mut Problems,
+) -> Vec<(u64, Vec<String>)> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(path, 0, "", "", &format!("a readable file ({e})"));
+            return Vec::new();
+        }
+    };
+    let text = match decode(&bytes) {
+        Ok(t) => t,
+        Err(expected) => {
+            problems.push(path, 0, "", "", expected);
+            return Vec::new();
+        }
+    };
+    let sep = match separator {
+        Separator::Auto => detect_separator(&text),
+        Separator::Comma => b',',
+        Separator::Semicolon => b';',
+    };
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let header = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            problems.push(path, 1, "", "", &format!("a CSV header row ({e})"));
+            return Vec::new();
+        }
+    };
+    let idx: Vec<Option<usize>> = columns
+        .iter()
+        .map(|c| {
+            header
+                .iter()
+                .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(c))
+        })
+        .collect();
+    let mut ok = true;
+    for (k, c) in columns.iter().enumerate().take(required) {
+        if idx[k].is_none() {
+            problems.push(path, 1, c, "", &format!("a column named '{c}' in the header"));
+            ok = false;
+        }
+    }
+    if !ok {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        match rec {
+            Ok(r) => {
+                if r.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                let fields = idx
+                    .iter()
+                    .map(|i| i.and_then(|i| r.get(i)).unwrap_or("").trim().to_string())
+                    .collect();
+                out.push((line, fields));
+            }
+            Err(e) => {
+                problems.push(path, 0, "", "", &format!("a well-formed CSV row ({e})"));
+                break;
+            }
+        }
+    }
+    out
+}
+
+fn into_result<T>(value: T, problems: Problems) -> Result<T, InputError> {
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(InputError {
+            problems: problems.list,
+            more: problems.more,
+        })
+    }
+}
+
+/// Reads a roster: `examiner_id,name,subject,center[,priority]`.
+pub fn read_roster(path: &Path, separator: Separator) -> Result<Vec<RosterEntry>, InputError> {
+    let cols = ["examiner_id", "name", "subject", "center", "priority"];
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &cols, 4, &mut problems);
+    let mut out = Vec::new();
+    let mut seen: HashMap<(String, String, String), u64> = HashMap::new();
+    for (line, f) in rows {
+        if f[0].is_empty() {
+            problems.push(path, line, "examiner_id", "", "a non-empty examiner id");
+            continue;
+        }
+        if f[2].is_empty() {
+            problems.push(path, line, "subject", "", "the subject code the examiner can hear");
+            continue;
+        }
+        let priority = if f[4].is_empty() {
+            i64::MAX
+        } else {
+            match f[4].parse::<i64>() {
+                Ok(p) => p,
+                Err(_) => {
+                    problems.push(path, line, "priority", &f[4], "a whole number (lower is summoned first) or nothing");
+                    continue;
+                }
+            }
+        };
+        let key = (f[0].clone(), f[2].clone(), f[3].clone());
+        if let Some(first) = seen.insert(key, line) {
+            problems.push(path, line, "examiner_id", &f[0],
+                &format!("each examiner once per subject and centre (already at line {first})"));
+            continue;
+        }
+        out.push(RosterEntry {
+            examiner_id: f[0].clone(),
+            name: f[1].clone(),
+            subject: f[2].clone(),
+            center: f[3].clone(),
+            priority,
+        });
+    }
+    into_result(out, problems)
+}
+
+/// Reads per-subject capacities: `subject,capacity`.
+pub fn read_capacities(
+    path: &Path,
+    separator: Separator,
+) -> Result<BTreeMap<String, usize>, InputError> {
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &["subject", "capacity"], 2, &mut problems);
+    let mut out = BTreeMap::new();
+    for (line, f) in rows {
+        match f[1].parse::<usize>() {
+            Ok(c) if c > 0 && !f[0].is_empty() => {
+                if out.insert(f[0].clone(), c).is_some() {
+                    problems.push(path, line, "subject", &f[0], "each subject once");
+                }
+            }
+            _ => problems.push(path, line, "capacity", &f[1], "a whole number of candidates per examiner, at least 1"),
+        }
+    }
+    into_result(out, problems)
+}
+
+/// Reads the simulator's true probabilities: `session,candidate_id,subject,probability`.
+pub fn read_truth(
+    path: &Path,
+    separator: Separator,
+) -> Result<HashMap<(i32, String, String), f64>, InputError> {
+    let cols = ["session", "candidate_id", "subject", "probability"];
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &cols, 4, &mut problems);
+    let mut out = HashMap::new();
+    for (line, f) in rows {
+        let s = f[0].parse::<i32>();
+        let p = parse_number(&f[3]).filter(|p| (0.0..=1.0).contains(p));
+        match (s, p) {
+            (Ok(s), Some(p)) => {
+                out.insert((s, f[1].clone(), f[2].clone()), p);
+            }
+            (Err(_), _) => problems.push(path, line, "session", &f[0], "a session year"),
+            (_, None) => problems.push(path, line, "probability", &f[3], "a probability between 0 and 1"),
+        }
+    }
+    into_result(out, problems)
+}

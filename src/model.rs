@@ -1,0 +1,1173 @@
+//! Model: the choice model, its fitting and its persistence.
+//!
+//! Two parts, both from the multinomial logistic family:
+//! - a **count model** (how many orals: 0 = no-show, 1 or 2), a multinomial logistic
+//!   regression fitted with linfa-logistic on candidate-level features;
+//! - a **subject model**, a conditional logit over the candidate's eligible subjects in
+//!   which the orals are drawn one after the other without replacement (Plackett-Luce
+//!   with at most two picks). linfa cannot express that likelihood, so it is written
+//!   here with its analytic gradient and minimised with argmin's L-BFGS.
+//!
+//! The inclusion probability of a subject mixes both: P(1 oral) x P(first pick) +
+//! P(2 orals) x P(first or second pick). Per candidate the probabilities therefore sum to
+//! the expected number of orals.
+//!
+//! The model file holds names of centres, tracks and subjects and fitted parameters,
+//! never a candidate id or a per-candidate value.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+
+use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
+use argmin::solver::linesearch::MoreThuenteLineSearch;
+use argmin::solver::quasinewton::LBFGS;
+use linfa::prelude::*;
+use linfa_logistic::MultiLogisticRegression;
+use ndarray::{Array1, Array2};
+use serde::{Deserialize, Serialize};
+
+use crate::input::{Candidate, Dataset};
+
+pub const FORMAT: &str = "bacpredict-model";
+pub const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid bacpredict model (truncated or not JSON?): {detail}")]
+    Corrupt { path: String, detail: String },
+    #[error("{path} is a model of format version {found}; this bacpredict (version {tool}) reads format version {FORMAT_VERSION}: retrain with `bacpredict train`")]
+    Version {
+        path: String,
+        found: u32,
+        tool: &'static str,
+    },
+    #[error("{path} was modified after training (checksum mismatch): retrain with `bacpredict train`")]
+    Checksum { path: String },
+    #[error("cannot train: {0}")]
+    Training(String),
+    #[error("the {part} fit did not converge: {detail}")]
+    NotConverged { part: &'static str, detail: String },
+}
+
+/// Settings of a fit. Defaults are what the backtests on the bundled sample supported
+/// (see the README, "How the model works").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FitOptions {
+    /// Half-life of a session's weight in the subject model, in sessions; `None` weights
+    /// every session equally.
+    pub half_life: Option<f64>,
+    /// Prior standard deviation of subject effects (logit scale).
+    pub subject_sd: f64,
+    /// Prior standard deviation of centre and track slopes (logit scale).
+    pub slope_sd: f64,
+    pub max_iterations: u64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            half_life: None,
+            subject_sd: 1.5,
+            slope_sd: 0.5,
+            max_iterations: 500,
+        }
+    }
+}
+
+/// Names of the dense features of the subject model, in parameter order.
+pub const CHOICE_FEATURES: [&str; 8] = [
+    "grade",
+    "log_relative_coefficient",
+    "share_of_recoverable_points",
+    "grade_minus_candidate_mean",
+    "is_lowest_grade",
+    "is_largest_recoverable",
+    "recoverable_share_x_points_missing",
+    "grade_x_points_missing",
+];
+/// Dense features that also get a per-centre and per-track slope.
+pub const SLOPE_FEATURES: [usize; 3] = [0, 1, 2];
+
+pub const COUNT_FEATURES: [&str; 10] = [
+    "points_missing",
+    "points_missing_squared",
+    "eligible_subjects",
+    "best_recoverable_share",
+    "lowest_grade",
+    "weighted_mean_grade",
+    "center_logit_no_show",
+    "center_logit_two_orals",
+    "track_logit_no_show",
+    "track_logit_two_orals",
+];
+
+const D: usize = CHOICE_FEATURES.len();
+const DS: usize = SLOPE_FEATURES.len();
+const DC: usize = COUNT_FEATURES.len();
+
+/// Per-candidate choice features, unscaled, row-major (one row of [`D`] per subject).
+pub fn choice_features(c: &Candidate) -> Vec<[f64; D]> {
+    let n = c.subjects.len() as f64;
+    let missing = (10.0 - c.average).max(0.0);
+    let csum: f64 = c.subjects.iter().map(|s| s.coefficient).sum();
+    let rooms: Vec<f64> = c
+        .subjects
+        .iter()
+        .map(|s| s.coefficient * (20.0 - s.grade))
+        .collect();
+    let room_sum: f64 = rooms.iter().sum();
+    let gmean = c.subjects.iter().map(|s| s.grade).sum::<f64>() / n;
+    let gmin = c.subjects.iter().map(|s| s.grade).fold(f64::INFINITY, f64::min);
+    let rmax = rooms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    c.subjects
+        .iter()
+        .zip(&rooms)
+        .map(|(s, &r)| {
+            let share = if room_sum > 0.0 { r / room_sum } else { 1.0 / n };
+            let g = (s.grade - 10.0) / 5.0;
+            [
+                g,
+                (s.coefficient * n / csum).ln(),
+                share,
+                (s.grade - gmean) / 5.0,
+                f64::from(u8::from(s.grade == gmin)),
+                f64::from(u8::from(r == rmax)),
+                share * missing,
+                g * missing,
+            ]
+        })
+        .collect()
+}
+
+fn logit(p: f64) -> f64 {
+    let p = p.clamp(1e-4, 1.0 - 1e-4);
+    (p / (1.0 - p)).ln()
+}
+
+/// Shares of candidates with 0 and with 2 orals, shrunk towards the académie-wide shares
+/// so that a small centre is not judged on a handful of candidates.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct Rates {
+    pub no_show: f64,
+    pub two_orals: f64,
+}
+
+const SHRINK: f64 = 50.0;
+
+fn count_features(c: &Candidate, center: Rates, track: Rates) -> [f64; DC] {
+    let missing = (10.0 - c.average).max(0.0);
+    let csum: f64 = c.subjects.iter().map(|s| s.coefficient).sum();
+    let best = c
+        .subjects
+        .iter()
+        .map(|s| s.coefficient * (20.0 - s.grade))
+        .fold(0.0, f64::max)
+        / csum;
+    let gmin = c.subjects.iter().map(|s| s.grade).fold(f64::INFINITY, f64::min);
+    let wmean = c
+        .subjects
+        .iter()
+        .map(|s| s.coefficient * s.grade)
+        .sum::<f64>()
+        / csum;
+    [
+        missing,
+        missing * missing,
+        c.subjects.len() as f64,
+        best,
+        gmin,
+        wmean,
+        logit(center.no_show),
+        logit(center.two_orals),
+        logit(track.no_show),
+        logit(track.two_orals),
+    ]
+}
+
+/// Convergence report of one fit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct FitReport {
+    pub method: String,
+    pub iterations: Option<u64>,
+    /// Euclidean norm of the gradient of the mean objective at the solution.
+    pub final_gradient_norm: f64,
+    pub objective: f64,
+    pub termination: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ChoiceModel {
+    pub features: Vec<String>,
+    pub slope_features: Vec<String>,
+    pub scale_mean: Vec<f64>,
+    pub scale_std: Vec<f64>,
+    pub beta: Vec<f64>,
+    /// Effect of each subject in [`Model::subjects`] order.
+    pub subject_effects: Vec<f64>,
+    /// Per centre in [`Model::centers`] order, one slope per slope feature.
+    pub center_slopes: Vec<Vec<f64>>,
+    pub track_slopes: Vec<Vec<f64>>,
+    pub fit: FitReport,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct CountModel {
+    pub features: Vec<String>,
+    pub scale_mean: Vec<f64>,
+    pub scale_std: Vec<f64>,
+    /// Number of orals each class stands for.
+    pub classes: Vec<usize>,
+    pub intercept: Vec<f64>,
+    /// `weights[feature][class]`.
+    pub weights: Vec<Vec<f64>>,
+    pub overall_rates: Rates,
+    pub center_rates: Vec<Rates>,
+    pub track_rates: Vec<Rates>,
+    pub fit: FitReport,
+}
+
+/// Session-to-session spread that independent candidates do not explain, as a relative
+/// variance: a count with expectation E varies by an extra `rel_var * E^2`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Drift {
+    /// Common to a subject across all centres (tastes, exam difficulty).
+    pub subject_rel_var: f64,
+    /// Left at the (centre, subject) level once the subject's drift is accounted for.
+    pub cell_rel_var: f64,
+    pub method: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct SubjectInfo {
+    pub code: String,
+    pub eligible: usize,
+    pub chosen: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainingInfo {
+    /// Candidates per session.
+    pub sessions: BTreeMap<i32, usize>,
+    pub candidates: usize,
+    pub rows: usize,
+    pub options: FitOptions,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Model {
+    pub training: TrainingInfo,
+    pub subjects: Vec<SubjectInfo>,
+    pub centers: Vec<String>,
+    pub tracks: Vec<String>,
+    pub choice: ChoiceModel,
+    pub count: CountModel,
+    pub drift: Drift,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ModelFile {
+    format: String,
+    format_version: u32,
+    tool_version: String,
+    checksum: String,
+    model: serde_json::Value,
+}
+
+/// FNV-1a: enough to notice a hand edit or a cut; this is not a security boundary.
+fn checksum(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}
+
+impl Model {
+    /// The model file's text: pretty JSON, stable field order, so that the same training
+    /// gives the same bytes.
+    pub fn to_json(&self) -> String {
+        let body = serde_json::to_value(self).expect("model serialises");
+        let canonical = serde_json::to_string(&body).expect("value serialises");
+        let file = ModelFile {
+            format: FORMAT.to_string(),
+            format_version: FORMAT_VERSION,
+            tool_version: env!("CARGO_PKG_VERSION").to_string(),
+            checksum: checksum(&canonical),
+            model: body,
+        };
+        let mut s = serde_json::to_string_pretty(&file).expect("model file serialises");
+        s.push('\n');
+        s
+    }
+
+    pub fn from_json(text: &str, path: &Path) -> Result<Model, ModelError> {
+        let p = path.display().to_string();
+        let corrupt = |detail: String| ModelError::Corrupt {
+            path: p.clone(),
+            detail,
+        };
+        // Version first, so that a newer format is reported as such and not as damage.
+        let head: serde_json::Value =
+            serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))?;
+        if head.get("format").and_then(|v| v.as_str()) != Some(FORMAT) {
+            return Err(corrupt("no \"format\": \"bacpredict-model\" field".into()));
+        }
+        let found = head
+            .get("format_version")
+            .and_then(|v| v.as_u64())
+            .ok_or_else(|| corrupt("no format_version".into()))?;
+        if found != u64::from(FORMAT_VERSION) {
+            return Err(ModelError::Version {
+                path: p,
+                found: found as u32,
+                tool: env!("CARGO_PKG_VERSION"),
+            });
+        }
+        let file: ModelFile = serde_json::from_value(head).map_err(|e| corrupt(e.to_string()))?;
+        let canonical = serde_json::to_string(&file.model).map_err(|e| corrupt(e.to_string()))?;
+        if checksum(&canonical) != file.checksum {
+            return Err(ModelError::Checksum { path: p });
+        }
+        let model: Model =
+            serde_json::from_value(file.model).map_err(|e| corrupt(e.to_string()))?;
+        model.check_shapes().map_err(corrupt)?;
+        Ok(model)
+    }
+
+    pub fn load(path: &Path) -> Result<Model, ModelError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ModelError::Io {
+            path: path.display().to_string(),
+            source,
+        })?;
+        Model::from_json(&text, path)
+    }
+
+    fn check_shapes(&self) -> Result<(), String> {
+        let ch = &self.choice;
+        let ok = ch.beta.len() == D
+            && ch.scale_mean.len() == D
+            && ch.scale_std.len() == D
+            && ch.subject_effects.len() == self.subjects.len()
+            && ch.center_slopes.len() == self.centers.len()
+            && ch.track_slopes.len() == self.tracks.len()
+            && ch.center_slopes.iter().chain(&ch.track_slopes).all(|v| v.len() == DS)
+            && self.count.weights.len() == DC
+            && self.count.weights.iter().all(|w| w.len() == self.count.classes.len())
+            && self.count.intercept.len() == self.count.classes.len()
+            && self.count.center_rates.len() == self.centers.len()
+            && self.count.track_rates.len() == self.tracks.len();
+        if ok {
+            Ok(())
+        } else {
+            Err("parameter arrays do not match the model's dimensions".into())
+        }
+    }
+}
+
+/// Maps a dataset's names onto a model's indices; unknown names map to `None`, which
+/// means the académie-wide behaviour.
+pub struct Mapping {
+    pub subject: Vec<Option<usize>>,
+    pub center: Vec<Option<usize>>,
+    pub track: Vec<Option<usize>>,
+}
+
+fn map_names(data_names: &[String], model_names: &[String]) -> Vec<Option<usize>> {
+    let idx: HashMap<&str, usize> = model_names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| (n.as_str(), i))
+        .collect();
+    data_names.iter().map(|n| idx.get(n.as_str()).copied()).collect()
+}
+
+impl Model {
+    pub fn mapping(&self, data: &Dataset) -> Mapping {
+        let subjects: Vec<String> = self.subjects.iter().map(|s| s.code.clone()).collect();
+        Mapping {
+            subject: map_names(&data.subjects, &subjects),
+            center: map_names(&data.centers, &self.centers),
+            track: map_names(&data.tracks, &self.tracks),
+        }
+    }
+
+    /// Probabilities of 0, 1 and 2 orals. A candidate with a single eligible subject
+    /// cannot take two orals: that mass goes to one oral.
+    pub fn count_probabilities(&self, c: &Candidate, map: &Mapping) -> [f64; 3] {
+        let cm = &self.count;
+        let cr = map.center[c.center as usize]
+            .map(|i| cm.center_rates[i])
+            .unwrap_or(cm.overall_rates);
+        let tr = map.track[c.track as usize]
+            .map(|i| cm.track_rates[i])
+            .unwrap_or(cm.overall_rates);
+        let x = count_features(c, cr, tr);
+        let mut z: Vec<f64> = cm.intercept.clone();
+        for (f, &xf) in x.iter().enumerate() {
+            let xs = (xf - cm.scale_mean[f]) / cm.scale_std[f];
+            for (k, zk) in z.iter_mut().enumerate() {
+                *zk += xs * cm.weights[f][k];
+            }
+        }
+        let m = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = z.iter().map(|v| (v - m).exp()).collect();
+        let s: f64 = e.iter().sum();
+        let mut p = [0.0; 3];
+        for (k, &n) in cm.classes.iter().enumerate() {
+            p[n.min(2)] += e[k] / s;
+        }
+        if c.subjects.len() < 2 {
+            p[1] += p[2];
+            p[2] = 0.0;
+        }
+        p
+    }
+
+    /// Utilities of the candidate's subjects (in the candidate's order).
+    pub fn utilities(&self, c: &Candidate, map: &Mapping) -> Vec<f64> {
+        let ch = &self.choice;
+        let feats = choice_features(c);
+        let center = map.center[c.center as usize].map(|i| &ch.center_slopes[i]);
+        let track = map.track[c.track as usize].map(|i| &ch.track_slopes[i]);
+        feats
+            .iter()
+            .zip(&c.subjects)
+            .map(|(x, s)| {
+                let mut u = 0.0;
+                let mut xs = [0.0; D];
+                for f in 0..D {
+                    xs[f] = (x[f] - ch.scale_mean[f]) / ch.scale_std[f];
+                    u += xs[f] * ch.beta[f];
+                }
+                if let Some(i) = map.subject[s.subject as usize] {
+                    u += ch.subject_effects[i];
+                }
+                for (k, &f) in SLOPE_FEATURES.iter().enumerate() {
+                    if let Some(v) = center {
+                        u += xs[f] * v[k];
+                    }
+                    if let Some(v) = track {
+                        u += xs[f] * v[k];
+                    }
+                }
+                u
+            })
+            .collect()
+    }
+
+    /// Probability that each of the candidate's subjects is among the orals taken.
+    pub fn inclusion(&self, c: &Candidate, map: &Mapping) -> Vec<f64> {
+        let pi = self.count_probabilities(c, map);
+        let u = self.utilities(c, map);
+        inclusion_probabilities(pi, &u)
+    }
+}
+
+/// Inclusion probabilities of a Plackett-Luce draw of K items, K in {0, 1, 2} with
+/// probabilities `pi`, from items with utilities `u`.
+///
+/// P(j first) = w_j / W; P(j second) = sum over i != j of (w_i / W) (w_j / (W - w_i)).
+pub fn inclusion_probabilities(pi: [f64; 3], u: &[f64]) -> Vec<f64> {
+    let n = u.len();
+    if n == 0 {
+        return Vec::new();
+    }
+    let m = u.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = u.iter().map(|v| (v - m).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let first: Vec<f64> = w.iter().map(|wj| wj / total).collect();
+    if n == 1 {
+        return vec![pi[1] + pi[2]];
+    }
+    // Sum over i of first_i / (W - w_i), with W - w_i summed directly: subtracting from W
+    // loses everything when one subject dominates.
+    let rest: Vec<f64> = (0..n)
+        .map(|i| (0..n).filter(|&k| k != i).map(|k| w[k]).sum::<f64>())
+        .collect();
+    let s: f64 = (0..n).map(|i| first[i] / rest[i]).sum();
+    (0..n)
+        .map(|j| {
+            let second = w[j] * (s - first[j] / rest[j]);
+            pi[1] * first[j] + pi[2] * (first[j] + second)
+        })
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// Fitting the subject model.
+
+/// Flattened training data of the subject model.
+struct ChoiceData {
+    /// Standardised features, [`D`] per row.
+    x: Vec<f64>,
+    subject: Vec<u32>,
+    /// Candidate k owns rows `start[k]..start[k + 1]`.
+    start: Vec<usize>,
+    center: Vec<u32>,
+    track: Vec<u32>,
+    /// Local indices of the chosen subjects (1 or 2 of them).
+    chosen: Vec<[u32; 2]>,
+    n_chosen: Vec<u8>,
+    weight: Vec<f64>,
+    total_weight: f64,
+    n_subjects: usize,
+    n_centers: usize,
+    n_tracks: usize,
+    subject_prec: f64,
+    slope_prec: f64,
+    beta_prec: f64,
+}
+
+/// Fixed chunking keeps sums in one order whatever the number of threads, so results are
+/// byte-identical on any machine.
+const CHUNKS: usize = 16;
+
+impl ChoiceData {
+    fn n_params(&self) -> usize {
+        D + self.n_subjects + DS * (self.n_centers + self.n_tracks)
+    }
+
+    /// Mean weighted negative log-likelihood plus the Gaussian priors, and its gradient.
+    fn objective(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let np = self.n_params();
+        let n = self.weight.len();
+        let chunk = n.div_ceil(CHUNKS).max(1);
+        let threads = std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .min(CHUNKS);
+        let mut parts: Vec<Option<(f64, Vec<f64>)>> = vec![None; CHUNKS];
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        let mut ci = t;
+                        while ci < CHUNKS {
+                            let lo = (ci * chunk).min(n);
+                            let hi = ((ci + 1) * chunk).min(n);
+                            out.push((ci, self.chunk_objective(theta, lo, hi)));
+                            ci += threads;
+                        }
+                        out
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (ci, r) in h.join().expect("objective thread") {
+                    parts[ci] = Some(r);
+                }
+            }
+        });
+        let mut f = 0.0;
+        let mut g = vec![0.0; np];
+        for (pf, pg) in parts.into_iter().flatten() {
+            f += pf;
+            for (a, b) in g.iter_mut().zip(pg) {
+                *a += b;
+            }
+        }
+        let tw = self.total_weight;
+        f /= tw;
+        for v in g.iter_mut() {
+            *v /= tw;
+        }
+        // Priors: N(0, sd^2) on every parameter, scaled like the mean log-likelihood.
+        for (i, t) in theta.iter().enumerate() {
+            let prec = if i < D {
+                self.beta_prec
+            } else if i < D + self.n_subjects {
+                self.subject_prec
+            } else {
+                self.slope_prec
+            } / tw;
+            f += 0.5 * prec * t * t;
+            g[i] += prec * t;
+        }
+        (f, g)
+    }
+
+    fn chunk_objective(&self, theta: &[f64], lo: usize, hi: usize) -> (f64, Vec<f64>) {
+        let ns = self.n_subjects;
+        let off_center = D + ns;
+        let off_track = off_center + DS * self.n_centers;
+        let mut g = vec![0.0; self.n_params()];
+        let mut f = 0.0;
+        let mut u = Vec::new();
+        let mut du = Vec::new();
+        for k in lo..hi {
+            let (a, b) = (self.start[k], self.start[k + 1]);
+            let cbase = off_center + DS * self.center[k] as usize;
+            let tbase = off_track + DS * self.track[k] as usize;
+            u.clear();
+            for r in a..b {
+                let x = &self.x[r * D..(r + 1) * D];
+                let mut v = theta[D + self.subject[r] as usize];
+                for f in 0..D {
+                    v += x[f] * theta[f];
+                }
+                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
+                    v += x[f] * (theta[cbase + j] + theta[tbase + j]);
+                }
+                u.push(v);
+            }
+            let (ll, grad_u) = pl_loglik(&u, &self.chosen[k][..self.n_chosen[k] as usize]);
+            du.clear();
+            du.extend(grad_u);
+            let w = self.weight[k];
+            f -= w * ll;
+            for (i, r) in (a..b).enumerate() {
+                let d = -w * du[i];
+                if d == 0.0 {
+                    continue;
+                }
+                let x = &self.x[r * D..(r + 1) * D];
+                for f in 0..D {
+                    g[f] += d * x[f];
+                }
+                g[D + self.subject[r] as usize] += d;
+                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
+                    g[cbase + j] += d * x[f];
+                    g[tbase + j] += d * x[f];
+                }
+            }
+        }
+        (f, g)
+    }
+}
+
+/// Log-likelihood of the chosen set (1 or 2 local indices, unordered) under Plackett-Luce
+/// draws without replacement, and its gradient with respect to the utilities.
+///
+/// One pick a: log L = u_a - log W.
+/// Two picks {a, b}: L = (w_a w_b / W) (1/(W - w_a) + 1/(W - w_b)).
+pub fn pl_loglik(u: &[f64], chosen: &[u32]) -> (f64, Vec<f64>) {
+    let n = u.len();
+    let m = u.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let w: Vec<f64> = u.iter().map(|v| (v - m).exp()).collect();
+    let total: f64 = w.iter().sum();
+    let mut g: Vec<f64> = w.iter().map(|wk| -wk / total).collect();
+    match *chosen {
+        [a] => {
+            let a = a as usize;
+            g[a] += 1.0;
+            (u[a] - m - total.ln(), g)
+        }
+        [a, b] => {
+            let (a, b) = (a as usize, b as usize);
+            let ra: f64 = (0..n).filter(|&k| k != a).map(|k| w[k]).sum();
+            let rb: f64 = (0..n).filter(|&k| k != b).map(|k| w[k]).sum();
+            let s = 1.0 / ra + 1.0 / rb;
+            let ll = (u[a] - m) + (u[b] - m) - total.ln() + s.ln();
+            for (k, gk) in g.iter_mut().enumerate() {
+                let da = if k == a { 0.0 } else { w[k] };
+                let db = if k == b { 0.0 } else { w[k] };
+                *gk -= (da / (ra * ra) + db / (rb * rb)) / s;
+            }
+            g[a] += 1.0;
+            g[b] += 1.0;
+            (ll, g)
+        }
+        _ => (0.0, vec![0.0; n]),
+    }
+}
+
+struct ChoiceProblem<'a> {
+    data: &'a ChoiceData,
+    /// argmin asks for cost and gradient separately at the same point: compute once.
+    cache: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+}
+
+impl ChoiceProblem<'_> {
+    fn eval(&self, theta: &Array1<f64>) -> (f64, Vec<f64>) {
+        let t = theta.as_slice().expect("contiguous parameters");
+        let mut cache = self.cache.lock().expect("cache lock");
+        if let Some((p, f, g)) = cache.as_ref() {
+            if p.as_slice() == t {
+                return (*f, g.clone());
+            }
+        }
+        let (f, g) = self.data.objective(t);
+        *cache = Some((t.to_vec(), f, g.clone()));
+        (f, g)
+    }
+}
+
+impl CostFunction for ChoiceProblem<'_> {
+    type Param = Array1<f64>;
+    type Output = f64;
+    fn cost(&self, p: &Self::Param) -> Result<f64, argmin::core::Error> {
+        Ok(self.eval(p).0)
+    }
+}
+
+impl Gradient for ChoiceProblem<'_> {
+    type Param = Array1<f64>;
+    type Gradient = Array1<f64>;
+    fn gradient(&self, p: &Self::Param) -> Result<Array1<f64>, argmin::core::Error> {
+        Ok(Array1::from(self.eval(p).1))
+    }
+}
+
+/// Gradient tolerance of the subject model (norm of the gradient of the mean objective).
+const CHOICE_TOL: f64 = 1e-5;
+/// Gradient tolerance of the count model, per candidate.
+const COUNT_TOL: f64 = 1e-5;
+
+fn session_weights(data: &Dataset, opts: &FitOptions) -> HashMap<i32, f64> {
+    let last = data.candidates.iter().map(|c| c.session).max().unwrap_or(0);
+    data.sessions()
+        .keys()
+        .map(|&s| {
+            let w = match opts.half_life {
+                Some(h) if h > 0.0 => 0.5f64.powf(f64::from(last - s) / h),
+                _ => 1.0,
+            };
+            (s, w)
+        })
+        .collect()
+}
+
+fn standardise(rows: &mut [f64], width: usize) -> (Vec<f64>, Vec<f64>) {
+    let n = rows.len() / width;
+    let mut mean = vec![0.0; width];
+    let mut sq = vec![0.0; width];
+    for r in 0..n {
+        for f in 0..width {
+            let v = rows[r * width + f];
+            mean[f] += v;
+            sq[f] += v * v;
+        }
+    }
+    let nf = n.max(1) as f64;
+    let std: Vec<f64> = (0..width)
+        .map(|f| {
+            mean[f] /= nf;
+            let var = sq[f] / nf - mean[f] * mean[f];
+            if var > 1e-12 {
+                var.sqrt()
+            } else {
+                1.0
+            }
+        })
+        .collect();
+    for r in 0..n {
+        for f in 0..width {
+            let v = &mut rows[r * width + f];
+            *v = (*v - mean[f]) / std[f];
+        }
+    }
+    (mean, std)
+}
+
+fn fit_choice(
+    data: &Dataset,
+    opts: &FitOptions,
+    weights: &HashMap<i32, f64>,
+) -> Result<ChoiceModel, ModelError> {
+    let mut cd = ChoiceData {
+        x: Vec::new(),
+        subject: Vec::new(),
+        start: vec![0],
+        center: Vec::new(),
+        track: Vec::new(),
+        chosen: Vec::new(),
+        n_chosen: Vec::new(),
+        weight: Vec::new(),
+        total_weight: 0.0,
+        n_subjects: data.subjects.len(),
+        n_centers: data.centers.len(),
+        n_tracks: data.tracks.len(),
+        subject_prec: 1.0 / (opts.subject_sd * opts.subject_sd),
+        slope_prec: 1.0 / (opts.slope_sd * opts.slope_sd),
+        beta_prec: 1.0 / 100.0,
+    };
+    for c in &data.candidates {
+        let k = c.n_chosen().unwrap_or(0);
+        // A single eligible subject, or no oral, says nothing about preferences.
+        if k == 0 || c.subjects.len() < 2 {
+            continue;
+        }
+        let mut ch = [0u32; 2];
+        let mut j = 0;
+        for (i, s) in c.subjects.iter().enumerate() {
+            if s.chosen == Some(true) {
+                ch[j] = i as u32;
+                j += 1;
+            }
+        }
+        for (row, s) in choice_features(c).iter().zip(&c.subjects) {
+            cd.x.extend_from_slice(row);
+            cd.subject.push(s.subject);
+        }
+        cd.start.push(cd.subject.len());
+        cd.center.push(c.center);
+        cd.track.push(c.track);
+        cd.chosen.push(ch);
+        cd.n_chosen.push(k as u8);
+        let w = weights[&c.session];
+        cd.weight.push(w);
+        cd.total_weight += w;
+    }
+    if cd.weight.is_empty() {
+        return Err(ModelError::Training(
+            "no candidate in the history took an oral among two or more eligible subjects"
+                .into(),
+        ));
+    }
+    let (mean, std) = standardise(&mut cd.x, D);
+    let problem = ChoiceProblem {
+        data: &cd,
+        cache: Mutex::new(None),
+    };
+    let init = Array1::zeros(cd.n_params());
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+        .with_tolerance_grad(CHOICE_TOL)
+        .and_then(|s| s.with_tolerance_cost(1e-12))
+        .map_err(|e| ModelError::Training(e.to_string()))?;
+    let res = Executor::new(problem, solver)
+        .configure(|st| st.param(init).max_iters(opts.max_iterations))
+        .run()
+        .map_err(|e| ModelError::Training(format!("optimiser failed: {e}")))?;
+    let state = res.state();
+    let theta = state
+        .get_best_param()
+        .cloned()
+        .ok_or_else(|| ModelError::Training("optimiser returned no parameters".into()))?;
+    let (f, g) = cd.objective(theta.as_slice().expect("contiguous"));
+    let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+    let reason = state
+        .get_termination_reason()
+        .map(|r| r.text().to_string())
+        .unwrap_or_default();
+    let iters = state.get_iter();
+    // Stopping on a tiny cost change is fine only if the gradient is small too.
+    let converged = matches!(
+        state.get_termination_reason(),
+        Some(TerminationReason::SolverConverged)
+    ) && gnorm < 1e-4;
+    if !converged {
+        return Err(ModelError::NotConverged {
+            part: "subject-choice (conditional logit)",
+            detail: format!(
+                "{reason} after {iters} iterations, gradient norm {gnorm:.2e}; try --max-iterations"
+            ),
+        });
+    }
+    let t = theta.as_slice().expect("contiguous");
+    let ns = cd.n_subjects;
+    let slopes = |base: usize, n: usize| -> Vec<Vec<f64>> {
+        (0..n)
+            .map(|i| t[base + DS * i..base + DS * (i + 1)].to_vec())
+            .collect()
+    };
+    Ok(ChoiceModel {
+        features: CHOICE_FEATURES.iter().map(|s| s.to_string()).collect(),
+        slope_features: SLOPE_FEATURES
+            .iter()
+            .map(|&f| CHOICE_FEATURES[f].to_string())
+            .collect(),
+        scale_mean: mean,
+        scale_std: std,
+        beta: t[..D].to_vec(),
+        subject_effects: t[D..D + ns].to_vec(),
+        center_slopes: slopes(D + ns, cd.n_centers),
+        track_slopes: slopes(D + ns + DS * cd.n_centers, cd.n_tracks),
+        fit: FitReport {
+            method: "L-BFGS (argmin), analytic gradient".into(),
+            iterations: Some(iters),
+            final_gradient_norm: gnorm,
+            objective: f,
+            termination: reason,
+        },
+    })
+}
+
+fn rates_by(data: &Dataset, key: impl Fn(&Candidate) -> usize, n: usize, prior: Rates) -> Vec<Rates> {
+    let mut counts = vec![[0.0f64; 3]; n];
+    for c in &data.candidates {
+        let k = c.n_chosen().unwrap_or(0).min(2);
+        counts[key(c)][k] += 1.0;
+    }
+    counts
+        .iter()
+        .map(|c| {
+            let tot = c[0] + c[1] + c[2];
+            Rates {
+                no_show: (c[0] + SHRINK * prior.no_show) / (tot + SHRINK),
+                two_orals: (c[2] + SHRINK * prior.two_orals) / (tot + SHRINK),
+            }
+        })
+        .collect()
+}
+
+fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelError> {
+    let n = data.candidates.len();
+    let mut tot = [0.0f64; 3];
+    for c in &data.candidates {
+        tot[c.n_chosen().unwrap_or(0).min(2)] += 1.0;
+    }
+    let nf = n as f64;
+    let overall = Rates {
+        no_show: tot[0] / nf,
+        two_orals: tot[2] / nf,
+    };
+    let center_rates = rates_by(data, |c| c.center as usize, data.centers.len(), overall);
+    let track_rates = rates_by(data, |c| c.track as usize, data.tracks.len(), overall);
+    let mut x = Vec::with_capacity(n * DC);
+    let mut y = Vec::with_capacity(n);
+    for c in &data.candidates {
+        x.extend_from_slice(&count_features(
+            c,
+            center_rates[c.center as usize],
+            track_rates[c.track as usize],
+        ));
+        y.push(c.n_chosen().unwrap_or(0).min(2));
+    }
+    let (mean, std) = standardise(&mut x, DC);
+    let xa = Array2::from_shape_vec((n, DC), x).expect("shape");
+    let ya = Array1::from(y);
+    let classes_present = tot.iter().filter(|&&t| t > 0.0).count();
+    if classes_present < 2 {
+        return Err(ModelError::Training(
+            "the history needs candidates with at least two different numbers of orals (0, 1, 2)"
+                .into(),
+        ));
+    }
+    // linfa minimises the summed log-loss + alpha/2 |W|^2: alpha = 1 is a weak prior
+    // next to thousands of candidates.
+    let alpha = 1.0;
+    let ds = Dataset_::new(xa.clone(), ya);
+    let fitted = MultiLogisticRegression::default()
+        .alpha(alpha)
+        .max_iterations(max_iterations)
+        .gradient_tolerance(COUNT_TOL * nf)
+        .fit(&ds)
+        .map_err(|e| ModelError::Training(format!("count model: {e}")))?;
+    let w = fitted.params();
+    let b = fitted.intercept();
+    let classes: Vec<usize> = fitted.classes().to_vec();
+    // linfa does not report convergence: recompute the gradient of its objective here.
+    let z = xa.dot(w) + b;
+    let mut diff = z.clone();
+    let mut loss = 0.0;
+    for (i, mut row) in diff.rows_mut().into_iter().enumerate() {
+        let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
+        let yi = classes
+            .iter()
+            .position(|&cl| cl == ds.targets()[i])
+            .expect("class");
+        loss -= row[yi] - m - s.ln();
+        row.mapv_inplace(|v| (v - m).exp() / s);
+        row[yi] -= 1.0;
+    }
+    let gw = xa.t().dot(&diff) + &(w * alpha);
+    let gb = diff.sum_axis(ndarray::Axis(0));
+    let gnorm = (gw.iter().chain(gb.iter()).map(|v| v * v).sum::<f64>()).sqrt() / nf;
+    loss += 0.5 * alpha * w.iter().map(|v| v * v).sum::<f64>();
+    if !gnorm.is_finite() || gnorm > COUNT_TOL * 10.0 {
+        return Err(ModelError::NotConverged {
+            part: "number-of-orals (linfa multinomial logistic)",
+            detail: format!(
+                "gradient norm per candidate {gnorm:.2e} after at most {max_iterations} iterations"
+            ),
+        });
+    }
+    Ok(CountModel {
+        features: COUNT_FEATURES.iter().map(|s| s.to_string()).collect(),
+        scale_mean: mean,
+        scale_std: std,
+        classes,
+        intercept: b.to_vec(),
+        weights: w.rows().into_iter().map(|r| r.to_vec()).collect(),
+        overall_rates: overall,
+        center_rates,
+        track_rates,
+        fit: FitReport {
+            method: format!("linfa-logistic multinomial, L-BFGS, alpha {alpha}"),
+            iterations: None,
+            final_gradient_norm: gnorm,
+            objective: loss / nf,
+            termination: "gradient checked after the fit".into(),
+        },
+    })
+}
+
+type Dataset_ = linfa::DatasetBase<Array2<f64>, Array1<usize>>;
+
+/// Estimates the drift of counts between sessions from the training data itself: for each
+/// session and subject (then each cell), the squared gap between actual and expected
+/// counts beyond what independent candidates explain (method of moments).
+fn estimate_drift(model: &Model, data: &Dataset) -> Drift {
+    let map = model.mapping(data);
+    // (session, subject) and (session, center, subject): expected, variance, actual.
+    let mut subj: BTreeMap<(i32, u32), [f64; 3]> = BTreeMap::new();
+    let mut cell: BTreeMap<(i32, u32, u32), [f64; 3]> = BTreeMap::new();
+    for c in &data.candidates {
+        let p = model.inclusion(c, &map);
+        for (s, pj) in c.subjects.iter().zip(p) {
+            let a = f64::from(u8::from(s.chosen == Some(true)));
+            for e in [
+                subj.entry((c.session, s.subject)).or_default(),
+                cell.entry((c.session, c.center, s.subject)).or_default(),
+            ] {
+                e[0] += pj;
+                e[1] += pj * (1.0 - pj);
+                e[2] += a;
+            }
+        }
+    }
+    let n_sessions = data.sessions().len() as f64;
+    // In-sample residuals understate between-session spread by (S - 1) / S.
+    let correction = if n_sessions > 1.0 {
+        n_sessions / (n_sessions - 1.0)
+    } else {
+        1.0
+    };
+    let moment = |it: &mut dyn Iterator<Item = [f64; 3]>, extra: &dyn Fn(f64) -> f64| {
+        let (mut num, mut den) = (0.0, 0.0);
+        for [e, v, a] in it {
+            num += (a - e).powi(2) - v - extra(e);
+            den += e * e;
+        }
+        if den > 0.0 {
+            (num / den * correction).max(0.0)
+        } else {
+            0.0
+        }
+    };
+    let subject_rel_var = moment(&mut subj.values().copied(), &|_| 0.0);
+    let cell_rel_var = moment(&mut cell.values().copied(), &|e| subject_rel_var * e * e);
+    Drift {
+        subject_rel_var,
+        cell_rel_var,
+        method: "method of moments on per-session residuals of the fitted model".into(),
+    }
+}
+
+/// Fits both parts of the model on a validated history.
+pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
+    if data.candidates.is_empty() {
+        return Err(ModelError::Training(
+            "the history holds no candidate in the average band".into(),
+        ));
+    }
+    if data.candidates.iter().any(|c| c.n_chosen().is_none()) {
+        return Err(ModelError::Training(
+            "every history row needs 'chosen' (1 or 0)".into(),
+        ));
+    }
+    let weights = session_weights(data, opts);
+    let choice = fit_choice(data, opts, &weights)?;
+    let count = fit_count(data, opts.max_iterations)?;
+    let mut subjects: Vec<SubjectInfo> = data
+        .subjects
+        .iter()
+        .map(|s| SubjectInfo {
+            code: s.clone(),
+            eligible: 0,
+            chosen: 0,
+        })
+        .collect();
+    for c in &data.candidates {
+        for s in &c.subjects {
+            let i = &mut subjects[s.subject as usize];
+            i.eligible += 1;
+            i.chosen += usize::from(s.chosen == Some(true));
+        }
+    }
+    let mut model = Model {
+        training: TrainingInfo {
+            sessions: data.sessions(),
+            candidates: data.candidates.len(),
+            rows: data.candidates.iter().map(|c| c.subjects.len()).sum(),
+            options: opts.clone(),
+        },
+        subjects,
+        centers: data.centers.clone(),
+        tracks: data.tracks.clone(),
+        choice,
+        count,
+        drift: Drift {
+            subject_rel_var: 0.0,
+            cell_rel_var: 0.0,
+            method: String::new(),
+        },
+    };
+    model.drift = estimate_drift(&model, data);
+    Ok(model)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pl_gradient_matches_finite_differences() {
+        let u = [0.3, -1.2, 0.8, 2.0];
+        for chosen in [&[1u32][..], &[0, 2], &[3, 1], &[2]] {
+            let (_, g) = pl_loglik(&u, chosen);
+            for k in 0..u.len() {
+                let h = 1e-6;
+                let mut up = u;
+                up[k] += h;
+                let mut dn = u;
+                dn[k] -= h;
+                let fd = (pl_loglik(&up, chosen).0 - pl_loglik(&dn, chosen).0) / (2.0 * h);
+                assert!((fd - g[k]).abs() < 1e-7, "chosen {chosen:?} k {k}: {fd} vs {}", g[k]);
+            }
+        }
+    }
+
+    #[test]
+    fn pl_pair_probability_matches_enumeration() {
+        let u = [0.3f64, -1.2, 0.8, 2.0];
+        let w: Vec<f64> = u.iter().map(|v| v.exp()).collect();
+        let tot: f64 = w.iter().sum();
+        let p01 = w[0] / tot * w[1] / (tot - w[0]) + w[1] / tot * w[0] / (tot - w[1]);
+        let (ll, _) = pl_loglik(&u, &[0, 1]);
+        assert!((ll.exp() - p01).abs() < 1e-12);
+    }
+
+    /// Inclusion probabilities against brute-force enumeration of ordered picks.
+    #[test]
+    fn inclusion_matches_enumeration_of_ordered_picks() {
+        let u = [0.1f64, -0.7, 1.3, 0.4, -2.0];
+        let pi = [0.1, 0.3, 0.6];
+        let w: Vec<f64> = u.iter().map(|v| v.exp()).collect();
+        let tot: f64 = w.iter().sum();
+        let mut expect = vec![0.0; u.len()];
+        for a in 0..u.len() {
+            expect[a] += pi[1] * w[a] / tot;
+            for b in 0..u.len() {
+                if a != b {
+                    let p = pi[2] * w[a] / tot * w[b] / (tot - w[a]);
+                    expect[a] += p;
+                    expect[b] += p;
+                }
+            }
+        }
+        let got = inclusion_probabilities(pi, &u);
+        for (g, e) in got.iter().zip(&expect) {
+            assert!((g - e).abs() < 1e-12, "{g} vs {e}");
+        }
+        let sum: f64 = got.iter().sum();
+        assert!((sum - (pi[1] + 2.0 * pi[2])).abs() < 1e-12);
+    }
+
+    #[test]
+    fn inclusion_stays_in_bounds_when_one_subject_dominates() {
+        let got = inclusion_probabilities([0.0, 0.0, 1.0], &[40.0, 0.0, -1.0]);
+        assert!(got.iter().all(|p| (0.0..=1.0 + 1e-12).contains(p)), "{got:?}");
+        assert!((got[0] - 1.0).abs() < 1e-9);
+        assert!((got.iter().sum::<f64>() - 2.0).abs() < 1e-9);
+    }
+}

@@ -1,0 +1,509 @@
+//! Simulate: a synthetic académie in the input contract, with a known behavioural model.
+//!
+//! The simulator exists so that the tool can be built, demonstrated and backtested
+//! without personal data, and so that a forecaster can be compared with the best possible
+//! one: for the last session it can write each candidate-subject's true probability.
+//!
+//! Its behaviour is deliberately *not* the model bacpredict fits: pairs of orals are
+//! chosen by a pair-level logit with a penalty on two heavy spécialités (not sequential
+//! picks), the gain of an oral saturates, marks of 14 and more are almost never retaken,
+//! centres have their own strategic habits, and subject tastes and exam difficulty drift
+//! from one session to the next. Sourced numbers and assumptions are listed in the README.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rand_distr::{Distribution, StandardNormal};
+
+use crate::report::{Cell, Table};
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub seed: u64,
+    pub first_session: i32,
+    /// Sessions with known choices (history).
+    pub sessions: usize,
+    /// Second-group candidates per session (about; varies by a few percent).
+    pub candidates: usize,
+    pub centers: usize,
+    /// Share of extra candidates outside the 8-10 band, as in a whole results export.
+    pub out_of_band: f64,
+    /// Also simulate the session after the history, without choices.
+    pub forecast_session: bool,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            seed: 2026,
+            first_session: 2021,
+            sessions: 5,
+            candidates: 1500,
+            centers: 12,
+            out_of_band: 0.03,
+            forecast_session: true,
+        }
+    }
+}
+
+/// What `simulate` produces: tables ready to write.
+pub struct Simulation {
+    pub history: Table,
+    /// True inclusion probabilities for the last history session.
+    pub truth: Table,
+    /// The next session's candidates, `chosen` empty.
+    pub forecast: Option<Table>,
+    pub summary: SimSummary,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct SimSummary {
+    pub candidates: usize,
+    pub rows: usize,
+    pub no_show: usize,
+    pub one_oral: usize,
+    pub two_orals: usize,
+}
+
+const CENTER_NAMES: [&str; 12] = [
+    "Lycée Henri-Poincaré, Nancy",
+    "Lycée Fabert, Metz",
+    "Lycée Claude-Gellée, Épinal",
+    "Lycée Louis-Vincent, Metz",
+    "Lycée Jeanne-d'Arc, Nancy",
+    "Lycée Raymond-Poincaré, Bar-le-Duc",
+    "Lycée Jean-Victor-Poncelet, Saint-Avold",
+    "Lycée Pierre-Mendès-France, Épinal",
+    "Lycée Loritz, Nancy",
+    "Lycée Charlemagne, Thionville",
+    "Lycée Jacques-Marquette, Pont-à-Mousson",
+    "Lycée Jules-Ferry, Saint-Dié-des-Vosges",
+];
+
+/// Subject, first-group mean mark of second-group candidates [I], base taste [I].
+struct SubjectSpec {
+    code: &'static str,
+    mean: f64,
+    taste: f64,
+}
+
+const fn subj(code: &'static str, mean: f64, taste: f64) -> SubjectSpec {
+    SubjectSpec { code, mean, taste }
+}
+
+const SUBJECTS: [SubjectSpec; 28] = [
+    subj("FRANCAIS", 9.0, 0.25),
+    subj("PHILOSOPHIE", 7.5, -0.6),
+    subj("MATHEMATIQUES", 7.8, -0.25),
+    subj("PHYSIQUE-CHIMIE", 8.3, -0.15),
+    subj("SES", 9.3, 0.1),
+    subj("HGGSP", 9.4, 0.15),
+    subj("SVT", 9.2, 0.1),
+    subj("LLCER", 10.4, 0.2),
+    subj("HLP", 9.8, 0.0),
+    subj("NSI", 9.6, -0.1),
+    subj("SI", 9.5, -0.1),
+    subj("ARTS", 11.0, 0.1),
+    subj("DROIT-ÉCONOMIE", 9.0, 0.2),
+    subj("MSGN", 9.2, 0.1),
+    subj("2I2D", 9.6, 0.0),
+    subj("PHYSIQUE-CHIMIE-MATHS", 7.9, -0.2),
+    subj("BIOCHIMIE-BIOLOGIE", 9.0, 0.0),
+    subj("SPCL", 8.6, -0.1),
+    subj("STSS", 9.4, 0.15),
+    subj("CBPH", 8.7, -0.05),
+    subj("ANALYSE-METHODES-DESIGN", 10.0, 0.0),
+    subj("CONCEPTION-CREATION", 10.5, 0.0),
+    subj("ECONOMIE-GESTION-HOTELIERE", 9.4, 0.1),
+    subj("SCIENCES-HOTELLERIE", 9.2, 0.0),
+    subj("ECONOMIE-DROIT-SPECTACLE", 9.5, 0.0),
+    subj("PRATIQUE-ARTISTIQUE", 11.0, 0.0),
+    subj("BIOLOGIE-ECOLOGIE", 9.3, 0.0),
+    subj("LLCA", 10.5, 0.05),
+];
+
+fn sidx(code: &str) -> usize {
+    SUBJECTS
+        .iter()
+        .position(|s| s.code == code)
+        .expect("known subject")
+}
+
+/// Track, share of second-group candidates [S: techno about twice as likely as général to
+/// be in the second group; STMG the largest series], and its spécialité pairs with weights.
+struct TrackSpec {
+    name: &'static str,
+    share: f64,
+    philo_coef: f64,
+    pairs: &'static [(&'static str, &'static str, f64)],
+}
+
+/// Général pairs, weighted to approach the DEPP 2023 shares (maths 44%, SES 35%, PC 31%,
+/// HGGSP 26%, SVT 23%, LLCER 18%, HLP 11%, NSI 5%; maths+PC the most frequent pair).
+const GENERAL_PAIRS: [(&str, &str, f64); 16] = [
+    ("MATHEMATIQUES", "PHYSIQUE-CHIMIE", 20.0),
+    ("HGGSP", "SES", 12.0),
+    ("PHYSIQUE-CHIMIE", "SVT", 9.0),
+    ("MATHEMATIQUES", "SES", 9.0),
+    ("MATHEMATIQUES", "SVT", 5.0),
+    ("MATHEMATIQUES", "NSI", 4.0),
+    ("SES", "LLCER", 5.0),
+    ("HGGSP", "LLCER", 5.0),
+    ("HLP", "LLCER", 4.0),
+    ("HGGSP", "HLP", 4.0),
+    ("SES", "SVT", 3.0),
+    ("SES", "HLP", 3.0),
+    ("MATHEMATIQUES", "SI", 2.0),
+    ("ARTS", "HLP", 2.0),
+    ("SVT", "BIOLOGIE-ECOLOGIE", 1.0),
+    ("LLCA", "HLP", 1.0),
+];
+
+const TRACKS: [TrackSpec; 8] = [
+    TrackSpec {
+        name: "GENERALE",
+        share: 0.58,
+        philo_coef: 8.0,
+        pairs: &GENERAL_PAIRS,
+    },
+    TrackSpec {
+        name: "STMG",
+        share: 0.21,
+        philo_coef: 4.0,
+        pairs: &[("DROIT-ÉCONOMIE", "MSGN", 1.0)],
+    },
+    TrackSpec {
+        name: "STI2D",
+        share: 0.08,
+        philo_coef: 4.0,
+        pairs: &[("2I2D", "PHYSIQUE-CHIMIE-MATHS", 1.0)],
+    },
+    TrackSpec {
+        name: "ST2S",
+        share: 0.06,
+        philo_coef: 4.0,
+        pairs: &[("STSS", "CBPH", 1.0)],
+    },
+    TrackSpec {
+        name: "STL",
+        share: 0.03,
+        philo_coef: 4.0,
+        pairs: &[
+            ("PHYSIQUE-CHIMIE-MATHS", "BIOCHIMIE-BIOLOGIE", 0.6),
+            ("PHYSIQUE-CHIMIE-MATHS", "SPCL", 0.4),
+        ],
+    },
+    TrackSpec {
+        name: "STD2A",
+        share: 0.015,
+        philo_coef: 4.0,
+        pairs: &[("ANALYSE-METHODES-DESIGN", "CONCEPTION-CREATION", 1.0)],
+    },
+    TrackSpec {
+        name: "STHR",
+        share: 0.015,
+        philo_coef: 4.0,
+        pairs: &[("ECONOMIE-GESTION-HOTELIERE", "SCIENCES-HOTELLERIE", 1.0)],
+    },
+    TrackSpec {
+        name: "S2TMD",
+        share: 0.01,
+        philo_coef: 4.0,
+        pairs: &[("ECONOMIE-DROIT-SPECTACLE", "PRATIQUE-ARTISTIQUE", 1.0)],
+    },
+];
+
+fn pick<R: Rng>(rng: &mut R, weights: impl Iterator<Item = f64> + Clone) -> usize {
+    let total: f64 = weights.clone().sum();
+    let mut x = rng.random::<f64>() * total;
+    let mut last = 0;
+    for (i, w) in weights.enumerate() {
+        last = i;
+        if x < w {
+            return i;
+        }
+        x -= w;
+    }
+    last
+}
+
+fn normal<R: Rng>(rng: &mut R) -> f64 {
+    StandardNormal.sample(rng)
+}
+
+/// A centre's habits [I]: how strongly its candidates are coached to play the
+/// coefficients, and its shifts on no-shows and on taking two orals.
+struct CenterHabit {
+    strategy: f64,
+    no_show: f64,
+    two: f64,
+    size: f64,
+}
+
+/// What an oral is expected to add to a mark [I]: orals lift low marks, rarely good ones.
+fn oral_lift(grade: f64) -> f64 {
+    (0.6 * (13.0 - grade)).max(0.0)
+}
+
+struct SimCandidate {
+    id: String,
+    center: usize,
+    track: usize,
+    average: f64,
+    /// (subject index, coefficient, mark)
+    subjects: Vec<(usize, f64, f64)>,
+}
+
+/// The behavioural model: probabilities of 0, 1, 2 orals, single-oral probabilities and
+/// pair probabilities (over index pairs a < b).
+struct Behaviour {
+    count: [f64; 3],
+    single: Vec<f64>,
+    pairs: Vec<(usize, usize, f64)>,
+}
+
+fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) -> Behaviour {
+    let missing_points = (10.0 - c.average) * 100.0; // on the 2000-point scale
+    let gains: Vec<f64> = c
+        .subjects
+        .iter()
+        .map(|&(_, coef, g)| coef * oral_lift(g))
+        .collect();
+    let mut sorted = gains.clone();
+    sorted.sort_by(|a, b| b.total_cmp(a));
+    let f1 = (sorted[0] / missing_points.max(1.0)).min(1.5);
+    let f2 = ((sorted[0] + sorted.get(1).copied().unwrap_or(0.0)) / missing_points.max(1.0))
+        .min(2.0);
+    let m = missing_points / 100.0;
+    let techno = f64::from(u8::from(TRACKS[c.track].name != "GENERALE"));
+    let eta0 = -1.2 + 1.0 * (m - 1.0) - 1.1 * f2 + 0.25 * techno + habit.no_show;
+    let eta1 = -2.2 + 1.6 * f1 - 1.3 * (m - 1.0) - habit.two;
+    let z = [eta0, eta1, 0.0];
+    let mx = z.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let e: Vec<f64> = z.iter().map(|v| (v - mx).exp()).collect();
+    let s: f64 = e.iter().sum();
+    let mut count = [e[0] / s, e[1] / s, e[2] / s];
+    if c.subjects.len() < 2 {
+        count[1] += count[2];
+        count[2] = 0.0;
+    }
+    // Utility of retaking each subject: the saturating gain in points, a preference for
+    // the lowest marks whatever the coefficient, the subject's (drifting) taste.
+    let v: Vec<f64> = c
+        .subjects
+        .iter()
+        .zip(&gains)
+        .map(|(&(s, _, g), &gain)| {
+            let useful = gain.min(missing_points * 1.2) / 40.0;
+            let good_mark = if g >= 14.0 { -2.0 } else { 0.0 };
+            (1.0 + habit.strategy) * useful - 0.12 * (g - 10.0) + taste[s] + good_mark
+        })
+        .collect();
+    let mx = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let ev: Vec<f64> = v.iter().map(|x| (x - mx).exp()).collect();
+    let sv: f64 = ev.iter().sum();
+    let single = ev.iter().map(|x| x / sv).collect();
+    let mut pairs = Vec::new();
+    for a in 0..v.len() {
+        for b in a + 1..v.len() {
+            let heavy = c.subjects[a].1 >= 16.0 && c.subjects[b].1 >= 16.0;
+            let u = v[a] + v[b] - if heavy { 0.35 } else { 0.0 };
+            pairs.push((a, b, u));
+        }
+    }
+    let mx = pairs
+        .iter()
+        .map(|p| p.2)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let sp: f64 = pairs.iter().map(|p| (p.2 - mx).exp()).sum();
+    for p in &mut pairs {
+        p.2 = (p.2 - mx).exp() / sp;
+    }
+    Behaviour {
+        count,
+        single,
+        pairs,
+    }
+}
+
+impl Behaviour {
+    fn inclusion(&self) -> Vec<f64> {
+        let mut p: Vec<f64> = self.single.iter().map(|s| self.count[1] * s).collect();
+        for &(a, b, q) in &self.pairs {
+            p[a] += self.count[2] * q;
+            p[b] += self.count[2] * q;
+        }
+        p
+    }
+}
+
+fn round_half(x: f64) -> f64 {
+    (x * 2.0).round() / 2.0
+}
+
+fn make_candidate<R: Rng>(
+    rng: &mut R,
+    session: i32,
+    serial: usize,
+    centers: &[CenterHabit],
+    difficulty: &[f64],
+    band: bool,
+) -> SimCandidate {
+    let track = pick(rng, TRACKS.iter().map(|t| t.share));
+    let spec = &TRACKS[track];
+    let center = pick(rng, centers.iter().map(|c| c.size));
+    let pair = spec.pairs[pick(rng, spec.pairs.iter().map(|p| p.2))];
+    let codes = [
+        ("FRANCAIS", 5.0),
+        ("PHILOSOPHIE", spec.philo_coef),
+        (pair.0, 16.0),
+        (pair.1, 16.0),
+    ];
+    loop {
+        let ability = normal(rng);
+        let subjects: Vec<(usize, f64, f64)> = codes
+            .iter()
+            .map(|&(code, coef)| {
+                let s = sidx(code);
+                let g = SUBJECTS[s].mean + difficulty[s] + 3.2 * (0.55 * ability + 0.83 * normal(rng));
+                (s, coef, round_half(g.clamp(0.0, 20.0)))
+            })
+            .collect();
+        // Everything that is not eligible (contrôle continu, grand oral, ...) [I].
+        let other = (10.6 + 2.2 * (0.6 * ability + 0.8 * normal(rng))).clamp(0.0, 20.0);
+        let ecoef: f64 = subjects.iter().map(|s| s.1).sum();
+        let points: f64 = subjects.iter().map(|s| s.1 * s.2).sum::<f64>() + (100.0 - ecoef) * other;
+        let average = (points / 100.0 * 100.0).round() / 100.0;
+        let in_band = (8.0..10.0).contains(&average);
+        let ok = if band {
+            in_band
+        } else {
+            !in_band && (6.0..12.0).contains(&average)
+        };
+        if ok {
+            return SimCandidate {
+                id: format!("{:011}", i64::from(session) * 100_000 + serial as i64),
+                center,
+                track,
+                average,
+                subjects,
+            };
+        }
+    }
+}
+
+pub fn simulate(cfg: &SimConfig) -> Simulation {
+    let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
+    let centers: Vec<CenterHabit> = (0..cfg.centers)
+        .map(|_| CenterHabit {
+            strategy: 0.35 * normal(&mut rng),
+            no_show: 0.3 * normal(&mut rng),
+            two: 0.4 * normal(&mut rng),
+            size: (0.5 * normal(&mut rng)).exp(),
+        })
+        .collect();
+    let center_names: Vec<String> = (0..cfg.centers)
+        .map(|i| match CENTER_NAMES.get(i) {
+            Some(n) if cfg.centers <= CENTER_NAMES.len() => n.to_string(),
+            _ => format!("Centre {:04}", i + 1),
+        })
+        .collect();
+    let mut taste: Vec<f64> = SUBJECTS.iter().map(|s| s.taste).collect();
+    let header = [
+        "session",
+        "candidate_id",
+        "center",
+        "track",
+        "average",
+        "subject",
+        "coefficient",
+        "grade",
+        "chosen",
+    ];
+    let mut history = Table::new(&header);
+    let mut forecast = cfg.forecast_session.then(|| Table::new(&header));
+    let mut truth = Table::new(&["session", "candidate_id", "subject", "probability"]);
+    let mut summary = SimSummary::default();
+    let total_sessions = cfg.sessions + usize::from(cfg.forecast_session);
+    for k in 0..total_sessions {
+        let session = cfg.first_session + k as i32;
+        // Tastes drift as a random walk, exam difficulty is new each session [I].
+        for t in taste.iter_mut() {
+            *t += 0.12 * normal(&mut rng);
+        }
+        let difficulty: Vec<f64> = SUBJECTS.iter().map(|_| 0.5 * normal(&mut rng)).collect();
+        let n = (cfg.candidates as f64 * (1.0 + 0.04 * normal(&mut rng))).round() as usize;
+        let n_out = (n as f64 * cfg.out_of_band).round() as usize;
+        let is_forecast = k >= cfg.sessions;
+        let is_last = k + 1 == cfg.sessions;
+        for i in 0..n + n_out {
+            let band = i < n;
+            let c = make_candidate(&mut rng, session, i + 1, &centers, &difficulty, band);
+            let chosen: Vec<bool> = if band {
+                let b = behaviour(&c, &centers[c.center], &taste);
+                if is_last {
+                    for (&(s, _, _), p) in c.subjects.iter().zip(b.inclusion()) {
+                        truth.push(vec![
+                            session.into(),
+                            c.id.clone().into(),
+                            SUBJECTS[s].code.into(),
+                            Cell::Num(p, 6),
+                        ]);
+                    }
+                }
+                let k = pick(&mut rng, b.count.iter().copied());
+                let mut chosen = vec![false; c.subjects.len()];
+                match k {
+                    1 => chosen[pick(&mut rng, b.single.iter().copied())] = true,
+                    2 => {
+                        let (a, bb, _) = b.pairs[pick(&mut rng, b.pairs.iter().map(|p| p.2))];
+                        chosen[a] = true;
+                        chosen[bb] = true;
+                    }
+                    _ => {}
+                }
+                if !is_forecast {
+                    summary.candidates += 1;
+                    match k {
+                        0 => summary.no_show += 1,
+                        1 => summary.one_oral += 1,
+                        _ => summary.two_orals += 1,
+                    }
+                }
+                chosen
+            } else {
+                vec![false; c.subjects.len()]
+            };
+            for (&(s, coef, g), ch) in c.subjects.iter().zip(chosen) {
+                let row = vec![
+                    session.into(),
+                    c.id.clone().into(),
+                    center_names[c.center].clone().into(),
+                    TRACKS[c.track].name.into(),
+                    Cell::Num(c.average, 2),
+                    SUBJECTS[s].code.into(),
+                    Cell::Num(coef, 0),
+                    Cell::Num(g, 1),
+                    if is_forecast {
+                        "".into()
+                    } else {
+                        Cell::Int(i64::from(u8::from(ch)))
+                    },
+                ];
+                if is_forecast {
+                    if let Some(f) = forecast.as_mut() {
+                        f.push(row);
+                    }
+                } else {
+                    summary.rows += 1;
+                    history.push(row);
+                }
+            }
+        }
+    }
+    Simulation {
+        history,
+        truth,
+        forecast,
+        summary,
+    }
+}
