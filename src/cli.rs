@@ -643,11 +643,21 @@ fn forecast_cmd(a: ForecastArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
         pct(plan.expected_coverage()),
         plan.expected_uncovered
     )?;
-    writeln!(
-        out,
-        "For comparison: the marginal allocation needs {} examiners, a per-cell 95% plan {}.",
-        plan.marginal_examiners, plan.per_cell_95_examiners
-    )?;
+    if popts.service_level.is_some() {
+        writeln!(
+            out,
+            "For comparison: the marginal allocation to {} expected coverage needs {} examiners; a per-cell 95% plan {}.",
+            pct(popts.coverage),
+            plan.marginal_examiners,
+            plan.per_cell_95_examiners
+        )?;
+    } else {
+        writeln!(
+            out,
+            "For comparison: a per-cell 95% plan would need {} examiners.",
+            plan.per_cell_95_examiners
+        )?;
+    }
     if let Some(sh) = &shortages_n {
         writeln!(
             out,

@@ -185,13 +185,14 @@ pub struct Forecast {
 
 /// Names the subjects, centres and tracks the model never saw, for the warnings.
 fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) -> Option<String> {
-    let list: Vec<&str> = names
+    let mut list: Vec<&str> = names
         .iter()
         .zip(map)
         .zip(used)
         .filter(|((_, m), u)| m.is_none() && **u)
         .map(|((n, _), _)| n.as_str())
         .collect();
+    list.sort_unstable();
     if list.is_empty() {
         return None;
     }

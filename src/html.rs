@@ -58,7 +58,7 @@ fn subject_chart(subjects: &[ScoredCell]) -> String {
     let x = |v: f64| left + v / max * plot_w;
     let h = 40.0 + row_h * subjects.len() as f64;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{h}\" role=\"img\" aria-label=\"forecast interval and actual orals per subject\">"
+        "<svg width=\"{width}\" height=\"{h}\" role=\"img\" aria-label=\"forecast interval and actual orals per subject\">"
     );
     for (i, c) in subjects.iter().enumerate() {
         let y = 20.0 + row_h * i as f64;
@@ -111,7 +111,7 @@ fn center_chart(cells: &[ScoredCell]) -> String {
     let max = by.values().map(|v| v.0.max(v.1)).max().unwrap_or(1).max(1) as f64;
     let h = 30.0 + row_h * by.len() as f64;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{h}\" role=\"img\" aria-label=\"examiners summoned and needed per centre\">"
+        "<svg width=\"{width}\" height=\"{h}\" role=\"img\" aria-label=\"examiners summoned and needed per centre\">"
     );
     for (i, (center, (ex, need))) in by.iter().enumerate() {
         let y = 10.0 + row_h * i as f64;
@@ -144,7 +144,7 @@ fn calibration_chart(bins: &[CalibrationBin]) -> String {
     let m = 40.0;
     let p = size - 2.0 * m;
     let mut s = format!(
-        "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{size}\" height=\"{size}\" role=\"img\" aria-label=\"calibration\">\
+        "<svg width=\"{size}\" height=\"{size}\" role=\"img\" aria-label=\"calibration\">\
          <rect x=\"{m}\" y=\"{m}\" width=\"{p}\" height=\"{p}\" fill=\"none\" stroke=\"#999\"/>\
          <line x1=\"{m}\" y1=\"{}\" x2=\"{}\" y2=\"{m}\" stroke=\"#bbb\" stroke-dasharray=\"4\"/>\
          <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">predicted probability</text>\

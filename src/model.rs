@@ -1003,14 +1003,17 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
 
 type Dataset_ = linfa::DatasetBase<Array2<f64>, Array1<usize>>;
 
-/// Estimates the drift of counts between sessions from the training data itself: for each
-/// session and subject (then each cell), the squared gap between actual and expected
-/// counts beyond what independent candidates explain (method of moments).
-fn estimate_drift(model: &Model, data: &Dataset) -> Drift {
+/// Expected count, its variance under independent candidates, and the actual count.
+type Tally = [f64; 3];
+
+/// Adds one session's (subject) and (centre, subject) tallies under `model`.
+fn tally(
+    model: &Model,
+    data: &Dataset,
+    subj: &mut BTreeMap<(i32, u32), Tally>,
+    cell: &mut BTreeMap<(i32, u32, u32), Tally>,
+) {
     let map = model.mapping(data);
-    // (session, subject) and (session, center, subject): expected, variance, actual.
-    let mut subj: BTreeMap<(i32, u32), [f64; 3]> = BTreeMap::new();
-    let mut cell: BTreeMap<(i32, u32, u32), [f64; 3]> = BTreeMap::new();
     for c in &data.candidates {
         let p = model.inclusion(c, &map);
         for (s, pj) in c.subjects.iter().zip(p) {
@@ -1025,36 +1028,72 @@ fn estimate_drift(model: &Model, data: &Dataset) -> Drift {
             }
         }
     }
-    let n_sessions = data.sessions().len() as f64;
-    // In-sample residuals understate between-session spread by (S - 1) / S.
-    let correction = if n_sessions > 1.0 {
-        n_sessions / (n_sessions - 1.0)
+}
+
+/// Method of moments: the relative variance `r` such that, summed over groups,
+/// (actual - expected)^2 = variance + extra + r expected^2.
+fn moment<'a>(it: impl Iterator<Item = &'a Tally>, extra: impl Fn(f64) -> f64) -> f64 {
+    let (mut num, mut den) = (0.0, 0.0);
+    for [e, v, a] in it {
+        num += (a - e).powi(2) - v - extra(*e);
+        den += e * e;
+    }
+    if den > 0.0 {
+        (num / den).max(0.0)
     } else {
-        1.0
-    };
-    let moment = |it: &mut dyn Iterator<Item = [f64; 3]>, extra: &dyn Fn(f64) -> f64| {
-        let (mut num, mut den) = (0.0, 0.0);
-        for [e, v, a] in it {
-            num += (a - e).powi(2) - v - extra(e);
-            den += e * e;
-        }
-        if den > 0.0 {
-            (num / den * correction).max(0.0)
-        } else {
-            0.0
-        }
-    };
-    let subject_rel_var = moment(&mut subj.values().copied(), &|_| 0.0);
-    let cell_rel_var = moment(&mut cell.values().copied(), &|e| subject_rel_var * e * e);
-    Drift {
-        subject_rel_var,
-        cell_rel_var,
-        method: "method of moments on per-session residuals of the fitted model".into(),
+        0.0
     }
 }
 
-/// Fits both parts of the model on a validated history.
+/// Estimates how far whole subjects (and cells) move from one session to the next beyond
+/// what independent candidates explain. With three sessions or more, each session from
+/// the third on is forecast from the sessions before it, as a real forecast would be
+/// (rolling origin), so the estimate also carries the model's own out-of-sample error.
+/// With fewer, in-sample residuals per session are used, scaled up by S / (S - 1).
+fn estimate_drift(model: &Model, data: &Dataset, opts: &FitOptions) -> Result<Drift, ModelError> {
+    let sessions: Vec<i32> = data.sessions().keys().copied().collect();
+    let mut subj = BTreeMap::new();
+    let mut cell = BTreeMap::new();
+    let (method, scale) = if sessions.len() >= 3 {
+        for &s in &sessions[2..] {
+            let past = data.filter_sessions(|x| x < s);
+            let next = data.filter_sessions(|x| x == s);
+            let m = fit_parts(&past, opts)?;
+            tally(&m, &next, &mut subj, &mut cell);
+        }
+        (
+            format!(
+                "rolling origin: sessions {} each forecast from the sessions before it",
+                sessions[2..].iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+            1.0,
+        )
+    } else {
+        tally(model, data, &mut subj, &mut cell);
+        let n = sessions.len() as f64;
+        (
+            "in-sample residuals per session (fewer than three sessions)".to_string(),
+            if n > 1.0 { n / (n - 1.0) } else { 1.0 },
+        )
+    };
+    let subject_rel_var = scale * moment(subj.values(), |_| 0.0);
+    let cell_rel_var = scale * moment(cell.values(), |e| subject_rel_var * e * e);
+    Ok(Drift {
+        subject_rel_var,
+        cell_rel_var,
+        method,
+    })
+}
+
+/// Fits both parts of the model on a validated history, then estimates the drift.
 pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
+    let mut model = fit_parts(data, opts)?;
+    model.drift = estimate_drift(&model, data, opts)?;
+    Ok(model)
+}
+
+/// Fits the subject and count models, without the drift.
+fn fit_parts(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
     if data.candidates.is_empty() {
         return Err(ModelError::Training(
             "the history holds no candidate in the average band".into(),
@@ -1084,7 +1123,7 @@ pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
             i.chosen += usize::from(s.chosen == Some(true));
         }
     }
-    let mut model = Model {
+    Ok(Model {
         training: TrainingInfo {
             sessions: data.sessions(),
             candidates: data.candidates.len(),
@@ -1101,9 +1140,7 @@ pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
             cell_rel_var: 0.0,
             method: String::new(),
         },
-    };
-    model.drift = estimate_drift(&model, data);
-    Ok(model)
+    })
 }
 
 #[cfg(test)]
@@ -1124,6 +1161,57 @@ mod tests {
                 let fd = (pl_loglik(&up, chosen).0 - pl_loglik(&dn, chosen).0) / (2.0 * h);
                 assert!((fd - g[k]).abs() < 1e-7, "chosen {chosen:?} k {k}: {fd} vs {}", g[k]);
             }
+        }
+    }
+
+    /// The whole objective (likelihood through features, subject effects, centre and
+    /// track slopes, priors) against central finite differences.
+    #[test]
+    fn objective_gradient_matches_finite_differences() {
+        let n_subjects = 3;
+        let mut cd = ChoiceData {
+            x: Vec::new(),
+            subject: Vec::new(),
+            start: vec![0],
+            center: Vec::new(),
+            track: Vec::new(),
+            chosen: Vec::new(),
+            n_chosen: Vec::new(),
+            weight: Vec::new(),
+            total_weight: 0.0,
+            n_subjects,
+            n_centers: 2,
+            n_tracks: 2,
+            subject_prec: 0.7,
+            slope_prec: 2.0,
+            beta_prec: 0.01,
+        };
+        for k in 0..5usize {
+            let rows = 2 + k % 2;
+            for r in 0..rows {
+                for f in 0..D {
+                    cd.x.push(((k * 7 + r * 3 + f) % 11) as f64 / 5.0 - 1.0);
+                }
+                cd.subject.push(((k + r) % n_subjects) as u32);
+            }
+            cd.start.push(cd.subject.len());
+            cd.center.push((k % 2) as u32);
+            cd.track.push(((k / 2) % 2) as u32);
+            cd.chosen.push([0, (rows - 1) as u32]);
+            cd.n_chosen.push(1 + (k % 2) as u8);
+            cd.weight.push(0.5 + k as f64 / 4.0);
+        }
+        cd.total_weight = cd.weight.iter().sum();
+        let theta: Vec<f64> = (0..cd.n_params()).map(|i| ((i * 37) % 13) as f64 / 10.0 - 0.6).collect();
+        let (_, g) = cd.objective(&theta);
+        for i in 0..theta.len() {
+            let h = 1e-6;
+            let mut up = theta.clone();
+            up[i] += h;
+            let mut dn = theta.clone();
+            dn[i] -= h;
+            let fd = (cd.objective(&up).0 - cd.objective(&dn).0) / (2.0 * h);
+            assert!((fd - g[i]).abs() < 1e-7, "parameter {i}: finite difference {fd}, analytic {}", g[i]);
         }
     }
 
