@@ -208,13 +208,21 @@ fn actual_counts(test: &Dataset) -> BTreeMap<(String, String), usize> {
 }
 
 /// Cells (and subject totals) with their count distributions from probabilities.
-fn cells_from_probs(test: &Dataset, probs: &Probs, cell_var: f64, subject_var: f64) -> (Vec<Cell>, Vec<Cell>) {
+fn cells_from_probs(
+    test: &Dataset,
+    probs: &Probs,
+    cell_var: f64,
+    subject_var: f64,
+) -> (Vec<Cell>, Vec<Cell>) {
     let mut by_cell: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
     let mut by_subject: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
     for (c, ps) in test.candidates.iter().zip(probs) {
         for (s, &p) in c.subjects.iter().zip(ps) {
             let sn = test.subject_name(s);
-            by_cell.entry((test.center_name(c), sn)).or_default().push(p);
+            by_cell
+                .entry((test.center_name(c), sn))
+                .or_default()
+                .push(p);
             by_subject.entry(sn).or_default().push(p);
         }
     }
@@ -243,26 +251,48 @@ fn cells_from_probs(test: &Dataset, probs: &Probs, cell_var: f64, subject_var: f
 /// are deprecated in favour of lazy frames, but the lazy engine would pull an HTTP and
 /// cloud stack into an offline tool that handles pupils' marks.
 #[allow(deprecated)]
-fn subject_totals(cells: &[ScoredCell], subjects: &[Cell], q: f64) -> Result<Vec<ScoredCell>, PolarsError> {
-    let col_u = |f: fn(&ScoredCell) -> usize| cells.iter().map(|c| f(c) as u64).collect::<Vec<u64>>();
+fn subject_totals(
+    cells: &[ScoredCell],
+    subjects: &[Cell],
+    q: f64,
+) -> Result<Vec<ScoredCell>, PolarsError> {
+    let col_u =
+        |f: fn(&ScoredCell) -> usize| cells.iter().map(|c| f(c) as u64).collect::<Vec<u64>>();
     let df = DataFrame::new_infer_height(vec![
-        Column::new("subject".into(), cells.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>()),
-        Column::new("expected".into(), cells.iter().map(|c| c.expected).collect::<Vec<f64>>()),
+        Column::new(
+            "subject".into(),
+            cells.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected".into(),
+            cells.iter().map(|c| c.expected).collect::<Vec<f64>>(),
+        ),
         Column::new("actual".into(), col_u(|c| c.actual)),
         Column::new("examiners".into(), col_u(|c| c.examiners)),
         Column::new("needed".into(), col_u(|c| c.needed)),
-        Column::new("capacity_x_examiners".into(), col_u(|c| c.capacity * c.examiners)),
+        Column::new(
+            "capacity_x_examiners".into(),
+            col_u(|c| c.capacity * c.examiners),
+        ),
     ])?;
     let agg = df
         .group_by_stable(["subject"])?
-        .select(["expected", "actual", "examiners", "needed", "capacity_x_examiners"])
+        .select([
+            "expected",
+            "actual",
+            "examiners",
+            "needed",
+            "capacity_x_examiners",
+        ])
         .sum()?
         .sort(["subject"], SortMultipleOptions::default())?;
     let subj = agg.column("subject")?.str()?.clone();
     let exp = agg.column("expected_sum")?.f64()?.clone();
     let get = |name: &str| -> Result<Vec<usize>, PolarsError> {
         let col = agg.column(name)?.u64()?.clone();
-        Ok((0..col.len()).map(|i| col.get(i).unwrap_or(0) as usize).collect())
+        Ok((0..col.len())
+            .map(|i| col.get(i).unwrap_or(0) as usize)
+            .collect())
     };
     let (act, exm, ned, capx) = (
         get("actual_sum")?,
@@ -287,7 +317,7 @@ fn subject_totals(cells: &[ScoredCell], subjects: &[Cell], q: f64) -> Result<Vec
                 actual: act[i],
                 examiners: exm[i],
                 needed: ned[i],
-                capacity: if exm[i] > 0 { capx[i] / exm[i] } else { 0 },
+                capacity: capx[i].checked_div(exm[i]).unwrap_or(0),
                 subject: s,
             }
         })
@@ -301,10 +331,10 @@ fn score(
     cells: &[Cell],
     subjects: &[Cell],
     examiners: &[usize],
-    plan: &PlanOptions,
-    q: f64,
+    opts: &BacktestOptions,
     pairs: Option<Vec<(f64, bool)>>,
 ) -> Result<MethodResult, PolarsError> {
+    let (plan, q) = (&opts.plan, opts.interval);
     let actual = actual_counts(test);
     let lo_q = (1.0 - q) / 2.0;
     let scored: Vec<ScoredCell> = cells
@@ -372,25 +402,38 @@ fn probabilistic(
         &cells,
         &subjects,
         &ex,
-        &opts.plan,
-        opts.interval,
+        opts,
         Some(pairs_of(test, probs)),
     )?)
 }
 
 /// "Last year's counts per cell, scaled to this year's candidates, + 25%".
-fn last_year_plus_25(train: &Dataset, test: &Dataset, opts: &BacktestOptions) -> Result<MethodResult, BacktestError> {
-    let last = train.candidates.iter().map(|c| c.session).max().unwrap_or(0);
+fn last_year_plus_25(
+    train: &Dataset,
+    test: &Dataset,
+    opts: &BacktestOptions,
+) -> Result<MethodResult, BacktestError> {
+    let last = train
+        .candidates
+        .iter()
+        .map(|c| c.session)
+        .max()
+        .unwrap_or(0);
     let mut prev: HashMap<(String, String), (f64, f64)> = HashMap::new();
     let mut prev_subject: HashMap<String, (f64, f64)> = HashMap::new();
     for c in train.candidates.iter().filter(|c| c.session == last) {
         for s in &c.subjects {
             let ch = f64::from(u8::from(s.chosen == Some(true)));
-            let key = (train.center_name(c).to_string(), train.subject_name(s).to_string());
+            let key = (
+                train.center_name(c).to_string(),
+                train.subject_name(s).to_string(),
+            );
             let e = prev.entry(key).or_default();
             e.0 += ch;
             e.1 += 1.0;
-            let e = prev_subject.entry(train.subject_name(s).to_string()).or_default();
+            let e = prev_subject
+                .entry(train.subject_name(s).to_string())
+                .or_default();
             e.0 += ch;
             e.1 += 1.0;
         }
@@ -420,7 +463,11 @@ fn last_year_plus_25(train: &Dataset, test: &Dataset, opts: &BacktestOptions) ->
     let (cells, subjects) = cells_from_probs(test, &probs, 0.0, 0.0);
     let ex: Vec<usize> = cells
         .iter()
-        .map(|c| (1.25 * c.expected() / opts.plan.capacity_for(&c.subject) as f64 - 1e-9).ceil().max(0.0) as usize)
+        .map(|c| {
+            (1.25 * c.expected() / opts.plan.capacity_for(&c.subject) as f64 - 1e-9)
+                .ceil()
+                .max(0.0) as usize
+        })
         .collect();
     Ok(score(
         "last year +25%",
@@ -428,8 +475,7 @@ fn last_year_plus_25(train: &Dataset, test: &Dataset, opts: &BacktestOptions) ->
         &cells,
         &subjects,
         &ex,
-        &opts.plan,
-        opts.interval,
+        opts,
         Some(pairs_of(test, &probs)),
     )?)
 }
@@ -464,8 +510,7 @@ fn two_lowest(test: &Dataset, opts: &BacktestOptions) -> Result<MethodResult, Ba
         &cells,
         &subjects,
         &ex,
-        &opts.plan,
-        opts.interval,
+        opts,
         Some(pairs_of(test, &probs)),
     )?)
 }
@@ -491,7 +536,11 @@ fn plain_features(data: &Dataset, c: &Candidate, n_subjects: usize, n_tracks: us
 /// candidate-level features (points missing, track, which subjects are eligible and their
 /// marks); at prediction its probabilities are restricted to the eligible subjects and
 /// scaled by the training mean number of orals.
-fn plain_logistic(train: &Dataset, test: &Dataset, opts: &BacktestOptions) -> Result<MethodResult, BacktestError> {
+fn plain_logistic(
+    train: &Dataset,
+    test: &Dataset,
+    opts: &BacktestOptions,
+) -> Result<MethodResult, BacktestError> {
     let ns = train.subjects.len();
     let nt = train.tracks.len();
     let mut x = Vec::new();
@@ -507,7 +556,8 @@ fn plain_logistic(train: &Dataset, test: &Dataset, opts: &BacktestOptions) -> Re
     }
     let nf = 1 + nt + 2 * ns;
     let rows = y.len();
-    let xa = Array2::from_shape_vec((rows, nf), x).map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
+    let xa = Array2::from_shape_vec((rows, nf), x)
+        .map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
     let ds = DatasetBase::new(xa, Array1::from(y));
     let fitted = MultiLogisticRegression::default()
         .alpha(1.0)
@@ -519,18 +569,35 @@ fn plain_logistic(train: &Dataset, test: &Dataset, opts: &BacktestOptions) -> Re
     let mean_orals = orals as f64 / train.candidates.len().max(1) as f64;
     let classes = fitted.classes().to_vec();
     // Test subjects and tracks are matched to training ones by name.
-    let train_subject: HashMap<&str, usize> = train.subjects.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
-    let train_track: HashMap<&str, usize> = train.tracks.iter().enumerate().map(|(i, s)| (s.as_str(), i)).collect();
+    let train_subject: HashMap<&str, usize> = train
+        .subjects
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
+    let train_track: HashMap<&str, usize> = train
+        .tracks
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.as_str(), i))
+        .collect();
     let probs: Probs = test
         .candidates
         .iter()
         .map(|c| {
             let mut cc = c.clone();
-            cc.track = train_track.get(test.track_name(c)).map(|&t| t as u32).unwrap_or(u32::MAX);
+            cc.track = train_track
+                .get(test.track_name(c))
+                .map(|&t| t as u32)
+                .unwrap_or(u32::MAX);
             for s in cc.subjects.iter_mut() {
-                s.subject = train_subject.get(test.subjects[s.subject as usize].as_str()).map(|&i| i as u32).unwrap_or(u32::MAX);
+                s.subject = train_subject
+                    .get(test.subjects[s.subject as usize].as_str())
+                    .map(|&i| i as u32)
+                    .unwrap_or(u32::MAX);
             }
-            let f = Array2::from_shape_vec((1, nf), plain_features(train, &cc, ns, nt)).expect("shape");
+            let f =
+                Array2::from_shape_vec((1, nf), plain_features(train, &cc, ns, nt)).expect("shape");
             let p = fitted.predict_probabilities(&f);
             let raw: Vec<f64> = cc
                 .subjects
@@ -546,7 +613,11 @@ fn plain_logistic(train: &Dataset, test: &Dataset, opts: &BacktestOptions) -> Re
             let tot: f64 = raw.iter().sum();
             raw.iter()
                 .map(|r| {
-                    let q = if tot > 0.0 { r / tot } else { 1.0 / raw.len() as f64 };
+                    let q = if tot > 0.0 {
+                        r / tot
+                    } else {
+                        1.0 / raw.len() as f64
+                    };
                     (q * mean_orals).min(1.0)
                 })
                 .collect()
@@ -576,7 +647,11 @@ pub fn backtest_session(
     let model = model::train(&train, &opts.fit)?;
     let fc = forecast::forecast(&model, &test);
     let probs: Probs = {
-        let mut v: Probs = test.candidates.iter().map(|c| Vec::with_capacity(c.subjects.len())).collect();
+        let mut v: Probs = test
+            .candidates
+            .iter()
+            .map(|c| Vec::with_capacity(c.subjects.len()))
+            .collect();
         for r in &fc.rows {
             v[r.candidate].push(r.probability);
         }
@@ -614,7 +689,14 @@ pub fn backtest_session(
             })
             .collect();
         if missing == 0 {
-            baselines.push(probabilistic("oracle (true probabilities)", &test, &tp, 0.0, 0.0, opts)?);
+            baselines.push(probabilistic(
+                "oracle (true probabilities)",
+                &test,
+                &tp,
+                0.0,
+                0.0,
+                opts,
+            )?);
         }
     }
     Ok(SessionResult {
@@ -688,7 +770,13 @@ pub fn average(results: &[SessionResult]) -> Vec<(String, Metrics)> {
 mod tests {
     use super::*;
 
-    fn cell(subject: &str, expected: f64, actual: usize, examiners: usize, capacity: usize) -> ScoredCell {
+    fn cell(
+        subject: &str,
+        expected: f64,
+        actual: usize,
+        examiners: usize,
+        capacity: usize,
+    ) -> ScoredCell {
         ScoredCell {
             center: "C".into(),
             subject: subject.into(),

@@ -258,14 +258,18 @@ fn share(name: &str, v: f64, allow_one: bool) -> Result<f64, Error> {
     } else {
         Err(usage(format!(
             "--{name} must be between 0 and 1{}, got {v}",
-            if allow_one { " (1 allowed)" } else { " (excluded)" }
+            if allow_one {
+                " (1 allowed)"
+            } else {
+                " (excluded)"
+            }
         )))
     }
 }
 
 impl InputArgs {
     fn config(&self, require_chosen: bool) -> Result<ReadOptions, Error> {
-        if !(self.min_average < self.max_average) {
+        if self.min_average.partial_cmp(&self.max_average) != Some(std::cmp::Ordering::Less) {
             return Err(usage(format!(
                 "--min-average ({}) must be below --max-average ({})",
                 self.min_average, self.max_average
@@ -290,7 +294,9 @@ impl InputArgs {
 impl PlanArgs {
     fn config(&self, sep: Separator) -> Result<(PlanOptions, f64), Error> {
         if self.capacity == 0 {
-            return Err(usage("--capacity must be at least 1 candidate per examiner"));
+            return Err(usage(
+                "--capacity must be at least 1 candidate per examiner",
+            ));
         }
         let coverage = share("coverage", self.coverage, true)?;
         let service_level = match self.service_level {
@@ -318,7 +324,9 @@ impl FitArgs {
     fn config(&self) -> Result<FitOptions, Error> {
         if let Some(h) = self.half_life {
             if !(h > 0.0 && h.is_finite()) {
-                return Err(usage(format!("--half-life must be a positive number of sessions, got {h}")));
+                return Err(usage(format!(
+                    "--half-life must be a positive number of sessions, got {h}"
+                )));
             }
         }
         if self.max_iterations == 0 {
@@ -549,7 +557,13 @@ fn forecast_cmd(a: ForecastArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
                 s.center.as_str().into(),
             ]);
         }
-        let mut sh = Table::new(&["center", "subject", "examiners_planned", "summoned", "missing"]);
+        let mut sh = Table::new(&[
+            "center",
+            "subject",
+            "examiners_planned",
+            "summoned",
+            "missing",
+        ]);
         for s in &shortages {
             sh.push(vec![
                 s.center.as_str().into(),
@@ -576,7 +590,10 @@ fn forecast_cmd(a: ForecastArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
             .subjects
             .iter()
             .map(|s| {
-                let p = by_subject.get(s.subject.as_str()).copied().unwrap_or_default();
+                let p = by_subject
+                    .get(s.subject.as_str())
+                    .copied()
+                    .unwrap_or_default();
                 json!({
                     "subject": s.subject,
                     "eligible": s.eligible,
@@ -614,7 +631,10 @@ fn forecast_cmd(a: ForecastArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
         .subjects
         .iter()
         .map(|s| {
-            let p = by_subject.get(s.subject.as_str()).copied().unwrap_or_default();
+            let p = by_subject
+                .get(s.subject.as_str())
+                .copied()
+                .unwrap_or_default();
             vec![
                 s.subject.clone(),
                 s.eligible.to_string(),
@@ -629,7 +649,13 @@ fn forecast_cmd(a: ForecastArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
         out,
         "{}",
         text_table(
-            &["subject", "eligible", "expected orals", &interval, "examiners"],
+            &[
+                "subject",
+                "eligible",
+                "expected orals",
+                &interval,
+                "examiners"
+            ],
             &rows
         )
     )?;
@@ -681,7 +707,9 @@ fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
         pct(m.surplus),
         pct(m.wape_subject),
         pct(m.wape_cell),
-        m.log_loss.map(|l| format!("{l:.4}")).unwrap_or_else(|| "-".into()),
+        m.log_loss
+            .map(|l| format!("{l:.4}"))
+            .unwrap_or_else(|| "-".into()),
     ]
 }
 
@@ -698,7 +726,11 @@ const METRIC_HEADER: [&str; 10] = [
     "log_loss",
 ];
 
-fn metrics_json(session: Option<i32>, bp: &Metrics, baselines: &[(&str, &Metrics)]) -> serde_json::Value {
+fn metrics_json(
+    session: Option<i32>,
+    bp: &Metrics,
+    baselines: &[(&str, &Metrics)],
+) -> serde_json::Value {
     let mut v = serde_json::to_value(bp).expect("json");
     if let Some(s) = session {
         v["session"] = json!(s);
@@ -719,7 +751,15 @@ fn scored_table(cells: &[backtest::ScoredCell], session: Option<i32>, with_cente
     if with_center {
         header.push("center");
     }
-    header.extend(["subject", "expected", "low", "high", "actual", "examiners", "needed"]);
+    header.extend([
+        "subject",
+        "expected",
+        "low",
+        "high",
+        "actual",
+        "examiners",
+        "needed",
+    ]);
     let mut t = Table::new(&header);
     for c in cells {
         let mut row: Vec<Cell> = vec![];
@@ -881,7 +921,15 @@ fn backtest_cmd(a: BacktestArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
         writeln!(out)?;
     }
     if let Some(avg) = &averages {
-        writeln!(out, "Average over sessions {}", sessions.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "))?;
+        writeln!(
+            out,
+            "Average over sessions {}",
+            sessions
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
         let rows: Vec<Vec<String>> = avg.iter().map(|(n, m)| metrics_row(n, m)).collect();
         write!(out, "{}", text_table(&METRIC_HEADER, &rows))?;
     }
@@ -890,7 +938,9 @@ fn backtest_cmd(a: BacktestArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
 
 fn simulate_cmd(a: SimulateArgs, notes: &Notes, out: &mut dyn Write) -> Result<(), Error> {
     if a.sessions == 0 || a.candidates == 0 || a.centers == 0 {
-        return Err(usage("--sessions, --candidates and --centers must be at least 1"));
+        return Err(usage(
+            "--sessions, --candidates and --centers must be at least 1",
+        ));
     }
     if !(0.0..1.0).contains(&a.out_of_band) {
         return Err(usage("--out-of-band must be a share between 0 and 1"));
@@ -935,4 +985,3 @@ fn simulate_cmd(a: SimulateArgs, notes: &Notes, out: &mut dyn Write) -> Result<(
     writeln!(out, "wrote {}", files.join(", "))?;
     Ok(())
 }
-

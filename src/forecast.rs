@@ -129,15 +129,17 @@ impl CountDist {
 fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
-    let r = t * (-z * z - 1.265_512_23
-        + t * (1.000_023_68
-            + t * (0.374_091_96
-                + t * (0.096_784_18
-                    + t * (-0.186_288_06
-                        + t * (0.278_868_07
-                            + t * (-1.135_203_98
-                                + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
-        .exp();
+    let r = t
+        * (-z * z - 1.265_512_23
+            + t * (1.000_023_68
+                + t * (0.374_091_96
+                    + t * (0.096_784_18
+                        + t * (-0.186_288_06
+                            + t * (0.278_868_07
+                                + t * (-1.135_203_98
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+            .exp();
     if x >= 0.0 {
         r
     } else {
@@ -304,7 +306,11 @@ mod tests {
         assert!((plain.mean() - wide.mean()).abs() < 1e-6);
         let var = |d: &CountDist| {
             let m = d.mean();
-            d.pmf.iter().enumerate().map(|(n, p)| (n as f64 - m).powi(2) * p).sum::<f64>()
+            d.pmf
+                .iter()
+                .enumerate()
+                .map(|(n, p)| (n as f64 - m).powi(2) * p)
+                .sum::<f64>()
         };
         // Extra variance ~ rel_var * mean^2 = 0.04 * 144.
         let extra = var(&wide) - var(&plain);
@@ -314,7 +320,9 @@ mod tests {
 
     #[test]
     fn normal_approximation_is_close_on_large_counts() {
-        let ps: Vec<f64> = (0..4000).map(|i| 0.05 + 0.9 * (i % 17) as f64 / 17.0).collect();
+        let ps: Vec<f64> = (0..4000)
+            .map(|i| 0.05 + 0.9 * (i % 17) as f64 / 17.0)
+            .collect();
         let exact = CountDist::poisson_binomial(&ps);
         let approx = CountDist::normal_approx(&ps);
         let (mut ca, mut cb, mut worst) = (0.0, 0.0, 0.0f64);

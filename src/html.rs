@@ -174,7 +174,11 @@ fn calibration_chart(bins: &[CalibrationBin]) -> String {
 }
 
 /// The whole report.
-pub fn report(results: &[SessionResult], averages: Option<&[(String, Metrics)]>, opts: &BacktestOptions) -> String {
+pub fn report(
+    results: &[SessionResult],
+    averages: Option<&[(String, Metrics)]>,
+    opts: &BacktestOptions,
+) -> String {
     let mut h = String::from(
         "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>bacpredict backtest</title>\
          <style>body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\
@@ -188,7 +192,11 @@ pub fn report(results: &[SessionResult], averages: Option<&[(String, Metrics)]>,
             Some(avg) => (
                 format!(
                     "average over sessions {}",
-                    results.iter().map(|r| r.session.to_string()).collect::<Vec<_>>().join(", ")
+                    results
+                        .iter()
+                        .map(|r| r.session.to_string())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
                 avg[0].1,
                 avg.to_vec(),

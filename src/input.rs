@@ -440,7 +440,12 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
             }
             let track = field(3);
             if track.is_empty() {
-                bad(3, track, "a non-empty track (GENERALE, STMG, ...)", &mut problems);
+                bad(
+                    3,
+                    track,
+                    "a non-empty track (GENERALE, STMG, ...)",
+                    &mut problems,
+                );
             }
             let average = match parse_number(field(4)) {
                 Some(v) if (0.0..=20.0).contains(&v) => v,
@@ -470,7 +475,12 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
             let chosen = match field(8) {
                 "" => {
                     if opts.require_chosen {
-                        bad(8, "", "1 or 0 (history files say which orals were taken)", &mut problems);
+                        bad(
+                            8,
+                            "",
+                            "1 or 0 (history files say which orals were taken)",
+                            &mut problems,
+                        );
                     }
                     None
                 }
@@ -524,18 +534,46 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
                     );
                     let c = &mut p.candidate;
                     if c.center != center {
-                        problems.push(path, line, "center", &centers.names[center as usize],
-                            &format!("the same centre as this candidate's first row ({first}: '{}')", centers.names[c.center as usize]));
+                        problems.push(
+                            path,
+                            line,
+                            "center",
+                            &centers.names[center as usize],
+                            &format!(
+                                "the same centre as this candidate's first row ({first}: '{}')",
+                                centers.names[c.center as usize]
+                            ),
+                        );
                     } else if c.track != track {
-                        problems.push(path, line, "track", &tracks.names[track as usize],
-                            &format!("the same track as this candidate's first row ({first}: '{}')", tracks.names[c.track as usize]));
+                        problems.push(
+                            path,
+                            line,
+                            "track",
+                            &tracks.names[track as usize],
+                            &format!(
+                                "the same track as this candidate's first row ({first}: '{}')",
+                                tracks.names[c.track as usize]
+                            ),
+                        );
                     } else if c.average != average {
                         // The mark is not echoed next to the id: only the line points to it.
-                        problems.push(path, line, "average", "",
-                            &format!("the same average as this candidate's first row ({first})"));
+                        problems.push(
+                            path,
+                            line,
+                            "average",
+                            "",
+                            &format!("the same average as this candidate's first row ({first})"),
+                        );
                     } else if c.subjects.iter().any(|s| s.subject == subject) {
-                        problems.push(path, line, "subject", &subjects.names[subject as usize],
-                            &format!("each subject once per candidate (already at {first} or after)"));
+                        problems.push(
+                            path,
+                            line,
+                            "subject",
+                            &subjects.names[subject as usize],
+                            &format!(
+                                "each subject once per candidate (already at {first} or after)"
+                            ),
+                        );
                     } else {
                         p.chosen_missing |= chosen.is_none();
                         c.subjects.push(row);
@@ -564,7 +602,8 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
                 continue;
             }
         }
-        if p.chosen_missing && c.subjects.iter().any(|s| s.chosen.is_some()) && !opts.require_chosen {
+        if p.chosen_missing && c.subjects.iter().any(|s| s.chosen.is_some()) && !opts.require_chosen
+        {
             problems.push(
                 &paths[p.file],
                 p.line,
@@ -589,8 +628,9 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
     // Sorting makes every downstream result independent of row and file order.
     let subject_names = subjects.names;
     for c in &mut candidates {
-        c.subjects
-            .sort_by(|a, b| subject_names[a.subject as usize].cmp(&subject_names[b.subject as usize]));
+        c.subjects.sort_by(|a, b| {
+            subject_names[a.subject as usize].cmp(&subject_names[b.subject as usize])
+        });
     }
     candidates.sort_by(|a, b| (a.session, &a.id).cmp(&(b.session, &b.id)));
     Ok(Dataset {
@@ -687,15 +727,23 @@ fn read_small_table(
     let idx: Vec<Option<usize>> = columns
         .iter()
         .map(|c| {
-            header
-                .iter()
-                .position(|h| h.trim().trim_start_matches('\u{feff}').eq_ignore_ascii_case(c))
+            header.iter().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(c)
+            })
         })
         .collect();
     let mut ok = true;
     for (k, c) in columns.iter().enumerate().take(required) {
         if idx[k].is_none() {
-            problems.push(path, 1, c, "", &format!("a column named '{c}' in the header"));
+            problems.push(
+                path,
+                1,
+                c,
+                "",
+                &format!("a column named '{c}' in the header"),
+            );
             ok = false;
         }
     }
@@ -749,7 +797,13 @@ pub fn read_roster(path: &Path, separator: Separator) -> Result<Vec<RosterEntry>
             continue;
         }
         if f[2].is_empty() {
-            problems.push(path, line, "subject", "", "the subject code the examiner can hear");
+            problems.push(
+                path,
+                line,
+                "subject",
+                "",
+                "the subject code the examiner can hear",
+            );
             continue;
         }
         let priority = if f[4].is_empty() {
@@ -758,15 +812,26 @@ pub fn read_roster(path: &Path, separator: Separator) -> Result<Vec<RosterEntry>
             match f[4].parse::<i64>() {
                 Ok(p) => p,
                 Err(_) => {
-                    problems.push(path, line, "priority", &f[4], "a whole number (lower is summoned first) or nothing");
+                    problems.push(
+                        path,
+                        line,
+                        "priority",
+                        &f[4],
+                        "a whole number (lower is summoned first) or nothing",
+                    );
                     continue;
                 }
             }
         };
         let key = (f[0].clone(), f[2].clone(), f[3].clone());
         if let Some(first) = seen.insert(key, line) {
-            problems.push(path, line, "examiner_id", &f[0],
-                &format!("each examiner once per subject and centre (already at line {first})"));
+            problems.push(
+                path,
+                line,
+                "examiner_id",
+                &f[0],
+                &format!("each examiner once per subject and centre (already at line {first})"),
+            );
             continue;
         }
         out.push(RosterEntry {
@@ -795,7 +860,13 @@ pub fn read_capacities(
                     problems.push(path, line, "subject", &f[0], "each subject once");
                 }
             }
-            _ => problems.push(path, line, "capacity", &f[1], "a whole number of candidates per examiner, at least 1"),
+            _ => problems.push(
+                path,
+                line,
+                "capacity",
+                &f[1],
+                "a whole number of candidates per examiner, at least 1",
+            ),
         }
     }
     into_result(out, problems)
@@ -818,7 +889,13 @@ pub fn read_truth(
                 out.insert((s, f[1].clone(), f[2].clone()), p);
             }
             (Err(_), _) => problems.push(path, line, "session", &f[0], "a session year"),
-            (_, None) => problems.push(path, line, "probability", &f[3], "a probability between 0 and 1"),
+            (_, None) => problems.push(
+                path,
+                line,
+                "probability",
+                &f[3],
+                "a probability between 0 and 1",
+            ),
         }
     }
     into_result(out, problems)

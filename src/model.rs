@@ -47,7 +47,9 @@ pub enum ModelError {
         found: u32,
         tool: &'static str,
     },
-    #[error("{path} was modified after training (checksum mismatch): retrain with `bacpredict train`")]
+    #[error(
+        "{path} was modified after training (checksum mismatch): retrain with `bacpredict train`"
+    )]
     Checksum { path: String },
     #[error("cannot train: {0}")]
     Training(String),
@@ -88,8 +90,8 @@ pub const CHOICE_FEATURES: [&str; 8] = [
     "grade_minus_candidate_mean",
     "is_lowest_grade",
     "is_largest_recoverable",
-    "recoverable_share_x_points_missing",
-    "grade_x_points_missing",
+    "recoverable_share_x_(points_missing-1)",
+    "grade_x_(points_missing-1)",
 ];
 /// Dense features that also get a per-centre and per-track slope.
 pub const SLOPE_FEATURES: [usize; 3] = [0, 1, 2];
@@ -123,13 +125,21 @@ pub fn choice_features(c: &Candidate) -> Vec<[f64; D]> {
         .collect();
     let room_sum: f64 = rooms.iter().sum();
     let gmean = c.subjects.iter().map(|s| s.grade).sum::<f64>() / n;
-    let gmin = c.subjects.iter().map(|s| s.grade).fold(f64::INFINITY, f64::min);
+    let gmin = c
+        .subjects
+        .iter()
+        .map(|s| s.grade)
+        .fold(f64::INFINITY, f64::min);
     let rmax = rooms.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
     c.subjects
         .iter()
         .zip(&rooms)
         .map(|(s, &r)| {
-            let share = if room_sum > 0.0 { r / room_sum } else { 1.0 / n };
+            let share = if room_sum > 0.0 {
+                r / room_sum
+            } else {
+                1.0 / n
+            };
             let g = (s.grade - 10.0) / 5.0;
             [
                 g,
@@ -138,8 +148,10 @@ pub fn choice_features(c: &Candidate) -> Vec<[f64; D]> {
                 (s.grade - gmean) / 5.0,
                 f64::from(u8::from(s.grade == gmin)),
                 f64::from(u8::from(r == rmax)),
-                share * missing,
-                g * missing,
+                // Centred on one point missing, so that the interactions are not a copy
+                // of the main effects (the optimiser converges much faster).
+                share * (missing - 1.0),
+                g * (missing - 1.0),
             ]
         })
         .collect()
@@ -169,7 +181,11 @@ fn count_features(c: &Candidate, center: Rates, track: Rates) -> [f64; DC] {
         .map(|s| s.coefficient * (20.0 - s.grade))
         .fold(0.0, f64::max)
         / csum;
-    let gmin = c.subjects.iter().map(|s| s.grade).fold(f64::INFINITY, f64::min);
+    let gmin = c
+        .subjects
+        .iter()
+        .map(|s| s.grade)
+        .fold(f64::INFINITY, f64::min);
     let wmean = c
         .subjects
         .iter()
@@ -357,9 +373,17 @@ impl Model {
             && ch.subject_effects.len() == self.subjects.len()
             && ch.center_slopes.len() == self.centers.len()
             && ch.track_slopes.len() == self.tracks.len()
-            && ch.center_slopes.iter().chain(&ch.track_slopes).all(|v| v.len() == DS)
+            && ch
+                .center_slopes
+                .iter()
+                .chain(&ch.track_slopes)
+                .all(|v| v.len() == DS)
             && self.count.weights.len() == DC
-            && self.count.weights.iter().all(|w| w.len() == self.count.classes.len())
+            && self
+                .count
+                .weights
+                .iter()
+                .all(|w| w.len() == self.count.classes.len())
             && self.count.intercept.len() == self.count.classes.len()
             && self.count.center_rates.len() == self.centers.len()
             && self.count.track_rates.len() == self.tracks.len();
@@ -385,7 +409,10 @@ fn map_names(data_names: &[String], model_names: &[String]) -> Vec<Option<usize>
         .enumerate()
         .map(|(i, n)| (n.as_str(), i))
         .collect();
-    data_names.iter().map(|n| idx.get(n.as_str()).copied()).collect()
+    data_names
+        .iter()
+        .map(|n| idx.get(n.as_str()).copied())
+        .collect()
 }
 
 impl Model {
@@ -534,8 +561,36 @@ impl ChoiceData {
         D + self.n_subjects + DS * (self.n_centers + self.n_tracks)
     }
 
+    /// (first parameter, number of groups) of the centre slopes and of the track slopes.
+    fn slope_groups(&self) -> [(usize, usize); 2] {
+        let c = D + self.n_subjects;
+        [
+            (c, self.n_centers),
+            (c + DS * self.n_centers, self.n_tracks),
+        ]
+    }
+
+    /// The parameters as the utilities use them: centre and track slopes centred on their
+    /// group means. Without this, adding a constant to a dense coefficient and removing it
+    /// from every centre's (or track's) slope changes nothing but the priors, a nearly flat
+    /// valley along which L-BFGS crawls for hundreds of iterations.
+    fn effective(&self, theta: &[f64]) -> Vec<f64> {
+        let mut eff = theta.to_vec();
+        for (base, n) in self.slope_groups() {
+            for j in 0..DS {
+                let mean = (0..n).map(|i| theta[base + DS * i + j]).sum::<f64>() / n.max(1) as f64;
+                for i in 0..n {
+                    eff[base + DS * i + j] -= mean;
+                }
+            }
+        }
+        eff
+    }
+
     /// Mean weighted negative log-likelihood plus the Gaussian priors, and its gradient.
     fn objective(&self, theta: &[f64]) -> (f64, Vec<f64>) {
+        let eff = self.effective(theta);
+        let theta = eff.as_slice();
         let np = self.n_params();
         let n = self.weight.len();
         let chunk = n.div_ceil(CHUNKS).max(1);
@@ -579,7 +634,19 @@ impl ChoiceData {
         for v in g.iter_mut() {
             *v /= tw;
         }
-        // Priors: N(0, sd^2) on every parameter, scaled like the mean log-likelihood.
+        // Centre and track slopes enter through their deviations from the group mean
+        // (see `effective`): the gradient with respect to the raw parameters is the
+        // centred gradient.
+        for (base, n) in self.slope_groups() {
+            for j in 0..DS {
+                let mean = (0..n).map(|i| g[base + DS * i + j]).sum::<f64>() / n.max(1) as f64;
+                for i in 0..n {
+                    g[base + DS * i + j] -= mean;
+                }
+            }
+        }
+        // Priors: N(0, sd^2) on every effective parameter, scaled like the mean
+        // log-likelihood. The centred slopes' prior gradient is already centred.
         for (i, t) in theta.iter().enumerate() {
             let prec = if i < D {
                 self.beta_prec
@@ -602,6 +669,7 @@ impl ChoiceData {
         let mut f = 0.0;
         let mut u = Vec::new();
         let mut du = Vec::new();
+        let mut wbuf = Vec::new();
         for k in lo..hi {
             let (a, b) = (self.start[k], self.start[k + 1]);
             let cbase = off_center + DS * self.center[k] as usize;
@@ -618,9 +686,12 @@ impl ChoiceData {
                 }
                 u.push(v);
             }
-            let (ll, grad_u) = pl_loglik(&u, &self.chosen[k][..self.n_chosen[k] as usize]);
-            du.clear();
-            du.extend(grad_u);
+            let ll = pl_loglik_into(
+                &u,
+                &self.chosen[k][..self.n_chosen[k] as usize],
+                &mut wbuf,
+                &mut du,
+            );
             let w = self.weight[k];
             f -= w * ll;
             for (i, r) in (a..b).enumerate() {
@@ -649,19 +720,31 @@ impl ChoiceData {
 /// One pick a: log L = u_a - log W.
 /// Two picks {a, b}: L = (w_a w_b / W) (1/(W - w_a) + 1/(W - w_b)).
 pub fn pl_loglik(u: &[f64], chosen: &[u32]) -> (f64, Vec<f64>) {
+    let mut w = Vec::new();
+    let mut g = Vec::new();
+    let ll = pl_loglik_into(u, chosen, &mut w, &mut g);
+    (ll, g)
+}
+
+/// [`pl_loglik`] writing into reusable buffers: the objective runs it for every
+/// candidate at every iteration, and allocations there cost more than the arithmetic.
+fn pl_loglik_into(u: &[f64], chosen: &[u32], w: &mut Vec<f64>, g: &mut Vec<f64>) -> f64 {
     let n = u.len();
     let m = u.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = u.iter().map(|v| (v - m).exp()).collect();
+    w.clear();
+    w.extend(u.iter().map(|v| (v - m).exp()));
     let total: f64 = w.iter().sum();
-    let mut g: Vec<f64> = w.iter().map(|wk| -wk / total).collect();
+    g.clear();
+    g.extend(w.iter().map(|wk| -wk / total));
     match *chosen {
         [a] => {
             let a = a as usize;
             g[a] += 1.0;
-            (u[a] - m - total.ln(), g)
+            u[a] - m - total.ln()
         }
         [a, b] => {
             let (a, b) = (a as usize, b as usize);
+            // W - w_a summed directly: subtracting loses everything when w_a dominates.
             let ra: f64 = (0..n).filter(|&k| k != a).map(|k| w[k]).sum();
             let rb: f64 = (0..n).filter(|&k| k != b).map(|k| w[k]).sum();
             let s = 1.0 / ra + 1.0 / rb;
@@ -673,16 +756,22 @@ pub fn pl_loglik(u: &[f64], chosen: &[u32]) -> (f64, Vec<f64>) {
             }
             g[a] += 1.0;
             g[b] += 1.0;
-            (ll, g)
+            ll
         }
-        _ => (0.0, vec![0.0; n]),
+        _ => {
+            g.iter_mut().for_each(|v| *v = 0.0);
+            0.0
+        }
     }
 }
+
+/// Parameters, objective and gradient of the last evaluation.
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
 struct ChoiceProblem<'a> {
     data: &'a ChoiceData,
     /// argmin asks for cost and gradient separately at the same point: compute once.
-    cache: Mutex<Option<(Vec<f64>, f64, Vec<f64>)>>,
+    cache: Mutex<Option<Evaluation>>,
 }
 
 impl ChoiceProblem<'_> {
@@ -717,7 +806,7 @@ impl Gradient for ChoiceProblem<'_> {
 }
 
 /// Gradient tolerance of the subject model (norm of the gradient of the mean objective).
-const CHOICE_TOL: f64 = 1e-5;
+const CHOICE_TOL: f64 = 5e-5;
 /// Gradient tolerance of the count model, per candidate.
 const COUNT_TOL: f64 = 1e-5;
 
@@ -767,11 +856,14 @@ fn standardise(rows: &mut [f64], width: usize) -> (Vec<f64>, Vec<f64>) {
     (mean, std)
 }
 
+/// Fits the subject model, from `init` when given (a fit on fewer sessions of the same
+/// dataset, hence the same parameter layout). Returns the raw parameters too.
 fn fit_choice(
     data: &Dataset,
     opts: &FitOptions,
     weights: &HashMap<i32, f64>,
-) -> Result<ChoiceModel, ModelError> {
+    init: Option<&[f64]>,
+) -> Result<(ChoiceModel, Vec<f64>), ModelError> {
     let mut cd = ChoiceData {
         x: Vec::new(),
         subject: Vec::new(),
@@ -818,8 +910,7 @@ fn fit_choice(
     }
     if cd.weight.is_empty() {
         return Err(ModelError::Training(
-            "no candidate in the history took an oral among two or more eligible subjects"
-                .into(),
+            "no candidate in the history took an oral among two or more eligible subjects".into(),
         ));
     }
     let (mean, std) = standardise(&mut cd.x, D);
@@ -827,8 +918,11 @@ fn fit_choice(
         data: &cd,
         cache: Mutex::new(None),
     };
-    let init = Array1::zeros(cd.n_params());
-    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 10)
+    let init = match init {
+        Some(t) if t.len() == cd.n_params() => Array1::from(t.to_vec()),
+        _ => Array1::zeros(cd.n_params()),
+    };
+    let solver = LBFGS::new(MoreThuenteLineSearch::new(), 20)
         .with_tolerance_grad(CHOICE_TOL)
         .and_then(|s| s.with_tolerance_cost(1e-12))
         .map_err(|e| ModelError::Training(e.to_string()))?;
@@ -861,14 +955,16 @@ fn fit_choice(
             ),
         });
     }
-    let t = theta.as_slice().expect("contiguous");
+    // Stored slopes are the centred ones the utilities use.
+    let eff = cd.effective(theta.as_slice().expect("contiguous"));
+    let t = eff.as_slice();
     let ns = cd.n_subjects;
     let slopes = |base: usize, n: usize| -> Vec<Vec<f64>> {
         (0..n)
             .map(|i| t[base + DS * i..base + DS * (i + 1)].to_vec())
             .collect()
     };
-    Ok(ChoiceModel {
+    let model = ChoiceModel {
         features: CHOICE_FEATURES.iter().map(|s| s.to_string()).collect(),
         slope_features: SLOPE_FEATURES
             .iter()
@@ -887,10 +983,16 @@ fn fit_choice(
             objective: f,
             termination: reason,
         },
-    })
+    };
+    Ok((model, t.to_vec()))
 }
 
-fn rates_by(data: &Dataset, key: impl Fn(&Candidate) -> usize, n: usize, prior: Rates) -> Vec<Rates> {
+fn rates_by(
+    data: &Dataset,
+    key: impl Fn(&Candidate) -> usize,
+    n: usize,
+    prior: Rates,
+) -> Vec<Rates> {
     let mut counts = vec![[0.0f64; 3]; n];
     for c in &data.candidates {
         let k = c.n_chosen().unwrap_or(0).min(2);
@@ -1045,55 +1147,62 @@ fn moment<'a>(it: impl Iterator<Item = &'a Tally>, extra: impl Fn(f64) -> f64) -
     }
 }
 
-/// Estimates how far whole subjects (and cells) move from one session to the next beyond
-/// what independent candidates explain. With three sessions or more, each session from
-/// the third on is forecast from the sessions before it, as a real forecast would be
-/// (rolling origin), so the estimate also carries the model's own out-of-sample error.
-/// With fewer, in-sample residuals per session are used, scaled up by S / (S - 1).
-fn estimate_drift(model: &Model, data: &Dataset, opts: &FitOptions) -> Result<Drift, ModelError> {
+/// Fits the model, then estimates how far whole subjects (and cells) move from one
+/// session to the next beyond what independent candidates explain.
+///
+/// With three sessions or more, each session from the third on is first forecast from
+/// the sessions before it, as a real forecast would be (rolling origin), so the drift
+/// also carries the model's own out-of-sample error; each of those fits starts from the
+/// previous one's parameters, and the final fit from the last, which saves most of their
+/// cost. With fewer sessions, in-sample residuals per session are used, scaled up by
+/// S / (S - 1).
+pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
     let sessions: Vec<i32> = data.sessions().keys().copied().collect();
     let mut subj = BTreeMap::new();
     let mut cell = BTreeMap::new();
-    let (method, scale) = if sessions.len() >= 3 {
+    let (mut model, scale, method) = if sessions.len() >= 3 {
+        let mut theta: Option<Vec<f64>> = None;
         for &s in &sessions[2..] {
             let past = data.filter_sessions(|x| x < s);
             let next = data.filter_sessions(|x| x == s);
-            let m = fit_parts(&past, opts)?;
+            let (m, t) = fit_parts(&past, opts, theta.as_deref())?;
             tally(&m, &next, &mut subj, &mut cell);
+            theta = Some(t);
         }
-        (
-            format!(
-                "rolling origin: sessions {} each forecast from the sessions before it",
-                sessions[2..].iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", ")
-            ),
-            1.0,
-        )
+        let (model, _) = fit_parts(data, opts, theta.as_deref())?;
+        let method = format!(
+            "rolling origin: sessions {} each forecast from the sessions before it",
+            sessions[2..]
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        (model, 1.0, method)
     } else {
-        tally(model, data, &mut subj, &mut cell);
+        let (model, _) = fit_parts(data, opts, None)?;
+        tally(&model, data, &mut subj, &mut cell);
         let n = sessions.len() as f64;
-        (
-            "in-sample residuals per session (fewer than three sessions)".to_string(),
-            if n > 1.0 { n / (n - 1.0) } else { 1.0 },
-        )
+        let scale = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
+        let method = "in-sample residuals per session (fewer than three sessions)".to_string();
+        (model, scale, method)
     };
     let subject_rel_var = scale * moment(subj.values(), |_| 0.0);
-    let cell_rel_var = scale * moment(cell.values(), |e| subject_rel_var * e * e);
-    Ok(Drift {
+    let cell_rel_var = scale * moment(cell.values(), |e| subject_rel_var / scale * e * e);
+    model.drift = Drift {
         subject_rel_var,
         cell_rel_var,
         method,
-    })
-}
-
-/// Fits both parts of the model on a validated history, then estimates the drift.
-pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
-    let mut model = fit_parts(data, opts)?;
-    model.drift = estimate_drift(&model, data, opts)?;
+    };
     Ok(model)
 }
 
 /// Fits the subject and count models, without the drift.
-fn fit_parts(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
+fn fit_parts(
+    data: &Dataset,
+    opts: &FitOptions,
+    init: Option<&[f64]>,
+) -> Result<(Model, Vec<f64>), ModelError> {
     if data.candidates.is_empty() {
         return Err(ModelError::Training(
             "the history holds no candidate in the average band".into(),
@@ -1105,7 +1214,7 @@ fn fit_parts(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
         ));
     }
     let weights = session_weights(data, opts);
-    let choice = fit_choice(data, opts, &weights)?;
+    let (choice, theta) = fit_choice(data, opts, &weights, init)?;
     let count = fit_count(data, opts.max_iterations)?;
     let mut subjects: Vec<SubjectInfo> = data
         .subjects
@@ -1123,7 +1232,7 @@ fn fit_parts(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
             i.chosen += usize::from(s.chosen == Some(true));
         }
     }
-    Ok(Model {
+    let model = Model {
         training: TrainingInfo {
             sessions: data.sessions(),
             candidates: data.candidates.len(),
@@ -1140,7 +1249,8 @@ fn fit_parts(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
             cell_rel_var: 0.0,
             method: String::new(),
         },
-    })
+    };
+    Ok((model, theta))
 }
 
 #[cfg(test)]
@@ -1159,7 +1269,11 @@ mod tests {
                 let mut dn = u;
                 dn[k] -= h;
                 let fd = (pl_loglik(&up, chosen).0 - pl_loglik(&dn, chosen).0) / (2.0 * h);
-                assert!((fd - g[k]).abs() < 1e-7, "chosen {chosen:?} k {k}: {fd} vs {}", g[k]);
+                assert!(
+                    (fd - g[k]).abs() < 1e-7,
+                    "chosen {chosen:?} k {k}: {fd} vs {}",
+                    g[k]
+                );
             }
         }
     }
@@ -1202,7 +1316,9 @@ mod tests {
             cd.weight.push(0.5 + k as f64 / 4.0);
         }
         cd.total_weight = cd.weight.iter().sum();
-        let theta: Vec<f64> = (0..cd.n_params()).map(|i| ((i * 37) % 13) as f64 / 10.0 - 0.6).collect();
+        let theta: Vec<f64> = (0..cd.n_params())
+            .map(|i| ((i * 37) % 13) as f64 / 10.0 - 0.6)
+            .collect();
         let (_, g) = cd.objective(&theta);
         for i in 0..theta.len() {
             let h = 1e-6;
@@ -1211,7 +1327,11 @@ mod tests {
             let mut dn = theta.clone();
             dn[i] -= h;
             let fd = (cd.objective(&up).0 - cd.objective(&dn).0) / (2.0 * h);
-            assert!((fd - g[i]).abs() < 1e-7, "parameter {i}: finite difference {fd}, analytic {}", g[i]);
+            assert!(
+                (fd - g[i]).abs() < 1e-7,
+                "parameter {i}: finite difference {fd}, analytic {}",
+                g[i]
+            );
         }
     }
 
@@ -1254,7 +1374,10 @@ mod tests {
     #[test]
     fn inclusion_stays_in_bounds_when_one_subject_dominates() {
         let got = inclusion_probabilities([0.0, 0.0, 1.0], &[40.0, 0.0, -1.0]);
-        assert!(got.iter().all(|p| (0.0..=1.0 + 1e-12).contains(p)), "{got:?}");
+        assert!(
+            got.iter().all(|p| (0.0..=1.0 + 1e-12).contains(p)),
+            "{got:?}"
+        );
         assert!((got[0] - 1.0).abs() < 1e-9);
         assert!((got.iter().sum::<f64>() - 2.0).abs() < 1e-9);
     }

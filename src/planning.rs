@@ -144,7 +144,10 @@ pub fn marginal_allocation(dists: &[&CountDist], caps: &[usize], coverage: f64) 
 /// Builds the examiner plan for the forecast's cells.
 pub fn plan(cells: &[Cell], opts: &PlanOptions) -> Plan {
     let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
-    let caps: Vec<usize> = cells.iter().map(|c| opts.capacity_for(&c.subject)).collect();
+    let caps: Vec<usize> = cells
+        .iter()
+        .map(|c| opts.capacity_for(&c.subject))
+        .collect();
     let marginal = marginal_allocation(&dists, &caps, opts.coverage);
     let per_cell = |q: f64| -> Vec<usize> {
         dists
@@ -284,7 +287,9 @@ mod tests {
         let mut best = usize::MAX;
         let mut e = vec![0usize; n];
         loop {
-            let unc: f64 = (0..n).map(|i| dists[i].expected_excess(e[i] * caps[i])).sum();
+            let unc: f64 = (0..n)
+                .map(|i| dists[i].expected_excess(e[i] * caps[i]))
+                .sum();
             if unc <= budget {
                 best = best.min(e.iter().sum());
             }
@@ -316,10 +321,16 @@ mod tests {
             for coverage in [0.5, 0.8, 0.9, 0.95, 0.99, 1.0] {
                 let got = marginal_allocation(&refs, &caps, coverage);
                 let total: f64 = refs.iter().map(|d| d.mean()).sum();
-                let unc: f64 = (0..4).map(|i| refs[i].expected_excess(got[i] * caps[i])).sum();
+                let unc: f64 = (0..4)
+                    .map(|i| refs[i].expected_excess(got[i] * caps[i]))
+                    .sum();
                 assert!(unc <= (1.0 - coverage) * total + 1e-6, "target missed");
                 let best = exhaustive_min(&refs, &caps, coverage, 9);
-                assert_eq!(got.iter().sum::<usize>(), best, "caps {caps:?} coverage {coverage}");
+                assert_eq!(
+                    got.iter().sum::<usize>(),
+                    best,
+                    "caps {caps:?} coverage {coverage}"
+                );
             }
         }
     }
@@ -358,7 +369,11 @@ mod tests {
     #[test]
     fn roster_rules_priority_pool_no_double_and_shortage() {
         let plan = Plan {
-            cells: vec![cell("A", "MATHS", 2), cell("B", "MATHS", 2), cell("B", "SES", 1)],
+            cells: vec![
+                cell("A", "MATHS", 2),
+                cell("B", "MATHS", 2),
+                cell("B", "SES", 1),
+            ],
             rule: String::new(),
             examiners: 5,
             expected_orals: 0.0,
@@ -378,7 +393,13 @@ mod tests {
         let (s, short) = summon(&plan, &roster);
         let ids: Vec<(&str, &str, &str)> = s
             .iter()
-            .map(|x| (x.center.as_str(), x.subject.as_str(), x.examiner_id.as_str()))
+            .map(|x| {
+                (
+                    x.center.as_str(),
+                    x.subject.as_str(),
+                    x.examiner_id.as_str(),
+                )
+            })
             .collect();
         // Local A by priority (E3 then E9); B has no local examiner: pool by priority then
         // id, but P1 was already summoned for SES in a pool pass? No: locals come first,

@@ -177,11 +177,8 @@ pub fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
             width[i] = width[i].max(c.chars().count());
         }
     }
-    let numeric = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_digit() || ".-+%,".contains(c))
-    };
+    let numeric =
+        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".-+%,".contains(c));
     let mut out = String::new();
     let line = |cells: &[String], out: &mut String| {
         let mut parts = Vec::new();
@@ -217,7 +214,10 @@ mod tests {
         let mut t = Table::new(&["subject", "expected"]);
         t.push(vec!["PHILOSOPHIE".into(), Cell::Num(12.345, 2)]);
         let bytes = t.to_csv(CsvStyle::FrenchExcel);
-        assert_eq!(bytes, "\u{feff}subject;expected\nPHILOSOPHIE;12,35\n".as_bytes());
+        assert_eq!(
+            bytes,
+            "\u{feff}subject;expected\nPHILOSOPHIE;12,35\n".as_bytes()
+        );
         let plain = t.to_csv(CsvStyle::Plain);
         assert_eq!(plain, b"subject,expected\nPHILOSOPHIE,12.35\n");
     }

@@ -271,8 +271,8 @@ fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) -> Behaviour 
     let mut sorted = gains.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
     let f1 = (sorted[0] / missing_points.max(1.0)).min(1.5);
-    let f2 = ((sorted[0] + sorted.get(1).copied().unwrap_or(0.0)) / missing_points.max(1.0))
-        .min(2.0);
+    let f2 =
+        ((sorted[0] + sorted.get(1).copied().unwrap_or(0.0)) / missing_points.max(1.0)).min(2.0);
     let m = missing_points / 100.0;
     let techno = f64::from(u8::from(TRACKS[c.track].name != "GENERALE"));
     let eta0 = -1.2 + 1.0 * (m - 1.0) - 1.1 * f2 + 0.25 * techno + habit.no_show;
@@ -310,10 +310,7 @@ fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) -> Behaviour 
             pairs.push((a, b, u));
         }
     }
-    let mx = pairs
-        .iter()
-        .map(|p| p.2)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let mx = pairs.iter().map(|p| p.2).fold(f64::NEG_INFINITY, f64::max);
     let sp: f64 = pairs.iter().map(|p| (p.2 - mx).exp()).sum();
     for p in &mut pairs {
         p.2 = (p.2 - mx).exp() / sp;
@@ -364,7 +361,8 @@ fn make_candidate<R: Rng>(
             .iter()
             .map(|&(code, coef)| {
                 let s = sidx(code);
-                let g = SUBJECTS[s].mean + difficulty[s] + 3.2 * (0.55 * ability + 0.83 * normal(rng));
+                let g =
+                    SUBJECTS[s].mean + difficulty[s] + 3.2 * (0.55 * ability + 0.83 * normal(rng));
                 (s, coef, round_half(g.clamp(0.0, 20.0)))
             })
             .collect();
