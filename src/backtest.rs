@@ -207,46 +207,6 @@ fn actual_counts(test: &Dataset) -> BTreeMap<(String, String), usize> {
     m
 }
 
-/// Cells (and subject totals) with their count distributions from probabilities.
-fn cells_from_probs(
-    test: &Dataset,
-    probs: &Probs,
-    cell_var: f64,
-    subject_var: f64,
-) -> (Vec<Cell>, Vec<Cell>) {
-    let mut by_cell: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
-    let mut by_subject: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for (c, ps) in test.candidates.iter().zip(probs) {
-        for (s, &p) in c.subjects.iter().zip(ps) {
-            let sn = test.subject_name(s);
-            by_cell
-                .entry((test.center_name(c), sn))
-                .or_default()
-                .push(p);
-            by_subject.entry(sn).or_default().push(p);
-        }
-    }
-    let cells = by_cell
-        .into_iter()
-        .map(|((c, s), ps)| Cell {
-            center: Some(c.to_string()),
-            subject: s.to_string(),
-            eligible: ps.len(),
-            dist: CountDist::with_drift(&ps, cell_var),
-        })
-        .collect();
-    let subjects = by_subject
-        .into_iter()
-        .map(|(s, ps)| Cell {
-            center: None,
-            subject: s.to_string(),
-            eligible: ps.len(),
-            dist: CountDist::with_drift(&ps, subject_var),
-        })
-        .collect();
-    (cells, subjects)
-}
-
 /// Sums the cells per subject with polars' eager group-by. The eager aggregation methods
 /// are deprecated in favour of lazy frames, but the lazy engine would pull an HTTP and
 /// cloud stack into an offline tool that handles pupils' marks.
@@ -393,7 +353,7 @@ fn probabilistic(
     subject_var: f64,
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
-    let (cells, subjects) = cells_from_probs(test, probs, cell_var, subject_var);
+    let (cells, subjects) = forecast::cells_from(test, probs, cell_var, subject_var);
     let plan = planning::plan(&cells, &opts.plan);
     let ex: Vec<usize> = plan.cells.iter().map(|c| c.examiners).collect();
     Ok(score(
@@ -460,7 +420,7 @@ fn last_year_plus_25(
                 .collect()
         })
         .collect();
-    let (cells, subjects) = cells_from_probs(test, &probs, 0.0, 0.0);
+    let (cells, subjects) = forecast::cells_from(test, &probs, 0.0, 0.0);
     let ex: Vec<usize> = cells
         .iter()
         .map(|c| {
@@ -499,7 +459,7 @@ fn two_lowest(test: &Dataset, opts: &BacktestOptions) -> Result<MethodResult, Ba
             p
         })
         .collect();
-    let (cells, subjects) = cells_from_probs(test, &probs, 0.0, 0.0);
+    let (cells, subjects) = forecast::cells_from(test, &probs, 0.0, 0.0);
     let ex: Vec<usize> = cells
         .iter()
         .map(|c| (c.expected().round() as usize).div_ceil(opts.plan.capacity_for(&c.subject)))

@@ -230,36 +230,26 @@ pub fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> V
     })
 }
 
-pub fn forecast(model: &Model, data: &Dataset) -> Forecast {
-    let map = model.mapping(data);
-    let mut rows = Vec::new();
-    let mut expected_orals = Vec::with_capacity(data.candidates.len());
-    let mut used_s = vec![false; data.subjects.len()];
-    let mut used_c = vec![false; data.centers.len()];
-    let mut used_t = vec![false; data.tracks.len()];
+/// Cells (centre, subject) and subject totals with their count distributions, from
+/// per-candidate probabilities (`probs[k]` in the order of candidate k's subjects).
+pub fn cells_from(
+    data: &Dataset,
+    probs: &[Vec<f64>],
+    cell_var: f64,
+    subject_var: f64,
+) -> (Vec<Cell>, Vec<Cell>) {
     let mut by_cell: BTreeMap<(&str, &str), Vec<f64>> = BTreeMap::new();
     let mut by_subject: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for (ci, c) in data.candidates.iter().enumerate() {
-        used_c[c.center as usize] = true;
-        used_t[c.track as usize] = true;
-        let p = model.inclusion(c, &map);
-        expected_orals.push(p.iter().sum());
-        for (s, pj) in c.subjects.iter().zip(p) {
-            used_s[s.subject as usize] = true;
+    for (c, ps) in data.candidates.iter().zip(probs) {
+        for (s, &p) in c.subjects.iter().zip(ps) {
             let sname = data.subject_name(s);
             by_cell
                 .entry((data.center_name(c), sname))
                 .or_default()
-                .push(pj);
-            by_subject.entry(sname).or_default().push(pj);
-            rows.push(Row {
-                candidate: ci,
-                subject: s.subject,
-                probability: pj,
-            });
+                .push(p);
+            by_subject.entry(sname).or_default().push(p);
         }
     }
-    let cell_var = model.drift.subject_rel_var + model.drift.cell_rel_var;
     let cells = par_map(by_cell.into_iter().collect(), |((center, subject), ps)| {
         Cell {
             center: Some(center.to_string()),
@@ -274,9 +264,42 @@ pub fn forecast(model: &Model, data: &Dataset) -> Forecast {
             center: None,
             subject: subject.to_string(),
             eligible: ps.len(),
-            dist: CountDist::with_drift(&ps, model.drift.subject_rel_var),
+            dist: CountDist::with_drift(&ps, subject_var),
         })
         .collect();
+    (cells, subjects)
+}
+
+pub fn forecast(model: &Model, data: &Dataset) -> Forecast {
+    let map = model.mapping(data);
+    let mut rows = Vec::new();
+    let mut used_s = vec![false; data.subjects.len()];
+    let mut used_c = vec![false; data.centers.len()];
+    let mut used_t = vec![false; data.tracks.len()];
+    let probs: Vec<Vec<f64>> = data
+        .candidates
+        .iter()
+        .map(|c| model.inclusion(c, &map))
+        .collect();
+    for (ci, (c, p)) in data.candidates.iter().zip(&probs).enumerate() {
+        used_c[c.center as usize] = true;
+        used_t[c.track as usize] = true;
+        for (s, &pj) in c.subjects.iter().zip(p) {
+            used_s[s.subject as usize] = true;
+            rows.push(Row {
+                candidate: ci,
+                subject: s.subject,
+                probability: pj,
+            });
+        }
+    }
+    let expected_orals = probs.iter().map(|p| p.iter().sum()).collect();
+    let (cells, subjects) = cells_from(
+        data,
+        &probs,
+        model.drift.subject_rel_var + model.drift.cell_rel_var,
+        model.drift.subject_rel_var,
+    );
     let warnings = [
         unseen(&data.subjects, &map.subject, &used_s, "subject"),
         unseen(&data.centers, &map.center, &used_c, "centre"),

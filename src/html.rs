@@ -45,32 +45,37 @@ fn metrics_table(rows: &[(&str, &Metrics)]) -> String {
 }
 
 /// Horizontal chart: per subject, the forecast interval as a bar, the expectation as a
-/// tick and the actual count as a dot.
+/// tick and the actual count as a dot. Each row has its own scale (0 to a little above
+/// its largest value), because one subject taken by every candidate would otherwise
+/// squash all the others into dots; the numbers are written beside each row.
 fn subject_chart(subjects: &[ScoredCell]) -> String {
     let row_h = 22.0;
     let left = 230.0;
-    let width = 720.0;
-    let plot_w = width - left - 20.0;
-    let max = subjects
-        .iter()
-        .map(|s| s.high.max(s.actual) as f64)
-        .fold(1.0, f64::max);
-    let x = |v: f64| left + v / max * plot_w;
-    let h = 40.0 + row_h * subjects.len() as f64;
+    let width = 860.0;
+    let plot_w = 330.0;
+    let h = 30.0 + row_h * subjects.len() as f64;
     let mut s = format!(
         "<svg width=\"{width}\" height=\"{h}\" role=\"img\" aria-label=\"forecast interval and actual orals per subject\">"
     );
     for (i, c) in subjects.iter().enumerate() {
-        let y = 20.0 + row_h * i as f64;
+        let y = 10.0 + row_h * i as f64;
+        let max = (c.high.max(c.actual) as f64 * 1.15).max(1.0);
+        let x = |v: f64| left + v / max * plot_w;
+        let inside = c.actual >= c.low && c.actual <= c.high;
         let _ = write!(
             s,
             "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>\
+             <line x1=\"{left}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#ddd\"/>\
              <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" fill=\"#9ecae1\"/>\
              <line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#08519c\" stroke-width=\"2\"/>\
-             <circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\"/>",
+             <circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{}\">expected {:.1}, interval {}-{}, actual {}</text>",
             left - 6.0,
             y + 9.0,
             esc(&c.subject),
+            left + plot_w,
+            y + 5.0,
+            y + 5.0,
             x(c.low as f64),
             y,
             (x(c.high as f64) - x(c.low as f64)).max(1.5),
@@ -80,19 +85,17 @@ fn subject_chart(subjects: &[ScoredCell]) -> String {
             y + 12.0,
             x(c.actual as f64),
             y + 5.0,
-            if c.actual >= c.low && c.actual <= c.high {
-                "#222"
-            } else {
-                "#d62728"
-            }
+            if inside { "#222" } else { "#d62728" },
+            left + plot_w + 12.0,
+            y + 9.0,
+            if inside { "#222" } else { "#d62728" },
+            c.expected,
+            c.low,
+            c.high,
+            c.actual
         );
     }
-    let y = h - 8.0;
-    let _ = write!(
-        s,
-        "<text x=\"{left}\" y=\"{y}\" font-size=\"11\">0</text><text x=\"{}\" y=\"{y}\" font-size=\"11\" text-anchor=\"end\">{max:.0} orals</text></svg>",
-        left + plot_w
-    );
+    s.push_str("</svg>");
     s
 }
 
@@ -155,6 +158,17 @@ fn calibration_chart(bins: &[CalibrationBin]) -> String {
         size - 8.0,
         size / 2.0,
         size / 2.0
+    );
+    let _ = write!(
+        s,
+        "<text x=\"{m}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">0</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"middle\">1</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">1</text>",
+        m + p + 12.0,
+        m + p,
+        m + p + 12.0,
+        m - 4.0,
+        m + 4.0
     );
     let total: usize = bins.iter().map(|b| b.count).sum::<usize>().max(1);
     for b in bins.iter().filter(|b| b.count > 0) {
@@ -262,7 +276,8 @@ pub fn report(
              <span>dot: actual (red when outside the interval)</span></p>{}\
              <h3>Examiners per centre</h3><p class=\"legend\"><span style=\"color:#3182bd\">&#9632; summoned</span>\
              <span style=\"color:#fd8d3c\">&#9632; needed</span></p>{}\
-             <h3>Calibration of the candidate-subject probabilities</h3>{}",
+             <h3>Calibration of the candidate-subject probabilities</h3>\
+             <p>Each dot is a tenth of the probability scale: the mean predicted probability against the share actually chosen (dot area: number of candidate-subject pairs). On the dashed line, the probabilities mean what they say.</p>{}",
             subject_chart(&r.bacpredict.subjects),
             center_chart(&r.bacpredict.cells),
             calibration_chart(&r.bacpredict.calibration)

@@ -274,6 +274,52 @@ pub fn parse_number(s: &str) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
+/// Reads and decodes a file, or says in `problems` why it cannot.
+fn read_text(path: &Path, problems: &mut Problems) -> Option<String> {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => {
+            problems.push(path, 0, "", "", &format!("a readable file ({e})"));
+            return None;
+        }
+    };
+    // Valid UTF-8 reuses the buffer read: a national export is tens of megabytes.
+    let decoded = decode(&bytes).map(|t| match t {
+        Cow::Owned(t) => Some(t),
+        Cow::Borrowed(_) => None,
+    });
+    match decoded {
+        Ok(Some(t)) => Some(t),
+        Ok(None) => {
+            let mut bytes = bytes;
+            if bytes.starts_with(b"\xEF\xBB\xBF") {
+                bytes.drain(..3);
+            }
+            String::from_utf8(bytes).ok()
+        }
+        Err(expected) => {
+            problems.push(path, 0, "", "", expected);
+            None
+        }
+    }
+}
+
+/// A CSV reader over `text` with the given or detected separator, rows of any length
+/// (a short row is reported by the caller with its line, not as a parse failure).
+fn csv_reader(text: &str, separator: Separator) -> (csv::Reader<&[u8]>, u8) {
+    let sep = match separator {
+        Separator::Auto => detect_separator(text),
+        Separator::Comma => b',',
+        Separator::Semicolon => b';',
+    };
+    let rdr = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(text.as_bytes());
+    (rdr, sep)
+}
+
 struct Interner {
     names: Vec<String>,
     index: HashMap<String, u32>,
@@ -322,19 +368,8 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
     let mut rows_read = 0usize;
 
     for (file_idx, path) in paths.iter().enumerate() {
-        let bytes = match std::fs::read(path) {
-            Ok(b) => b,
-            Err(e) => {
-                problems.push(path, 0, "", "", &format!("a readable file ({e})"));
-                continue;
-            }
-        };
-        let text = match decode(&bytes) {
-            Ok(t) => t,
-            Err(expected) => {
-                problems.push(path, 0, "", "", expected);
-                continue;
-            }
+        let Some(text) = read_text(path, &mut problems) else {
+            continue;
         };
         if text.trim().is_empty() {
             problems.push(
@@ -346,16 +381,7 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
             );
             continue;
         }
-        let sep = match opts.separator {
-            Separator::Auto => detect_separator(&text),
-            Separator::Comma => b',',
-            Separator::Semicolon => b';',
-        };
-        let mut rdr = csv::ReaderBuilder::new()
-            .delimiter(sep)
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(text.as_bytes());
+        let (mut rdr, sep) = csv_reader(&text, opts.separator);
         let header = match rdr.headers() {
             Ok(h) => h.clone(),
             Err(e) => {
@@ -694,29 +720,10 @@ fn read_small_table(
     required: usize,
     problems: &mut Problems,
 ) -> Vec<(u64, Vec<String>)> {
-    let bytes = match std::fs::read(path) {
-        Ok(b) => b,
-        Err(e) => {
-            problems.push(path, 0, "", "", &format!("a readable file ({e})"));
-            return Vec::new();
-        }
+    let Some(text) = read_text(path, problems) else {
+        return Vec::new();
     };
-    let text = match decode(&bytes) {
-        Ok(t) => t,
-        Err(expected) => {
-            problems.push(path, 0, "", "", expected);
-            return Vec::new();
-        }
-    };
-    let sep = match separator {
-        Separator::Auto => detect_separator(&text),
-        Separator::Comma => b',',
-        Separator::Semicolon => b';',
-    };
-    let mut rdr = csv::ReaderBuilder::new()
-        .delimiter(sep)
-        .flexible(true)
-        .from_reader(text.as_bytes());
+    let (mut rdr, _) = csv_reader(&text, separator);
     let header = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
