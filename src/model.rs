@@ -714,6 +714,110 @@ impl ChoiceData {
     }
 }
 
+impl ChoiceData {
+    /// The preconditioner at `theta`: per-candidate score outer products (the BHHH
+    /// approximation of the Hessian of the mean objective) plus the prior precisions.
+    fn preconditioner(&self, theta: &[f64]) -> Precond {
+        let eff = self.effective(theta);
+        let ns = self.n_subjects;
+        let off_center = D + ns;
+        let off_track = off_center + DS * self.n_centers;
+        let global: Vec<usize> = (0..off_center)
+            .chain(off_track..off_track + DS * self.n_tracks)
+            .collect();
+        let ng = global.len();
+        let mut pos = vec![usize::MAX; self.n_params()];
+        for (k, &i) in global.iter().enumerate() {
+            pos[i] = k;
+        }
+        let mut hg = vec![0.0; ng * ng];
+        let mut hc = vec![[0.0; DS * DS]; self.n_centers];
+        let (mut u, mut du, mut wbuf) = (Vec::new(), Vec::new(), Vec::new());
+        let mut score: Vec<(usize, f64)> = Vec::new();
+        for k in 0..self.weight.len() {
+            let (a, b) = (self.start[k], self.start[k + 1]);
+            let cbase = off_center + DS * self.center[k] as usize;
+            let tbase = off_track + DS * self.track[k] as usize;
+            u.clear();
+            for r in a..b {
+                let x = &self.x[r * D..(r + 1) * D];
+                let mut v = eff[D + self.subject[r] as usize];
+                for f in 0..D {
+                    v += x[f] * eff[f];
+                }
+                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
+                    v += x[f] * (eff[cbase + j] + eff[tbase + j]);
+                }
+                u.push(v);
+            }
+            pl_loglik_into(
+                &u,
+                &self.chosen[k][..self.n_chosen[k] as usize],
+                &mut wbuf,
+                &mut du,
+            );
+            // The candidate's score on the global block (sparse) and its centre block.
+            let mut dense = [0.0; D];
+            let mut slope = [0.0; DS];
+            score.clear();
+            for (i, r) in (a..b).enumerate() {
+                let x = &self.x[r * D..(r + 1) * D];
+                for f in 0..D {
+                    dense[f] += du[i] * x[f];
+                }
+                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
+                    slope[j] += du[i] * x[f];
+                }
+                score.push((pos[D + self.subject[r] as usize], du[i]));
+            }
+            score.extend(dense.iter().enumerate().map(|(f, &v)| (pos[f], v)));
+            score.extend(slope.iter().enumerate().map(|(j, &v)| (pos[tbase + j], v)));
+            let w = self.weight[k];
+            for &(p, v) in &score {
+                for &(q, z) in &score {
+                    hg[p * ng + q] += w * v * z;
+                }
+            }
+            let hcb = &mut hc[self.center[k] as usize];
+            for j in 0..DS {
+                for l in 0..DS {
+                    hcb[j * DS + l] += w * slope[j] * slope[l];
+                }
+            }
+        }
+        let tw = self.total_weight;
+        for v in hg.iter_mut() {
+            *v /= tw;
+        }
+        for (k, &i) in global.iter().enumerate() {
+            let prec = if i < D {
+                self.beta_prec
+            } else if i < D + ns {
+                self.subject_prec
+            } else {
+                self.slope_prec
+            };
+            hg[k * ng + k] += prec / tw;
+        }
+        cholesky(&mut hg, ng);
+        for h in hc.iter_mut() {
+            for v in h.iter_mut() {
+                *v /= tw;
+            }
+            for j in 0..DS {
+                h[j * DS + j] += self.slope_prec / tw;
+            }
+            cholesky(h, DS);
+        }
+        Precond {
+            global,
+            lg: hg,
+            center_base: off_center,
+            lc: hc,
+        }
+    }
+}
+
 /// Log-likelihood of the chosen set (1 or 2 local indices, unordered) under Plackett-Luce
 /// draws without replacement, and its gradient with respect to the utilities.
 ///
@@ -744,15 +848,47 @@ fn pl_loglik_into(u: &[f64], chosen: &[u32], w: &mut Vec<f64>, g: &mut Vec<f64>)
         }
         [a, b] => {
             let (a, b) = (a as usize, b as usize);
-            // W - w_a summed directly: subtracting loses everything when w_a dominates.
+            // Sums over the subjects other than a (R_a) and b, relative to exp(m). When
+            // a's utility dominates by hundreds (far from the optimum, in a line search)
+            // R_a underflows to 0 and 1 / R_a would make the likelihood infinite: only
+            // then are the logs of the sums computed the slow, safe way.
             let ra: f64 = (0..n).filter(|&k| k != a).map(|k| w[k]).sum();
             let rb: f64 = (0..n).filter(|&k| k != b).map(|k| w[k]).sum();
-            let s = 1.0 / ra + 1.0 / rb;
-            let ll = (u[a] - m) + (u[b] - m) - total.ln() + s.ln();
+            let fast = ra > 1e-250 && rb > 1e-250;
+            let (lra, lrb) = if fast {
+                (m + ra.ln(), m + rb.ln())
+            } else {
+                let lse_without = |x: usize| {
+                    let mx = (0..n)
+                        .filter(|&k| k != x)
+                        .map(|k| u[k])
+                        .fold(f64::NEG_INFINITY, f64::max);
+                    mx + (0..n)
+                        .filter(|&k| k != x)
+                        .map(|k| (u[k] - mx).exp())
+                        .sum::<f64>()
+                        .ln()
+                };
+                (lse_without(a), lse_without(b))
+            };
+            // log(1/R_a + 1/R_b), and the weight of a's term in it.
+            let log_s = -lra.min(lrb) + (-(lra - lrb).abs()).exp().ln_1p();
+            let lambda = 1.0 / (1.0 + (lra - lrb).exp()); // (1/R_a) / (1/R_a + 1/R_b)
+                                                          // Softmax over the subjects other than a (resp. b): w_k / R_a, as exp(u_k - log R_a).
+            let (ea, eb) = ((m - lra).exp(), (m - lrb).exp());
+            let log_total = m + total.ln();
+            let ll = u[a] + u[b] - log_total + log_s;
+            // d log(1/R_a + 1/R_b) / du_k = -(lambda q_k^a + (1 - lambda) q_k^b), with q^x
+            // the softmax over the subjects other than x.
             for (k, gk) in g.iter_mut().enumerate() {
-                let da = if k == a { 0.0 } else { w[k] };
-                let db = if k == b { 0.0 } else { w[k] };
-                *gk -= (da / (ra * ra) + db / (rb * rb)) / s;
+                let (qa, qb) = if fast {
+                    (w[k] * ea, w[k] * eb)
+                } else {
+                    ((u[k] - lra).exp(), (u[k] - lrb).exp())
+                };
+                let qa = if k == a { 0.0 } else { qa };
+                let qb = if k == b { 0.0 } else { qb };
+                *gk -= lambda * qa + (1.0 - lambda) * qb;
             }
             g[a] += 1.0;
             g[b] += 1.0;
@@ -768,22 +904,125 @@ fn pl_loglik_into(u: &[f64], chosen: &[u32], w: &mut Vec<f64>, g: &mut Vec<f64>)
 /// Parameters, objective and gradient of the last evaluation.
 type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
+/// A block-diagonal preconditioner: the parameters are optimised as
+/// theta = theta0 + T phi, with T = L^-T for the Cholesky factor L of an approximate
+/// Hessian (the outer product of the candidates' scores at theta0, plus the priors),
+/// kept block-diagonal: one block for the coefficients, subject effects and track slopes,
+/// and one 3x3 block per centre. In phi the problem is close to round, so L-BFGS needs
+/// a few tens of iterations instead of hundreds on correlated features.
+struct Precond {
+    /// Parameter indices of the global block, in block order.
+    global: Vec<usize>,
+    /// Lower Cholesky factor of the global block, row-major.
+    lg: Vec<f64>,
+    /// First parameter of the centre slopes.
+    center_base: usize,
+    /// Lower Cholesky factor of each centre's block, row-major DS x DS.
+    lc: Vec<[f64; DS * DS]>,
+}
+
+/// In-place lower Cholesky factor of a symmetric positive-definite n x n matrix; a
+/// jitter on the diagonal keeps it defined when a direction has almost no curvature.
+fn cholesky(a: &mut [f64], n: usize) {
+    let trace: f64 = (0..n).map(|i| a[i * n + i]).sum();
+    let jitter = 1e-10 * (trace / n.max(1) as f64).max(1e-300);
+    for j in 0..n {
+        let mut d = a[j * n + j] + jitter;
+        for k in 0..j {
+            d -= a[j * n + k] * a[j * n + k];
+        }
+        let d = d.max(jitter).sqrt();
+        a[j * n + j] = d;
+        for i in j + 1..n {
+            let mut v = a[i * n + j];
+            for k in 0..j {
+                v -= a[i * n + k] * a[j * n + k];
+            }
+            a[i * n + j] = v / d;
+        }
+        for k in j + 1..n {
+            a[j * n + k] = 0.0;
+        }
+    }
+}
+
+/// Solves L^T x = b in place (back substitution).
+fn solve_lt(l: &[f64], n: usize, b: &mut [f64]) {
+    for i in (0..n).rev() {
+        let mut v = b[i];
+        for k in i + 1..n {
+            v -= l[k * n + i] * b[k];
+        }
+        b[i] = v / l[i * n + i];
+    }
+}
+
+/// Solves L x = b in place (forward substitution).
+fn solve_l(l: &[f64], n: usize, b: &mut [f64]) {
+    for i in 0..n {
+        let mut v = b[i];
+        for k in 0..i {
+            v -= l[i * n + k] * b[k];
+        }
+        b[i] = v / l[i * n + i];
+    }
+}
+
+impl Precond {
+    /// The parameters theta0 + T phi.
+    fn point(&self, theta0: &[f64], phi: &[f64]) -> Vec<f64> {
+        let step = self.apply(phi, false);
+        theta0.iter().zip(step).map(|(a, b)| a + b).collect()
+    }
+
+    /// `T phi` (a step in parameter space) or `T^T g` (a gradient in phi space).
+    fn apply(&self, v: &[f64], transpose: bool) -> Vec<f64> {
+        let mut out = v.to_vec();
+        let n = self.global.len();
+        let mut b: Vec<f64> = self.global.iter().map(|&i| v[i]).collect();
+        if transpose {
+            solve_l(&self.lg, n, &mut b);
+        } else {
+            solve_lt(&self.lg, n, &mut b);
+        }
+        for (&i, x) in self.global.iter().zip(b) {
+            out[i] = x;
+        }
+        for (c, l) in self.lc.iter().enumerate() {
+            let base = self.center_base + DS * c;
+            let mut b = [0.0; DS];
+            b.copy_from_slice(&v[base..base + DS]);
+            if transpose {
+                solve_l(l, DS, &mut b);
+            } else {
+                solve_lt(l, DS, &mut b);
+            }
+            out[base..base + DS].copy_from_slice(&b);
+        }
+        out
+    }
+}
+
 struct ChoiceProblem<'a> {
     data: &'a ChoiceData,
+    theta0: &'a [f64],
+    pre: &'a Precond,
     /// argmin asks for cost and gradient separately at the same point: compute once.
     cache: Mutex<Option<Evaluation>>,
 }
 
 impl ChoiceProblem<'_> {
-    fn eval(&self, theta: &Array1<f64>) -> (f64, Vec<f64>) {
-        let t = theta.as_slice().expect("contiguous parameters");
+    /// Objective and its gradient with respect to phi.
+    fn eval(&self, phi: &Array1<f64>) -> (f64, Vec<f64>) {
+        let t = phi.as_slice().expect("contiguous parameters");
         let mut cache = self.cache.lock().expect("cache lock");
         if let Some((p, f, g)) = cache.as_ref() {
             if p.as_slice() == t {
                 return (*f, g.clone());
             }
         }
-        let (f, g) = self.data.objective(t);
+        let (f, g) = self.data.objective(&self.pre.point(self.theta0, t));
+        let g = self.pre.apply(&g, true);
         *cache = Some((t.to_vec(), f, g.clone()));
         (f, g)
     }
@@ -914,14 +1153,18 @@ fn fit_choice(
         ));
     }
     let (mean, std) = standardise(&mut cd.x, D);
+    let theta0 = match init {
+        Some(t) if t.len() == cd.n_params() => t.to_vec(),
+        _ => vec![0.0; cd.n_params()],
+    };
+    let pre = cd.preconditioner(&theta0);
     let problem = ChoiceProblem {
         data: &cd,
+        theta0: &theta0,
+        pre: &pre,
         cache: Mutex::new(None),
     };
-    let init = match init {
-        Some(t) if t.len() == cd.n_params() => Array1::from(t.to_vec()),
-        _ => Array1::zeros(cd.n_params()),
-    };
+    let init = Array1::zeros(cd.n_params());
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 20)
         .with_tolerance_grad(CHOICE_TOL)
         .and_then(|s| s.with_tolerance_cost(1e-12))
@@ -931,11 +1174,11 @@ fn fit_choice(
         .run()
         .map_err(|e| ModelError::Training(format!("optimiser failed: {e}")))?;
     let state = res.state();
-    let theta = state
+    let phi = state
         .get_best_param()
-        .cloned()
         .ok_or_else(|| ModelError::Training("optimiser returned no parameters".into()))?;
-    let (f, g) = cd.objective(theta.as_slice().expect("contiguous"));
+    let theta = pre.point(&theta0, phi.as_slice().expect("contiguous"));
+    let (f, g) = cd.objective(&theta);
     let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
     let reason = state
         .get_termination_reason()
@@ -956,7 +1199,7 @@ fn fit_choice(
         });
     }
     // Stored slopes are the centred ones the utilities use.
-    let eff = cd.effective(theta.as_slice().expect("contiguous"));
+    let eff = cd.effective(&theta);
     let t = eff.as_slice();
     let ns = cd.n_subjects;
     let slopes = |base: usize, n: usize| -> Vec<Vec<f64>> {
@@ -1034,6 +1277,25 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
         y.push(c.n_chosen().unwrap_or(0).min(2));
     }
     let (mean, std) = standardise(&mut x, DC);
+    // Whitened features (x L^-T, with L L^T the features' covariance): the points missing
+    // and their square, or the centre's and track's rates, are strongly correlated, and
+    // on correlated features linfa's L-BFGS takes hundreds of iterations. The weights are
+    // mapped back below, so the model file holds weights on the standardised features.
+    let mut cov = vec![0.0; DC * DC];
+    for r in x.chunks(DC) {
+        for i in 0..DC {
+            for j in 0..DC {
+                cov[i * DC + j] += r[i] * r[j];
+            }
+        }
+    }
+    for v in cov.iter_mut() {
+        *v /= nf;
+    }
+    cholesky(&mut cov, DC);
+    for r in x.chunks_mut(DC) {
+        solve_l(&cov, DC, r);
+    }
     let xa = Array2::from_shape_vec((n, DC), x).expect("shape");
     let ya = Array1::from(y);
     let classes_present = tot.iter().filter(|&&t| t > 0.0).count();
@@ -1083,18 +1345,29 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
             ),
         });
     }
+    // Back to the standardised features: logits = (L^-1 x)^T W_w = x^T (L^-T W_w).
+    let mut weights = vec![vec![0.0; classes.len()]; DC];
+    for k in 0..classes.len() {
+        let mut col: Vec<f64> = (0..DC).map(|f| w[[f, k]]).collect();
+        solve_lt(&cov, DC, &mut col);
+        for f in 0..DC {
+            weights[f][k] = col[f];
+        }
+    }
     Ok(CountModel {
         features: COUNT_FEATURES.iter().map(|s| s.to_string()).collect(),
         scale_mean: mean,
         scale_std: std,
         classes,
         intercept: b.to_vec(),
-        weights: w.rows().into_iter().map(|r| r.to_vec()).collect(),
+        weights,
         overall_rates: overall,
         center_rates,
         track_rates,
         fit: FitReport {
-            method: format!("linfa-logistic multinomial, L-BFGS, alpha {alpha}"),
+            method: format!(
+                "linfa-logistic multinomial on whitened features, L-BFGS, alpha {alpha}"
+            ),
             iterations: None,
             final_gradient_norm: gnorm,
             objective: loss / nf,
@@ -1332,6 +1605,19 @@ mod tests {
                 "parameter {i}: finite difference {fd}, analytic {}",
                 g[i]
             );
+        }
+    }
+
+    /// Far from the optimum a line search tries utilities hundreds apart; the pair
+    /// likelihood once returned +inf there (1 / (W - w_a) with W - w_a underflowing),
+    /// which L-BFGS took for a perfect fit and followed to infinity.
+    #[test]
+    fn regression_pair_likelihood_stays_finite_when_one_subject_dominates() {
+        for u in [[800.0, 0.0, 0.0], [0.0, -900.0, -900.0], [1e4, 1.0, -1e4]] {
+            // The dominant subject is among the chosen: W - w_0 underflows.
+            let (ll, g) = pl_loglik(&u, &[0, 1]);
+            assert!(ll.is_finite() && ll <= 1e-9, "{u:?}: log-likelihood {ll}");
+            assert!(g.iter().all(|v| v.is_finite()), "{u:?}: gradient {g:?}");
         }
     }
 
