@@ -36,7 +36,9 @@ impl fmt::Display for Problem {
         if !self.column.is_empty() {
             write!(f, ", column '{}'", self.column)?;
         }
-        if !self.value.is_empty() || self.line > 0 {
+        // An empty value is worth showing in a data row ("candidate_id is empty"), not
+        // for a whole file or a missing header column.
+        if !self.value.is_empty() || (self.line > 1 && !self.column.is_empty()) {
             write!(f, ": value '{}'", self.value)?;
         }
         write!(f, ": expected {}", self.expected)

@@ -561,6 +561,27 @@ impl ChoiceData {
         D + self.n_subjects + DS * (self.n_centers + self.n_tracks)
     }
 
+    /// Candidate k's utilities under the effective parameters `theta`, into `u`; returns
+    /// the first parameter of the candidate's centre slopes and of its track slopes.
+    fn utilities_into(&self, theta: &[f64], k: usize, u: &mut Vec<f64>) -> (usize, usize) {
+        let off_center = D + self.n_subjects;
+        let cbase = off_center + DS * self.center[k] as usize;
+        let tbase = off_center + DS * (self.n_centers + self.track[k] as usize);
+        u.clear();
+        for r in self.start[k]..self.start[k + 1] {
+            let x = &self.x[r * D..(r + 1) * D];
+            let mut v = theta[D + self.subject[r] as usize];
+            for f in 0..D {
+                v += x[f] * theta[f];
+            }
+            for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
+                v += x[f] * (theta[cbase + j] + theta[tbase + j]);
+            }
+            u.push(v);
+        }
+        (cbase, tbase)
+    }
+
     /// (first parameter, number of groups) of the centre slopes and of the track slopes.
     fn slope_groups(&self) -> [(usize, usize); 2] {
         let c = D + self.n_subjects;
@@ -662,9 +683,6 @@ impl ChoiceData {
     }
 
     fn chunk_objective(&self, theta: &[f64], lo: usize, hi: usize) -> (f64, Vec<f64>) {
-        let ns = self.n_subjects;
-        let off_center = D + ns;
-        let off_track = off_center + DS * self.n_centers;
         let mut g = vec![0.0; self.n_params()];
         let mut f = 0.0;
         let mut u = Vec::new();
@@ -672,20 +690,7 @@ impl ChoiceData {
         let mut wbuf = Vec::new();
         for k in lo..hi {
             let (a, b) = (self.start[k], self.start[k + 1]);
-            let cbase = off_center + DS * self.center[k] as usize;
-            let tbase = off_track + DS * self.track[k] as usize;
-            u.clear();
-            for r in a..b {
-                let x = &self.x[r * D..(r + 1) * D];
-                let mut v = theta[D + self.subject[r] as usize];
-                for f in 0..D {
-                    v += x[f] * theta[f];
-                }
-                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
-                    v += x[f] * (theta[cbase + j] + theta[tbase + j]);
-                }
-                u.push(v);
-            }
+            let (cbase, tbase) = self.utilities_into(theta, k, &mut u);
             let ll = pl_loglik_into(
                 &u,
                 &self.chosen[k][..self.n_chosen[k] as usize],
@@ -736,20 +741,7 @@ impl ChoiceData {
         let mut score: Vec<(usize, f64)> = Vec::new();
         for k in 0..self.weight.len() {
             let (a, b) = (self.start[k], self.start[k + 1]);
-            let cbase = off_center + DS * self.center[k] as usize;
-            let tbase = off_track + DS * self.track[k] as usize;
-            u.clear();
-            for r in a..b {
-                let x = &self.x[r * D..(r + 1) * D];
-                let mut v = eff[D + self.subject[r] as usize];
-                for f in 0..D {
-                    v += x[f] * eff[f];
-                }
-                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
-                    v += x[f] * (eff[cbase + j] + eff[tbase + j]);
-                }
-                u.push(v);
-            }
+            let (_, tbase) = self.utilities_into(&eff, k, &mut u);
             pl_loglik_into(
                 &u,
                 &self.chosen[k][..self.n_chosen[k] as usize],
