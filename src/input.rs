@@ -322,6 +322,18 @@ fn csv_reader(text: &str, separator: Separator) -> (csv::Reader<&[u8]>, u8) {
     (rdr, sep)
 }
 
+/// The names sorted, and for each old index its new one.
+fn sorted_names(names: Vec<String>) -> (Vec<String>, Vec<u32>) {
+    let mut order: Vec<usize> = (0..names.len()).collect();
+    order.sort_by(|&a, &b| names[a].cmp(&names[b]));
+    let mut map = vec![0u32; names.len()];
+    for (new, &old) in order.iter().enumerate() {
+        map[old] = new as u32;
+    }
+    let sorted = order.iter().map(|&i| names[i].clone()).collect();
+    (sorted, map)
+}
+
 struct Interner {
     names: Vec<String>,
     index: HashMap<String, u32>,
@@ -653,18 +665,24 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
             more: problems.more,
         });
     }
-    // Sorting makes every downstream result independent of row and file order.
-    let subject_names = subjects.names;
+    // Names in sorted order and everything sorted: every downstream result, the model
+    // file included, is then independent of row and file order.
+    let (center_names, center_map) = sorted_names(centers.names);
+    let (track_names, track_map) = sorted_names(tracks.names);
+    let (subject_names, subject_map) = sorted_names(subjects.names);
     for c in &mut candidates {
-        c.subjects.sort_by(|a, b| {
-            subject_names[a.subject as usize].cmp(&subject_names[b.subject as usize])
-        });
+        c.center = center_map[c.center as usize];
+        c.track = track_map[c.track as usize];
+        for s in c.subjects.iter_mut() {
+            s.subject = subject_map[s.subject as usize];
+        }
+        c.subjects.sort_by_key(|s| s.subject);
     }
     candidates.sort_by(|a, b| (a.session, &a.id).cmp(&(b.session, &b.id)));
     Ok(Dataset {
         candidates,
-        centers: centers.names,
-        tracks: tracks.names,
+        centers: center_names,
+        tracks: track_names,
         subjects: subject_names,
         set_aside,
         rows_read,

@@ -918,3 +918,80 @@ fn help_documents_units_and_defaults() {
         assert!(h.contains(needle), "--help lacks {needle}");
     }
 }
+
+#[test]
+fn regression_model_file_does_not_depend_on_history_file_order() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(a.path.join("sim/history.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let (mut early, mut late) = (format!("{header}\n"), format!("{header}\n"));
+    for l in lines {
+        if l.starts_with("2021") || l.starts_with("2022") {
+            early.push_str(l);
+            early.push('\n');
+        } else {
+            late.push_str(l);
+            late.push('\n');
+        }
+    }
+    // The later sessions first: names used to be numbered in order of first appearance,
+    // so the model file changed with the order of the history files.
+    std::fs::write(tmp.path().join("late.csv"), late).unwrap();
+    std::fs::write(tmp.path().join("early.csv"), early).unwrap();
+    let m = tmp.path().join("m.json");
+    ok(
+        tmp.path(),
+        &[
+            "train",
+            "--history",
+            "late.csv",
+            "early.csv",
+            "--model",
+            "m.json",
+            "-q",
+        ],
+    );
+    assert_eq!(
+        std::fs::read(a.path.join("model.json")).unwrap(),
+        std::fs::read(&m).unwrap()
+    );
+}
+
+#[test]
+fn capacity_file_overrides_the_default_per_subject() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("cap.csv"),
+        "subject;capacity\nPHILOSOPHIE;6\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("o");
+    ok(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            "sim/candidates.csv",
+            "--out",
+            out.to_str().unwrap(),
+            "--capacity-file",
+            tmp.path().join("cap.csv").to_str().unwrap(),
+            "-q",
+        ],
+    );
+    let conv = read_csv(&out.join("convocations.csv"));
+    assert!(conv.iter().any(|r| r["subject"] == "PHILOSOPHIE"));
+    for r in &conv {
+        let want = if r["subject"] == "PHILOSOPHIE" {
+            "6"
+        } else {
+            "24"
+        };
+        assert_eq!(r["capacity"], want, "{r:?}");
+    }
+}
