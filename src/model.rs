@@ -1528,6 +1528,15 @@ fn fit_parts(
 mod tests {
     use super::*;
 
+    /// (f(x + h e_i) - f(x - h e_i)) / 2h.
+    fn central_difference(f: impl Fn(&[f64]) -> f64, x: &[f64], i: usize, h: f64) -> f64 {
+        let mut up = x.to_vec();
+        up[i] += h;
+        let mut dn = x.to_vec();
+        dn[i] -= h;
+        (f(&up) - f(&dn)) / (2.0 * h)
+    }
+
     #[test]
     fn pl_gradient_matches_finite_differences() {
         let u = [0.3, -1.2, 0.8, 2.0];
@@ -1535,11 +1544,7 @@ mod tests {
             let (_, g) = pl_loglik(&u, chosen);
             for k in 0..u.len() {
                 let h = 1e-6;
-                let mut up = u;
-                up[k] += h;
-                let mut dn = u;
-                dn[k] -= h;
-                let fd = (pl_loglik(&up, chosen).0 - pl_loglik(&dn, chosen).0) / (2.0 * h);
+                let fd = central_difference(|x| pl_loglik(x, chosen).0, &u, k, h);
                 assert!(
                     (fd - g[k]).abs() < 1e-7,
                     "chosen {chosen:?} k {k}: {fd} vs {}",
@@ -1593,11 +1598,7 @@ mod tests {
         let (_, g) = cd.objective(&theta);
         for i in 0..theta.len() {
             let h = 1e-6;
-            let mut up = theta.clone();
-            up[i] += h;
-            let mut dn = theta.clone();
-            dn[i] -= h;
-            let fd = (cd.objective(&up).0 - cd.objective(&dn).0) / (2.0 * h);
+            let fd = central_difference(|x| cd.objective(x).0, &theta, i, h);
             assert!(
                 (fd - g[i]).abs() < 1e-7,
                 "parameter {i}: finite difference {fd}, analytic {}",
