@@ -1594,13 +1594,11 @@ mod tests {
             .map(|i| ((i * 37) % 13) as f64 / 10.0 - 0.6)
             .collect();
         let (_, g) = cd.objective(&theta);
-        for i in 0..theta.len() {
-            let h = 1e-6;
-            let fd = central_difference(|x| cd.objective(x).0, &theta, i, h);
+        for (i, gi) in g.iter().enumerate() {
+            let fd = central_difference(|x| cd.objective(x).0, &theta, i, 1e-6);
             assert!(
-                (fd - g[i]).abs() < 1e-7,
-                "parameter {i}: finite difference {fd}, analytic {}",
-                g[i]
+                (fd - gi).abs() < 1e-7,
+                "parameter {i}: finite difference {fd}, analytic {gi}"
             );
         }
     }
