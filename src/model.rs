@@ -557,6 +557,28 @@ struct ChoiceData {
 const CHUNKS: usize = 16;
 
 impl ChoiceData {
+    /// No candidate yet: `sizes` = subjects, centres, tracks; `precisions` = prior
+    /// precisions of subject effects, slopes and dense coefficients.
+    fn empty(sizes: [usize; 3], precisions: [f64; 3]) -> ChoiceData {
+        ChoiceData {
+            x: Vec::new(),
+            subject: Vec::new(),
+            start: vec![0],
+            center: Vec::new(),
+            track: Vec::new(),
+            chosen: Vec::new(),
+            n_chosen: Vec::new(),
+            weight: Vec::new(),
+            total_weight: 0.0,
+            n_subjects: sizes[0],
+            n_centers: sizes[1],
+            n_tracks: sizes[2],
+            subject_prec: precisions[0],
+            slope_prec: precisions[1],
+            beta_prec: precisions[2],
+        }
+    }
+
     fn n_params(&self) -> usize {
         D + self.n_subjects + DS * (self.n_centers + self.n_tracks)
     }
@@ -1101,23 +1123,14 @@ fn fit_choice(
     weights: &HashMap<i32, f64>,
     init: Option<&[f64]>,
 ) -> Result<(ChoiceModel, Vec<f64>), ModelError> {
-    let mut cd = ChoiceData {
-        x: Vec::new(),
-        subject: Vec::new(),
-        start: vec![0],
-        center: Vec::new(),
-        track: Vec::new(),
-        chosen: Vec::new(),
-        n_chosen: Vec::new(),
-        weight: Vec::new(),
-        total_weight: 0.0,
-        n_subjects: data.subjects.len(),
-        n_centers: data.centers.len(),
-        n_tracks: data.tracks.len(),
-        subject_prec: 1.0 / (opts.subject_sd * opts.subject_sd),
-        slope_prec: 1.0 / (opts.slope_sd * opts.slope_sd),
-        beta_prec: 1.0 / 100.0,
-    };
+    let mut cd = ChoiceData::empty(
+        [data.subjects.len(), data.centers.len(), data.tracks.len()],
+        [
+            1.0 / (opts.subject_sd * opts.subject_sd),
+            1.0 / (opts.slope_sd * opts.slope_sd),
+            1.0 / 100.0,
+        ],
+    );
     for c in &data.candidates {
         let k = c.n_chosen().unwrap_or(0);
         // A single eligible subject, or no oral, says nothing about preferences.
@@ -1557,23 +1570,7 @@ mod tests {
     #[test]
     fn objective_gradient_matches_finite_differences() {
         let n_subjects = 3;
-        let mut cd = ChoiceData {
-            x: Vec::new(),
-            subject: Vec::new(),
-            start: vec![0],
-            center: Vec::new(),
-            track: Vec::new(),
-            chosen: Vec::new(),
-            n_chosen: Vec::new(),
-            weight: Vec::new(),
-            total_weight: 0.0,
-            n_subjects,
-            n_centers: 2,
-            n_tracks: 2,
-            subject_prec: 0.7,
-            slope_prec: 2.0,
-            beta_prec: 0.01,
-        };
+        let mut cd = ChoiceData::empty([n_subjects, 2, 2], [0.7, 2.0, 0.01]);
         for k in 0..5usize {
             let rows = 2 + k % 2;
             for r in 0..rows {
