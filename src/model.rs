@@ -556,6 +556,9 @@ struct ChoiceData {
 /// byte-identical on any machine.
 const CHUNKS: usize = 16;
 
+/// Candidates the subject model's preconditioner is computed from, at most (about).
+const HESSIAN_SAMPLE: usize = 50_000;
+
 impl ChoiceData {
     /// No candidate yet: `sizes` = subjects, centres, tracks; `precisions` = prior
     /// precisions of subject effects, slopes and dense coefficients.
@@ -583,7 +586,7 @@ impl ChoiceData {
         D + self.n_subjects + DS * (self.n_centers + self.n_tracks)
     }
 
-    /// Candidate k's utilities under the effective parameters `theta`, into `u`; returns
+    /// Candidate k's utilities under the parameters `theta`, into `u`; returns
     /// the first parameter of the candidate's centre slopes and of its track slopes.
     fn utilities_into(&self, theta: &[f64], k: usize, u: &mut Vec<f64>) -> (usize, usize) {
         let off_center = D + self.n_subjects;
@@ -604,69 +607,13 @@ impl ChoiceData {
         (cbase, tbase)
     }
 
-    /// (first parameter, number of groups) of the centre slopes and of the track slopes.
-    fn slope_groups(&self) -> [(usize, usize); 2] {
-        let c = D + self.n_subjects;
-        [
-            (c, self.n_centers),
-            (c + DS * self.n_centers, self.n_tracks),
-        ]
-    }
-
-    /// The parameters as the utilities use them: centre and track slopes centred on their
-    /// group means. Without this, adding a constant to a dense coefficient and removing it
-    /// from every centre's (or track's) slope changes nothing but the priors, a nearly flat
-    /// valley along which L-BFGS crawls for hundreds of iterations.
-    fn effective(&self, theta: &[f64]) -> Vec<f64> {
-        let mut eff = theta.to_vec();
-        for (base, n) in self.slope_groups() {
-            for j in 0..DS {
-                let mean = (0..n).map(|i| theta[base + DS * i + j]).sum::<f64>() / n.max(1) as f64;
-                for i in 0..n {
-                    eff[base + DS * i + j] -= mean;
-                }
-            }
-        }
-        eff
-    }
-
     /// Mean weighted negative log-likelihood plus the Gaussian priors, and its gradient.
     fn objective(&self, theta: &[f64]) -> (f64, Vec<f64>) {
-        let eff = self.effective(theta);
-        let theta = eff.as_slice();
         let np = self.n_params();
-        let n = self.weight.len();
-        let chunk = n.div_ceil(CHUNKS).max(1);
-        let threads = std::thread::available_parallelism()
-            .map(|t| t.get())
-            .unwrap_or(1)
-            .min(CHUNKS);
-        let mut parts: Vec<Option<(f64, Vec<f64>)>> = vec![None; CHUNKS];
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = (0..threads)
-                .map(|t| {
-                    scope.spawn(move || {
-                        let mut out = Vec::new();
-                        let mut ci = t;
-                        while ci < CHUNKS {
-                            let lo = (ci * chunk).min(n);
-                            let hi = ((ci + 1) * chunk).min(n);
-                            out.push((ci, self.chunk_objective(theta, lo, hi)));
-                            ci += threads;
-                        }
-                        out
-                    })
-                })
-                .collect();
-            for h in handles {
-                for (ci, r) in h.join().expect("objective thread") {
-                    parts[ci] = Some(r);
-                }
-            }
-        });
+        let parts = self.chunked(|lo, hi| self.chunk_objective(theta, lo, hi));
         let mut f = 0.0;
         let mut g = vec![0.0; np];
-        for (pf, pg) in parts.into_iter().flatten() {
+        for (pf, pg) in parts {
             f += pf;
             for (a, b) in g.iter_mut().zip(pg) {
                 *a += b;
@@ -677,19 +624,7 @@ impl ChoiceData {
         for v in g.iter_mut() {
             *v /= tw;
         }
-        // Centre and track slopes enter through their deviations from the group mean
-        // (see `effective`): the gradient with respect to the raw parameters is the
-        // centred gradient.
-        for (base, n) in self.slope_groups() {
-            for j in 0..DS {
-                let mean = (0..n).map(|i| g[base + DS * i + j]).sum::<f64>() / n.max(1) as f64;
-                for i in 0..n {
-                    g[base + DS * i + j] -= mean;
-                }
-            }
-        }
-        // Priors: N(0, sd^2) on every effective parameter, scaled like the mean
-        // log-likelihood. The centred slopes' prior gradient is already centred.
+        // Priors: N(0, sd^2) on every parameter, scaled like the mean log-likelihood.
         for (i, t) in theta.iter().enumerate() {
             let prec = if i < D {
                 self.beta_prec
@@ -742,93 +677,297 @@ impl ChoiceData {
 }
 
 impl ChoiceData {
-    /// The preconditioner at `theta`: per-candidate score outer products (the BHHH
-    /// approximation of the Hessian of the mean objective) plus the prior precisions.
-    fn preconditioner(&self, theta: &[f64]) -> Precond {
-        let eff = self.effective(theta);
-        let ns = self.n_subjects;
-        let off_center = D + ns;
+    /// Runs `f` on the candidates in [`CHUNKS`] fixed ranges, on as many threads as the
+    /// machine has, and returns the results in range order.
+    fn chunked<T: Send>(&self, f: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
+        let n = self.weight.len();
+        let chunk = n.div_ceil(CHUNKS).max(1);
+        let threads = std::thread::available_parallelism()
+            .map(|t| t.get())
+            .unwrap_or(1)
+            .min(CHUNKS);
+        let mut parts: Vec<Option<T>> = (0..CHUNKS).map(|_| None).collect();
+        let f = &f;
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..threads)
+                .map(|t| {
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        let mut ci = t;
+                        while ci < CHUNKS {
+                            let lo = (ci * chunk).min(n);
+                            let hi = ((ci + 1) * chunk).min(n);
+                            out.push((ci, f(lo, hi)));
+                            ci += threads;
+                        }
+                        out
+                    })
+                })
+                .collect();
+            for h in handles {
+                for (ci, r) in h.join().expect("worker thread") {
+                    parts[ci] = Some(r);
+                }
+            }
+        });
+        parts
+            .into_iter()
+            .map(|p| p.expect("every chunk ran"))
+            .collect()
+    }
+
+    /// Parameter indices of the global block: dense coefficients, subject effects and
+    /// track slopes, in that order.
+    fn global_indices(&self) -> Vec<usize> {
+        let off_center = D + self.n_subjects;
         let off_track = off_center + DS * self.n_centers;
-        let global: Vec<usize> = (0..off_center)
+        (0..off_center)
             .chain(off_track..off_track + DS * self.n_tracks)
-            .collect();
+            .collect()
+    }
+
+    /// The preconditioner at `theta`: the Hessian of the objective without the one term
+    /// of the two-pick likelihood that can be negative (so it is positive definite
+    /// everywhere), factored in its block-arrow structure.
+    ///
+    /// Adding a constant to a coefficient and removing it from every centre's (or
+    /// track's) slope changes nothing but the priors: a nearly flat valley along which
+    /// L-BFGS crawled for hundreds of iterations with a block-diagonal preconditioner.
+    /// The Hessian sees that valley (it keeps the centre x coefficient blocks), so the
+    /// fit takes a few Newton-like steps.
+    fn preconditioner(&self, theta: &[f64]) -> Precond {
+        let global = self.global_indices();
         let ng = global.len();
         let mut pos = vec![usize::MAX; self.n_params()];
         for (k, &i) in global.iter().enumerate() {
             pos[i] = k;
         }
-        let mut hg = vec![0.0; ng * ng];
-        let mut hc = vec![[0.0; DS * DS]; self.n_centers];
-        let (mut u, mut du, mut wbuf) = (Vec::new(), Vec::new(), Vec::new());
-        let mut score: Vec<(usize, f64)> = Vec::new();
-        for k in 0..self.weight.len() {
-            let (a, b) = (self.start[k], self.start[k + 1]);
-            let (_, tbase) = self.utilities_into(&eff, k, &mut u);
-            pl_loglik_into(
-                &u,
-                &self.chosen[k][..self.n_chosen[k] as usize],
-                &mut wbuf,
-                &mut du,
-            );
-            // The candidate's score on the global block (sparse) and its centre block.
-            let mut dense = [0.0; D];
-            let mut slope = [0.0; DS];
-            score.clear();
-            for (i, r) in (a..b).enumerate() {
-                let x = &self.x[r * D..(r + 1) * D];
-                for f in 0..D {
-                    dense[f] += du[i] * x[f];
-                }
-                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
-                    slope[j] += du[i] * x[f];
-                }
-                score.push((pos[D + self.subject[r] as usize], du[i]));
-            }
-            score.extend(dense.iter().enumerate().map(|(f, &v)| (pos[f], v)));
-            score.extend(slope.iter().enumerate().map(|(j, &v)| (pos[tbase + j], v)));
-            let w = self.weight[k];
-            for &(p, v) in &score {
-                for &(q, z) in &score {
-                    hg[p * ng + q] += w * v * z;
-                }
-            }
-            let hcb = &mut hc[self.center[k] as usize];
-            for j in 0..DS {
-                for l in 0..DS {
-                    hcb[j * DS + l] += w * slope[j] * slope[l];
-                }
+        let nc = self.n_centers;
+        // A preconditioner only steers the steps (convergence is judged on the full
+        // gradient), so at national scale the Hessian comes from every k-th candidate:
+        // 50,000 of them pin its blocks down to a few percent, at a tenth of the cost.
+        let stride = (self.weight.len() / HESSIAN_SAMPLE).max(1);
+        let parts = self.chunked(|lo, hi| self.chunk_hessian(theta, &pos, stride, lo, hi));
+        let mut a = vec![0.0; ng * ng];
+        let mut b = vec![0.0; nc * ng * DS];
+        let mut c = vec![[0.0; DS * DS]; nc];
+        let mut tw = 0.0;
+        for (pa, pb, pc, pw) in parts {
+            tw += pw;
+            a.iter_mut().zip(pa).for_each(|(x, y)| *x += y);
+            b.iter_mut().zip(pb).for_each(|(x, y)| *x += y);
+            for (x, y) in c.iter_mut().zip(pc) {
+                x.iter_mut().zip(y).for_each(|(x, y)| *x += y);
             }
         }
-        let tw = self.total_weight;
-        for v in hg.iter_mut() {
-            *v /= tw;
-        }
+        a.iter_mut().chain(b.iter_mut()).for_each(|v| *v /= tw);
+        // The priors, scaled like the mean log-likelihood of the whole objective.
+        let tw_all = self.total_weight;
         for (k, &i) in global.iter().enumerate() {
             let prec = if i < D {
                 self.beta_prec
-            } else if i < D + ns {
+            } else if i < D + self.n_subjects {
                 self.subject_prec
             } else {
                 self.slope_prec
             };
-            hg[k * ng + k] += prec / tw;
+            a[k * ng + k] += prec / tw_all;
         }
-        cholesky(&mut hg, ng);
-        for h in hc.iter_mut() {
+        // Centre blocks first: C_c = L_c L_c^T, E_c = B_c L_c^-T, and the global block's
+        // Schur complement A - sum_c E_c E_c^T = L_s L_s^T.
+        for (ci, h) in c.iter_mut().enumerate() {
             for v in h.iter_mut() {
                 *v /= tw;
             }
             for j in 0..DS {
-                h[j * DS + j] += self.slope_prec / tw;
+                h[j * DS + j] += self.slope_prec / tw_all;
             }
             cholesky(h, DS);
+            let e = &mut b[ci * ng * DS..(ci + 1) * ng * DS];
+            for row in e.chunks_mut(DS) {
+                // Row i of E_c solves L_c x = (row i of B_c).
+                solve_l(h, DS, row);
+            }
+            for i in 0..ng {
+                for k in 0..=i {
+                    let v: f64 = (0..DS).map(|j| e[i * DS + j] * e[k * DS + j]).sum();
+                    a[i * ng + k] -= v;
+                }
+            }
         }
+        for i in 0..ng {
+            for k in 0..i {
+                a[k * ng + i] = a[i * ng + k];
+            }
+        }
+        cholesky(&mut a, ng);
         Precond {
             global,
-            lg: hg,
-            center_base: off_center,
-            lc: hc,
+            ls: a,
+            center_base: D + self.n_subjects,
+            lc: c,
+            e: b,
         }
+    }
+
+    /// The share of the Hessian (before division by the weight) of every `stride`-th
+    /// candidate in `lo..hi`: the global block, each centre's global x centre block, each
+    /// centre's own block, and their total weight.
+    #[allow(clippy::type_complexity)]
+    fn chunk_hessian(
+        &self,
+        theta: &[f64],
+        pos: &[usize],
+        stride: usize,
+        lo: usize,
+        hi: usize,
+    ) -> (Vec<f64>, Vec<f64>, Vec<[f64; DS * DS]>, f64) {
+        let ng = pos.iter().filter(|&&p| p != usize::MAX).count();
+        let nc = self.n_centers;
+        let mut a = vec![0.0; ng * ng];
+        let mut b = vec![0.0; nc * ng * DS];
+        let mut c = vec![[0.0; DS * DS]; nc];
+        let mut u = Vec::new();
+        let mut coef = Vec::new();
+        let mut vecs = Vec::new();
+        let mut h = Vec::new();
+        let mut jr = Vec::new();
+        let mut jv = Vec::new();
+        let mut slot = Vec::new();
+        let mut tw = 0.0;
+        for k in (lo..hi).filter(|k| k % stride == 0) {
+            let (r0, r1) = (self.start[k], self.start[k + 1]);
+            let n = r1 - r0;
+            let (_, tbase) = self.utilities_into(theta, k, &mut u);
+            pl_curvature(
+                &u,
+                &self.chosen[k][..self.n_chosen[k] as usize],
+                &mut coef,
+                &mut vecs,
+            );
+            // Local parameters: dense coefficients, one effect per row's subject, track
+            // slopes, centre slopes. J_r is row r's gradient of its utility with respect
+            // to them; the Hessian of -log L is sum_r dg_r J_r J_r^T - sum_t c_t
+            // (J^T v_t)(J^T v_t)^T with dg = sum_t c_t v_t. Upper triangle only.
+            let m = D + n + 2 * DS;
+            h.clear();
+            h.resize(m * m, 0.0);
+            let jac = |r: usize, jr: &mut Vec<f64>| {
+                let x = &self.x[(r0 + r) * D..(r0 + r + 1) * D];
+                jr.clear();
+                jr.resize(m, 0.0);
+                jr[..D].copy_from_slice(x);
+                jr[D + r] = 1.0;
+                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
+                    jr[D + n + j] = x[f];
+                    jr[D + n + DS + j] = x[f];
+                }
+            };
+            for r in 0..n {
+                let dg: f64 = coef
+                    .iter()
+                    .enumerate()
+                    .map(|(t, ct)| ct * vecs[t * n + r])
+                    .sum();
+                if dg == 0.0 {
+                    continue;
+                }
+                jac(r, &mut jr);
+                for p in 0..m {
+                    let s = dg * jr[p];
+                    if s != 0.0 {
+                        for q in p..m {
+                            h[p * m + q] += s * jr[q];
+                        }
+                    }
+                }
+            }
+            for (t, ct) in coef.iter().enumerate() {
+                jv.clear();
+                jv.resize(m, 0.0);
+                for r in 0..n {
+                    let vr = vecs[t * n + r];
+                    if vr != 0.0 {
+                        jac(r, &mut jr);
+                        jv.iter_mut().zip(&jr).for_each(|(a, b)| *a += vr * b);
+                    }
+                }
+                for p in 0..m {
+                    let s = ct * jv[p];
+                    for q in p..m {
+                        h[p * m + q] -= s * jv[q];
+                    }
+                }
+            }
+            for p in 0..m {
+                for q in 0..p {
+                    h[p * m + q] = h[q * m + p];
+                }
+            }
+            // Scatter into the blocks.
+            let w = self.weight[k];
+            tw += w;
+            slot.clear();
+            slot.extend(0..D);
+            slot.extend((r0..r1).map(|r| pos[D + self.subject[r] as usize]));
+            slot.extend((0..DS).map(|j| pos[tbase + j]));
+            let ci = self.center[k] as usize;
+            let g = D + n + DS;
+            for p in 0..g {
+                for q in 0..g {
+                    a[slot[p] * ng + slot[q]] += w * h[p * m + q];
+                }
+                for j in 0..DS {
+                    b[ci * ng * DS + slot[p] * DS + j] += w * h[p * m + g + j];
+                }
+            }
+            for j in 0..DS {
+                for l in 0..DS {
+                    c[ci][j * DS + l] += w * h[(g + j) * m + g + l];
+                }
+            }
+        }
+        (a, b, c, tw)
+    }
+}
+
+/// The curvature of -log L with respect to the utilities, as terms (c_t = `coef[t]`,
+/// v_t = `vecs[t * n..(t + 1) * n]`) with
+/// Hessian = diag(sum_t c_t v_t) - sum_t c_t v_t v_t^T: one softmax for one pick; for two
+/// picks {a, b}, the softmax over all subjects plus, weighted by the posterior of each
+/// order (lambda, 1 - lambda), the softmax over the subjects other than the first pick.
+/// The exact Hessian has one more term, -lambda (1 - lambda) (q^a - q^b)(q^a - q^b)^T,
+/// left out so that every candidate's curvature is positive semi-definite.
+fn pl_curvature(u: &[f64], chosen: &[u32], coef: &mut Vec<f64>, vecs: &mut Vec<f64>) {
+    let lse = |skip: Option<usize>| {
+        let it = || {
+            u.iter()
+                .enumerate()
+                .filter(move |(k, _)| Some(*k) != skip)
+                .map(|(_, &v)| v)
+        };
+        let mx = it().fold(f64::NEG_INFINITY, f64::max);
+        mx + it().map(|v| (v - mx).exp()).sum::<f64>().ln()
+    };
+    let softmax = |skip: Option<usize>, l: f64, out: &mut Vec<f64>| {
+        out.extend(
+            u.iter()
+                .enumerate()
+                .map(|(k, &v)| if Some(k) == skip { 0.0 } else { (v - l).exp() }),
+        );
+    };
+    coef.clear();
+    vecs.clear();
+    coef.push(1.0);
+    softmax(None, lse(None), vecs);
+    if let [a, b] = *chosen {
+        let (a, b) = (a as usize, b as usize);
+        let (la, lb) = (lse(Some(a)), lse(Some(b)));
+        // P(a first) / P(b first) = R_b / R_a.
+        let lambda = 1.0 / (1.0 + (la - lb).exp());
+        coef.extend([lambda, 1.0 - lambda]);
+        softmax(Some(a), la, vecs);
+        softmax(Some(b), lb, vecs);
     }
 }
 
@@ -918,21 +1057,26 @@ fn pl_loglik_into(u: &[f64], chosen: &[u32], w: &mut Vec<f64>, g: &mut Vec<f64>)
 /// Parameters, objective and gradient of the last evaluation.
 type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
-/// A block-diagonal preconditioner: the parameters are optimised as
-/// theta = theta0 + T phi, with T = L^-T for the Cholesky factor L of an approximate
-/// Hessian (the outer product of the candidates' scores at theta0, plus the priors),
-/// kept block-diagonal: one block for the coefficients, subject effects and track slopes,
-/// and one 3x3 block per centre. In phi the problem is close to round, so L-BFGS needs
-/// a few tens of iterations instead of hundreds on correlated features.
+/// The preconditioner: the parameters are optimised as theta = theta0 + T phi, with
+/// T = L^-T for the Cholesky factor L of the objective's Hessian at theta0 (see
+/// [`ChoiceData::preconditioner`]). In phi the problem is close to round, so L-BFGS needs
+/// a few iterations instead of hundreds on correlated features.
+///
+/// The Hessian is block-arrow shaped: a dense global block (coefficients, subject effects,
+/// track slopes), a 3x3 block per centre, and the global x centre blocks; nothing links
+/// two centres. Ordered centres first, its Cholesky factor keeps that shape:
+/// L = [L_c 0; E L_s], so applying T costs a few multiplications per parameter.
 struct Precond {
     /// Parameter indices of the global block, in block order.
     global: Vec<usize>,
-    /// Lower Cholesky factor of the global block, row-major.
-    lg: Vec<f64>,
+    /// Lower Cholesky factor of the global block's Schur complement, row-major.
+    ls: Vec<f64>,
     /// First parameter of the centre slopes.
     center_base: usize,
     /// Lower Cholesky factor of each centre's block, row-major DS x DS.
     lc: Vec<[f64; DS * DS]>,
+    /// E_c (global x DS, row-major) for each centre, one after the other.
+    e: Vec<f64>,
 }
 
 /// In-place lower Cholesky factor of a symmetric positive-definite n x n matrix; a
@@ -989,29 +1133,40 @@ impl Precond {
         theta0.iter().zip(step).map(|(a, b)| a + b).collect()
     }
 
-    /// `T phi` (a step in parameter space) or `T^T g` (a gradient in phi space).
+    /// `T phi` (a step in parameter space, solving L^T x = phi) or `T^T g` (a gradient
+    /// in phi space, solving L y = g).
     fn apply(&self, v: &[f64], transpose: bool) -> Vec<f64> {
         let mut out = v.to_vec();
-        let n = self.global.len();
-        let mut b: Vec<f64> = self.global.iter().map(|&i| v[i]).collect();
+        let ng = self.global.len();
+        let mut xg: Vec<f64> = self.global.iter().map(|&i| v[i]).collect();
         if transpose {
-            solve_l(&self.lg, n, &mut b);
-        } else {
-            solve_lt(&self.lg, n, &mut b);
-        }
-        for (&i, x) in self.global.iter().zip(b) {
-            out[i] = x;
-        }
-        for (c, l) in self.lc.iter().enumerate() {
-            let base = self.center_base + DS * c;
-            let mut b = [0.0; DS];
-            b.copy_from_slice(&v[base..base + DS]);
-            if transpose {
-                solve_l(l, DS, &mut b);
-            } else {
-                solve_lt(l, DS, &mut b);
+            for (c, l) in self.lc.iter().enumerate() {
+                let base = self.center_base + DS * c;
+                let mut y = [0.0; DS];
+                y.copy_from_slice(&v[base..base + DS]);
+                solve_l(l, DS, &mut y);
+                let e = &self.e[c * ng * DS..(c + 1) * ng * DS];
+                for (i, xi) in xg.iter_mut().enumerate() {
+                    *xi -= (0..DS).map(|j| e[i * DS + j] * y[j]).sum::<f64>();
+                }
+                out[base..base + DS].copy_from_slice(&y);
             }
-            out[base..base + DS].copy_from_slice(&b);
+            solve_l(&self.ls, ng, &mut xg);
+        } else {
+            solve_lt(&self.ls, ng, &mut xg);
+            for (c, l) in self.lc.iter().enumerate() {
+                let base = self.center_base + DS * c;
+                let e = &self.e[c * ng * DS..(c + 1) * ng * DS];
+                let mut y = [0.0; DS];
+                for (j, yj) in y.iter_mut().enumerate() {
+                    *yj = v[base + j] - (0..ng).map(|i| e[i * DS + j] * xg[i]).sum::<f64>();
+                }
+                solve_lt(l, DS, &mut y);
+                out[base..base + DS].copy_from_slice(&y);
+            }
+        }
+        for (&i, x) in self.global.iter().zip(xg) {
+            out[i] = x;
         }
         out
     }
@@ -1069,9 +1224,47 @@ const CHOICE_ACCEPT: f64 = 1e-4;
 const COUNT_TOL: f64 = 5e-5;
 const COUNT_ACCEPT: f64 = 1e-4;
 
-fn session_weights(data: &Dataset, opts: &FitOptions) -> HashMap<i32, f64> {
+/// The candidates one fit learns from (or one session to forecast), with the name tables
+/// of their dataset. The rolling-origin fits use the first sessions: the dataset is
+/// sorted by session, so those candidates are a prefix, borrowed rather than copied.
+#[derive(Clone, Copy)]
+struct Part<'a> {
+    names: &'a Dataset,
+    candidates: &'a [Candidate],
+}
+
+impl<'a> Part<'a> {
+    /// The candidates of the sessions in `range`.
+    fn sessions(data: &'a Dataset, range: impl std::ops::RangeBounds<i32>) -> Part<'a> {
+        let c = &data.candidates;
+        let lo = c.partition_point(|x| match range.start_bound() {
+            std::ops::Bound::Included(&s) => x.session < s,
+            std::ops::Bound::Excluded(&s) => x.session <= s,
+            std::ops::Bound::Unbounded => false,
+        });
+        let hi = c.partition_point(|x| match range.end_bound() {
+            std::ops::Bound::Included(&s) => x.session <= s,
+            std::ops::Bound::Excluded(&s) => x.session < s,
+            std::ops::Bound::Unbounded => true,
+        });
+        Part {
+            names: data,
+            candidates: &c[lo..hi.max(lo)],
+        }
+    }
+}
+
+fn sessions_of(candidates: &[Candidate]) -> BTreeMap<i32, usize> {
+    let mut m = BTreeMap::new();
+    for c in candidates {
+        *m.entry(c.session).or_insert(0) += 1;
+    }
+    m
+}
+
+fn session_weights(data: Part<'_>, opts: &FitOptions) -> HashMap<i32, f64> {
     let last = data.candidates.iter().map(|c| c.session).max().unwrap_or(0);
-    data.sessions()
+    sessions_of(data.candidates)
         .keys()
         .map(|&s| {
             let w = match opts.half_life {
@@ -1118,20 +1311,24 @@ fn standardise(rows: &mut [f64], width: usize) -> (Vec<f64>, Vec<f64>) {
 /// Fits the subject model, from `init` when given (a fit on fewer sessions of the same
 /// dataset, hence the same parameter layout). Returns the raw parameters too.
 fn fit_choice(
-    data: &Dataset,
+    data: Part<'_>,
     opts: &FitOptions,
     weights: &HashMap<i32, f64>,
     init: Option<&[f64]>,
 ) -> Result<(ChoiceModel, Vec<f64>), ModelError> {
     let mut cd = ChoiceData::empty(
-        [data.subjects.len(), data.centers.len(), data.tracks.len()],
+        [
+            data.names.subjects.len(),
+            data.names.centers.len(),
+            data.names.tracks.len(),
+        ],
         [
             1.0 / (opts.subject_sd * opts.subject_sd),
             1.0 / (opts.slope_sd * opts.slope_sd),
             1.0 / 100.0,
         ],
     );
-    for c in &data.candidates {
+    for c in data.candidates {
         let k = c.n_chosen().unwrap_or(0);
         // A single eligible subject, or no oral, says nothing about preferences.
         if k == 0 || c.subjects.len() < 2 {
@@ -1209,9 +1406,7 @@ fn fit_choice(
             ),
         });
     }
-    // Stored slopes are the centred ones the utilities use.
-    let eff = cd.effective(&theta);
-    let t = eff.as_slice();
+    let t = theta.as_slice();
     let ns = cd.n_subjects;
     let slopes = |base: usize, n: usize| -> Vec<Vec<f64>> {
         (0..n)
@@ -1231,7 +1426,7 @@ fn fit_choice(
         center_slopes: slopes(D + ns, cd.n_centers),
         track_slopes: slopes(D + ns + DS * cd.n_centers, cd.n_tracks),
         fit: FitReport {
-            method: "L-BFGS (argmin), analytic gradient".into(),
+            method: "L-BFGS (argmin), analytic gradient, Hessian-preconditioned".into(),
             iterations: Some(iters),
             final_gradient_norm: gnorm,
             objective: f,
@@ -1242,13 +1437,13 @@ fn fit_choice(
 }
 
 fn rates_by(
-    data: &Dataset,
+    data: Part<'_>,
     key: impl Fn(&Candidate) -> usize,
     n: usize,
     prior: Rates,
 ) -> Vec<Rates> {
     let mut counts = vec![[0.0f64; 3]; n];
-    for c in &data.candidates {
+    for c in data.candidates {
         let k = c.n_chosen().unwrap_or(0).min(2);
         counts[key(c)][k] += 1.0;
     }
@@ -1264,10 +1459,16 @@ fn rates_by(
         .collect()
 }
 
-fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelError> {
+/// Fits the number-of-orals model, from `init` when given (a fit on fewer sessions of
+/// the same dataset).
+fn fit_count(
+    data: Part<'_>,
+    max_iterations: u64,
+    init: Option<&CountModel>,
+) -> Result<CountModel, ModelError> {
     let n = data.candidates.len();
     let mut tot = [0.0f64; 3];
-    for c in &data.candidates {
+    for c in data.candidates {
         tot[c.n_chosen().unwrap_or(0).min(2)] += 1.0;
     }
     let nf = n as f64;
@@ -1275,11 +1476,16 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
         no_show: tot[0] / nf,
         two_orals: tot[2] / nf,
     };
-    let center_rates = rates_by(data, |c| c.center as usize, data.centers.len(), overall);
-    let track_rates = rates_by(data, |c| c.track as usize, data.tracks.len(), overall);
+    let center_rates = rates_by(
+        data,
+        |c| c.center as usize,
+        data.names.centers.len(),
+        overall,
+    );
+    let track_rates = rates_by(data, |c| c.track as usize, data.names.tracks.len(), overall);
     let mut x = Vec::with_capacity(n * DC);
     let mut y = Vec::with_capacity(n);
-    for c in &data.candidates {
+    for c in data.candidates {
         x.extend_from_slice(&count_features(
             c,
             center_rates[c.center as usize],
@@ -1288,27 +1494,6 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
         y.push(c.n_chosen().unwrap_or(0).min(2));
     }
     let (mean, std) = standardise(&mut x, DC);
-    // Whitened features (x L^-T, with L L^T the features' covariance): the points missing
-    // and their square, or the centre's and track's rates, are strongly correlated, and
-    // on correlated features linfa's L-BFGS takes hundreds of iterations. The weights are
-    // mapped back below, so the model file holds weights on the standardised features.
-    let mut cov = vec![0.0; DC * DC];
-    for r in x.chunks(DC) {
-        for i in 0..DC {
-            for j in 0..DC {
-                cov[i * DC + j] += r[i] * r[j];
-            }
-        }
-    }
-    for v in cov.iter_mut() {
-        *v /= nf;
-    }
-    cholesky(&mut cov, DC);
-    for r in x.chunks_mut(DC) {
-        solve_l(&cov, DC, r);
-    }
-    let xa = Array2::from_shape_vec((n, DC), x).expect("shape");
-    let ya = Array1::from(y);
     let classes_present = tot.iter().filter(|&&t| t > 0.0).count();
     if classes_present < 2 {
         return Err(ModelError::Training(
@@ -1316,38 +1501,112 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
                 .into(),
         ));
     }
-    // linfa minimises the summed log-loss + alpha/2 |W|^2: alpha = 1 is a weak prior
-    // next to thousands of candidates.
+    // The starting point, when a previous fit gives one: its logits on this fit's
+    // standardised features, weights and intercept in one (DC + 1) x K matrix.
+    let start = init
+        .filter(|p| p.classes.len() == classes_present)
+        .map(|p| restandardise(p, &mean, &std));
+    // linfa's L-BFGS is quick only on a problem whose curvature is about the same in
+    // every direction, so it is given whitened features: z = L^-1 (x, 1), with L L^T the
+    // second moment of (x, 1) weighted by each candidate's curvature (the sum over classes
+    // of p (1 - p) under the starting point; equal weights without one). On the raw
+    // features (points missing and their square, centre and track rates, all
+    // correlated) it took hundreds of iterations. And as linfa minimises the *summed*
+    // log-loss, whose curvature grows with the number of candidates, while its L-BFGS
+    // starts with a unit step, z is also divided by sqrt(n): otherwise the first step
+    // overshoots a million-fold at national scale and the line search spends tens of
+    // evaluations coming back. The intercept is the last column of z, so linfa's own is
+    // off and the prior below reaches the intercept too, which with thousands of
+    // candidates changes nothing measurable.
+    const DA: usize = DC + 1;
+    let mut m2 = vec![0.0; DA * DA];
+    let mut wsum = 0.0;
+    let mut logit = vec![0.0; classes_present];
+    for r in x.chunks(DC) {
+        let q = match &start {
+            Some(v) => {
+                for (k, l) in logit.iter_mut().enumerate() {
+                    *l = v[[DC, k]] + (0..DC).map(|f| r[f] * v[[f, k]]).sum::<f64>();
+                }
+                let mx = logit.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = logit.iter().map(|l| (l - mx).exp()).collect();
+                let t: f64 = e.iter().sum();
+                e.iter().map(|v| v / t * (1.0 - v / t)).sum::<f64>()
+            }
+            None => 1.0,
+        };
+        wsum += q;
+        for i in 0..DA {
+            let zi = if i < DC { r[i] } else { 1.0 };
+            for j in 0..=i {
+                let zj = if j < DC { r[j] } else { 1.0 };
+                m2[i * DA + j] += q * zi * zj;
+            }
+        }
+    }
+    for i in 0..DA {
+        for j in 0..=i {
+            m2[i * DA + j] /= wsum;
+            m2[j * DA + i] = m2[i * DA + j];
+        }
+    }
+    let l = {
+        cholesky(&mut m2, DA);
+        m2
+    };
+    let c = nf.sqrt();
+    let mut z = Vec::with_capacity(n * DA);
+    let mut zr = [0.0; DA];
+    for r in x.chunks(DC) {
+        zr[..DC].copy_from_slice(r);
+        zr[DC] = 1.0;
+        solve_l(&l, DA, &mut zr);
+        z.extend(zr.iter().map(|v| v / c));
+    }
+    drop(x);
+    let za = Array2::from_shape_vec((n, DA), z).expect("shape");
+    let ya = Array1::from(y);
+    // The objective is the summed log-loss + alpha/2 |(W, b)|^2 in the standardised
+    // parameters, alpha = 1: a weak prior next to thousands of candidates. In linfa's
+    // parameters that is nearly alpha / n (exactly, were L orthogonal).
     let alpha = 1.0;
-    let ds = Dataset_::new(xa.clone(), ya);
-    let fitted = MultiLogisticRegression::default()
-        .alpha(alpha)
+    let mut params = MultiLogisticRegression::default()
+        .alpha(alpha / nf)
+        .with_intercept(false)
         .max_iterations(max_iterations)
-        .gradient_tolerance(COUNT_TOL * nf)
+        .gradient_tolerance(COUNT_TOL * c);
+    if let Some(v) = &start {
+        // z^T (c L^T v) = (x, 1)^T v: the same logits as the previous fit.
+        let mut w0 = Array2::zeros((DA, classes_present));
+        for k in 0..classes_present {
+            for i in 0..DA {
+                w0[[i, k]] = c * (i..DA).map(|r| l[r * DA + i] * v[[r, k]]).sum::<f64>();
+            }
+        }
+        params = params.initial_params(w0);
+    }
+    let ds = Dataset_::new(za, ya);
+    let fitted = params
         .fit(&ds)
         .map_err(|e| ModelError::Training(format!("count model: {e}")))?;
-    let w = fitted.params();
-    let b = fitted.intercept();
+    let ws = fitted.params();
     let classes: Vec<usize> = fitted.classes().to_vec();
+    let (za, ya) = (ds.records(), ds.targets());
     // linfa does not report convergence: recompute the gradient of its objective here.
-    let z = xa.dot(w) + b;
-    let mut diff = z.clone();
+    let mut diff = za.dot(ws);
     let mut loss = 0.0;
     for (i, mut row) in diff.rows_mut().into_iter().enumerate() {
         let m = row.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         let s: f64 = row.iter().map(|v| (v - m).exp()).sum();
-        let yi = classes
-            .iter()
-            .position(|&cl| cl == ds.targets()[i])
-            .expect("class");
+        let yi = classes.iter().position(|&cl| cl == ya[i]).expect("class");
         loss -= row[yi] - m - s.ln();
         row.mapv_inplace(|v| (v - m).exp() / s);
         row[yi] -= 1.0;
     }
-    let gw = xa.t().dot(&diff) + &(w * alpha);
-    let gb = diff.sum_axis(ndarray::Axis(0));
-    let gnorm = (gw.iter().chain(gb.iter()).map(|v| v * v).sum::<f64>()).sqrt() / nf;
-    loss += 0.5 * alpha * w.iter().map(|v| v * v).sum::<f64>();
+    let g = za.t().dot(&diff) + &(ws * (alpha / nf));
+    // Gradient per candidate in the whitened parameters without the 1/sqrt(n) scaling.
+    let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt() * c / nf;
+    loss += 0.5 * (alpha / nf) * ws.iter().map(|v| v * v).sum::<f64>();
     if !gnorm.is_finite() || gnorm > COUNT_ACCEPT {
         return Err(ModelError::NotConverged {
             part: "number-of-orals (linfa multinomial logistic)",
@@ -1356,21 +1615,23 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
             ),
         });
     }
-    // Back to the standardised features: logits = (L^-1 x)^T W_w = x^T (L^-T W_w).
+    // Back to the standardised features: logits = z^T W = (x, 1)^T (L^-T W / c).
     let mut weights = vec![vec![0.0; classes.len()]; DC];
+    let mut intercept = vec![0.0; classes.len()];
     for k in 0..classes.len() {
-        let mut col: Vec<f64> = (0..DC).map(|f| w[[f, k]]).collect();
-        solve_lt(&cov, DC, &mut col);
+        let mut col: Vec<f64> = (0..DA).map(|f| ws[[f, k]] / c).collect();
+        solve_lt(&l, DA, &mut col);
         for f in 0..DC {
             weights[f][k] = col[f];
         }
+        intercept[k] = col[DC];
     }
     Ok(CountModel {
         features: COUNT_FEATURES.iter().map(|s| s.to_string()).collect(),
         scale_mean: mean,
         scale_std: std,
         classes,
-        intercept: b.to_vec(),
+        intercept,
         weights,
         overall_rates: overall,
         center_rates,
@@ -1389,18 +1650,37 @@ fn fit_count(data: &Dataset, max_iterations: u64) -> Result<CountModel, ModelErr
 
 type Dataset_ = linfa::DatasetBase<Array2<f64>, Array1<usize>>;
 
+/// `prev`'s weights (rows 0..DC) and intercept (row DC) for features standardised by
+/// `mean` and `std` instead of its own scaling: the same logits on the raw features.
+fn restandardise(prev: &CountModel, mean: &[f64], std: &[f64]) -> Array2<f64> {
+    let k = prev.classes.len();
+    let mut out = Array2::zeros((DC + 1, k));
+    for j in 0..k {
+        // Logit = b0 + sum_f a_f x_f on the raw features.
+        let a: Vec<f64> = (0..DC)
+            .map(|f| prev.weights[f][j] / prev.scale_std[f])
+            .collect();
+        let b0 = prev.intercept[j] - (0..DC).map(|f| a[f] * prev.scale_mean[f]).sum::<f64>();
+        for f in 0..DC {
+            out[[f, j]] = a[f] * std[f];
+        }
+        out[[DC, j]] = b0 + (0..DC).map(|f| a[f] * mean[f]).sum::<f64>();
+    }
+    out
+}
+
 /// Expected count, its variance under independent candidates, and the actual count.
 type Tally = [f64; 3];
 
 /// Adds one session's (subject) and (centre, subject) tallies under `model`.
 fn tally(
     model: &Model,
-    data: &Dataset,
+    data: Part<'_>,
     subj: &mut BTreeMap<(i32, u32), Tally>,
     cell: &mut BTreeMap<(i32, u32, u32), Tally>,
 ) {
-    let map = model.mapping(data);
-    for c in &data.candidates {
+    let map = model.mapping(data.names);
+    for c in data.candidates {
         let p = model.inclusion(c, &map);
         for (s, pj) in c.subjects.iter().zip(p) {
             let a = f64::from(u8::from(s.chosen == Some(true)));
@@ -1441,19 +1721,31 @@ fn moment<'a>(it: impl Iterator<Item = &'a Tally>, extra: impl Fn(f64) -> f64) -
 /// cost. With fewer sessions, in-sample residuals per session are used, scaled up by
 /// S / (S - 1).
 pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
+    // [`Part`] needs the candidates in session order, as `input` leaves them.
+    let sorted;
+    let data = if data.candidates.is_sorted_by_key(|c| c.session) {
+        data
+    } else {
+        let mut d = data.clone();
+        d.candidates.sort_by_key(|c| c.session);
+        sorted = d;
+        &sorted
+    };
     let sessions: Vec<i32> = data.sessions().keys().copied().collect();
     let mut subj = BTreeMap::new();
     let mut cell = BTreeMap::new();
     let (mut model, scale, method) = if sessions.len() >= 3 {
-        let mut theta: Option<Vec<f64>> = None;
+        let mut prev: Option<(Vec<f64>, CountModel)> = None;
         for &s in &sessions[2..] {
-            let past = data.filter_sessions(|x| x < s);
-            let next = data.filter_sessions(|x| x == s);
-            let (m, t) = fit_parts(&past, opts, theta.as_deref())?;
-            tally(&m, &next, &mut subj, &mut cell);
-            theta = Some(t);
+            let past = Part::sessions(data, ..s);
+            let next = Part::sessions(data, s..=s);
+            let init = prev.as_ref().map(|(t, c)| (t.as_slice(), c));
+            let (m, t) = fit_parts(past, opts, init)?;
+            tally(&m, next, &mut subj, &mut cell);
+            prev = Some((t, m.count));
         }
-        let (model, _) = fit_parts(data, opts, theta.as_deref())?;
+        let init = prev.as_ref().map(|(t, c)| (t.as_slice(), c));
+        let (model, _) = fit_parts(Part::sessions(data, ..), opts, init)?;
         let method = format!(
             "rolling origin: sessions {} each forecast from the sessions before it",
             sessions[2..]
@@ -1464,8 +1756,9 @@ pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
         );
         (model, 1.0, method)
     } else {
-        let (model, _) = fit_parts(data, opts, None)?;
-        tally(&model, data, &mut subj, &mut cell);
+        let all = Part::sessions(data, ..);
+        let (model, _) = fit_parts(all, opts, None)?;
+        tally(&model, all, &mut subj, &mut cell);
         let n = sessions.len() as f64;
         let scale = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
         let method = "in-sample residuals per session (fewer than three sessions)".to_string();
@@ -1483,9 +1776,9 @@ pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
 
 /// Fits the subject and count models, without the drift.
 fn fit_parts(
-    data: &Dataset,
+    data: Part<'_>,
     opts: &FitOptions,
-    init: Option<&[f64]>,
+    init: Option<(&[f64], &CountModel)>,
 ) -> Result<(Model, Vec<f64>), ModelError> {
     if data.candidates.is_empty() {
         return Err(ModelError::Training(
@@ -1498,9 +1791,17 @@ fn fit_parts(
         ));
     }
     let weights = session_weights(data, opts);
-    let (choice, theta) = fit_choice(data, opts, &weights, init)?;
-    let count = fit_count(data, opts.max_iterations)?;
+    // The two models are independent: linfa's fit runs on one thread while the subject
+    // model's evaluations use the others.
+    let (choice, count) = std::thread::scope(|scope| {
+        let count = scope.spawn(|| fit_count(data, opts.max_iterations, init.map(|i| i.1)));
+        let choice = fit_choice(data, opts, &weights, init.map(|i| i.0));
+        (choice, count.join().expect("count-model thread"))
+    });
+    let (choice, theta) = choice?;
+    let count = count?;
     let mut subjects: Vec<SubjectInfo> = data
+        .names
         .subjects
         .iter()
         .map(|s| SubjectInfo {
@@ -1509,7 +1810,7 @@ fn fit_parts(
             chosen: 0,
         })
         .collect();
-    for c in &data.candidates {
+    for c in data.candidates {
         for s in &c.subjects {
             let i = &mut subjects[s.subject as usize];
             i.eligible += 1;
@@ -1518,14 +1819,14 @@ fn fit_parts(
     }
     let model = Model {
         training: TrainingInfo {
-            sessions: data.sessions(),
+            sessions: sessions_of(data.candidates),
             candidates: data.candidates.len(),
             rows: data.candidates.iter().map(|c| c.subjects.len()).sum(),
             options: opts.clone(),
         },
         subjects,
-        centers: data.centers.clone(),
-        tracks: data.tracks.clone(),
+        centers: data.names.centers.clone(),
+        tracks: data.names.tracks.clone(),
         choice,
         count,
         drift: Drift {
@@ -1569,6 +1870,21 @@ mod tests {
     /// track slopes, priors) against central finite differences.
     #[test]
     fn objective_gradient_matches_finite_differences() {
+        let cd = small_choice_data(true);
+        let theta = test_point(&cd);
+        let (_, g) = cd.objective(&theta);
+        for (i, gi) in g.iter().enumerate() {
+            let fd = central_difference(|x| cd.objective(x).0, &theta, i, 1e-6);
+            assert!(
+                (fd - gi).abs() < 1e-7,
+                "parameter {i}: finite difference {fd}, analytic {gi}"
+            );
+        }
+    }
+
+    /// Five candidates, two centres, two tracks, three subjects; with `pairs`, every
+    /// other candidate took two orals, else each took one.
+    fn small_choice_data(pairs: bool) -> ChoiceData {
         let n_subjects = 3;
         let mut cd = ChoiceData::empty([n_subjects, 2, 2], [0.7, 2.0, 0.01]);
         for k in 0..5usize {
@@ -1582,21 +1898,53 @@ mod tests {
             cd.start.push(cd.subject.len());
             cd.center.push((k % 2) as u32);
             cd.track.push(((k / 2) % 2) as u32);
-            cd.chosen.push([0, (rows - 1) as u32]);
-            cd.n_chosen.push(1 + (k % 2) as u8);
+            cd.chosen.push([(rows - 1) as u32, 0]);
+            cd.n_chosen.push(1 + u8::from(pairs && k % 2 == 1));
             cd.weight.push(0.5 + k as f64 / 4.0);
         }
         cd.total_weight = cd.weight.iter().sum();
-        let theta: Vec<f64> = (0..cd.n_params())
+        cd
+    }
+
+    fn test_point(cd: &ChoiceData) -> Vec<f64> {
+        (0..cd.n_params())
             .map(|i| ((i * 37) % 13) as f64 / 10.0 - 0.6)
-            .collect();
-        let (_, g) = cd.objective(&theta);
-        for (i, gi) in g.iter().enumerate() {
-            let fd = central_difference(|x| cd.objective(x).0, &theta, i, 1e-6);
-            assert!(
-                (fd - gi).abs() < 1e-7,
-                "parameter {i}: finite difference {fd}, analytic {gi}"
-            );
+            .collect()
+    }
+
+    /// With one oral per candidate the preconditioner's curvature is the exact Hessian,
+    /// so in preconditioned coordinates the Hessian is the identity: T^T H T e_i = e_i,
+    /// with H v from finite differences of the analytic gradient. This checks the
+    /// Hessian's blocks and the block-arrow factorisation together.
+    #[test]
+    fn preconditioned_hessian_is_the_identity_for_single_orals() {
+        let cd = small_choice_data(false);
+        let theta = test_point(&cd);
+        let pre = cd.preconditioner(&theta);
+        let np = cd.n_params();
+        for i in 0..np {
+            let mut e = vec![0.0; np];
+            e[i] = 1.0;
+            let v = pre.apply(&e, false);
+            let h = 1e-5;
+            let at = |s: f64| {
+                let x: Vec<f64> = theta.iter().zip(&v).map(|(t, d)| t + s * d).collect();
+                cd.objective(&x).1
+            };
+            let (gp, gm) = (at(h), at(-h));
+            let hv: Vec<f64> = gp
+                .iter()
+                .zip(&gm)
+                .map(|(a, b)| (a - b) / (2.0 * h))
+                .collect();
+            let back = pre.apply(&hv, true);
+            for (j, b) in back.iter().enumerate() {
+                let want = if i == j { 1.0 } else { 0.0 };
+                assert!(
+                    (b - want).abs() < 1e-5,
+                    "column {i}, row {j}: {b} instead of {want}"
+                );
+            }
         }
     }
 
