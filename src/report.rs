@@ -65,9 +65,18 @@ impl From<i32> for Cell {
 
 impl Cell {
     pub fn render(&self, style: CsvStyle) -> String {
+        let mut s = String::new();
+        self.render_into(style, &mut s);
+        s
+    }
+
+    /// Appends the cell's text to `out`: the national forecast writes a few million
+    /// cells, and a fresh string for each one cost more than the formatting.
+    pub fn render_into(&self, style: CsvStyle, out: &mut String) {
+        use std::fmt::Write as _;
         match self {
-            Cell::Text(s) => s.clone(),
-            Cell::Int(v) => v.to_string(),
+            Cell::Text(s) => out.push_str(s),
+            Cell::Int(v) => write!(out, "{v}").expect("write to a string"),
             Cell::Num(v, d) => {
                 // -0.0000 reads as a bug in a spreadsheet.
                 let v = if v.abs() < 0.5 * 10f64.powi(-(*d as i32)) {
@@ -75,10 +84,12 @@ impl Cell {
                 } else {
                     *v
                 };
-                let s = format!("{v:.d$}", d = *d);
-                match style {
-                    CsvStyle::Plain => s,
-                    CsvStyle::FrenchExcel => s.replace('.', ","),
+                let start = out.len();
+                write!(out, "{v:.d$}", d = *d).expect("write to a string");
+                if style == CsvStyle::FrenchExcel {
+                    if let Some(i) = out[start..].find('.') {
+                        out.replace_range(start + i..start + i + 1, ",");
+                    }
                 }
             }
         }
@@ -108,9 +119,13 @@ impl Table {
         }
         let mut w = csv::WriterBuilder::new().delimiter(sep).from_writer(out);
         w.write_record(&self.header).expect("write to memory");
+        let mut fields = vec![String::new(); self.header.len()];
         for r in &self.rows {
-            w.write_record(r.iter().map(|c| c.render(style)))
-                .expect("write to memory");
+            for (f, c) in fields.iter_mut().zip(r) {
+                f.clear();
+                c.render_into(style, f);
+            }
+            w.write_record(&fields[..r.len()]).expect("write to memory");
         }
         w.into_inner().expect("flush to memory")
     }
