@@ -1734,36 +1734,39 @@ pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
     let sessions: Vec<i32> = data.sessions().keys().copied().collect();
     let mut subj = BTreeMap::new();
     let mut cell = BTreeMap::new();
-    let (mut model, scale, method) = if sessions.len() >= 3 {
-        let mut prev: Option<(Vec<f64>, CountModel)> = None;
-        for &s in &sessions[2..] {
-            let past = Part::sessions(data, ..s);
-            let next = Part::sessions(data, s..=s);
-            let init = prev.as_ref().map(|(t, c)| (t.as_slice(), c));
-            let (m, t) = fit_parts(past, opts, init)?;
-            tally(&m, next, &mut subj, &mut cell);
-            prev = Some((t, m.count));
-        }
-        let init = prev.as_ref().map(|(t, c)| (t.as_slice(), c));
-        let (model, _) = fit_parts(Part::sessions(data, ..), opts, init)?;
+    let all = Part::sessions(data, ..);
+    let mut last = None;
+    let (scale, method) = if sessions.len() >= 3 {
+        let origins = &sessions[2..];
+        let parts: Vec<Part> = origins
+            .iter()
+            .map(|&s| Part::sessions(data, ..s))
+            .chain([all])
+            .collect();
+        fit_chain(&parts, opts, |i, m| match origins.get(i) {
+            Some(&s) => tally(&m, Part::sessions(data, s..=s), &mut subj, &mut cell),
+            None => last = Some(m),
+        })?;
         let method = format!(
             "rolling origin: sessions {} each forecast from the sessions before it",
-            sessions[2..]
+            origins
                 .iter()
                 .map(|s| s.to_string())
                 .collect::<Vec<_>>()
                 .join(", ")
         );
-        (model, 1.0, method)
+        (1.0, method)
     } else {
-        let all = Part::sessions(data, ..);
-        let (model, _) = fit_parts(all, opts, None)?;
-        tally(&model, all, &mut subj, &mut cell);
+        fit_chain(&[all], opts, |_, m| {
+            tally(&m, all, &mut subj, &mut cell);
+            last = Some(m);
+        })?;
         let n = sessions.len() as f64;
         let scale = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
         let method = "in-sample residuals per session (fewer than three sessions)".to_string();
-        (model, scale, method)
+        (scale, method)
     };
+    let mut model = last.expect("the chain ends with the fit on every session");
     let subject_rel_var = scale * moment(subj.values(), |_| 0.0);
     let cell_rel_var = scale * moment(cell.values(), |e| subject_rel_var / scale * e * e);
     model.drift = Drift {
@@ -1774,32 +1777,60 @@ pub fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
     Ok(model)
 }
 
-/// Fits the subject and count models, without the drift.
-fn fit_parts(
-    data: Part<'_>,
+/// Fits the subject and count models on each of `parts` in turn, each fit starting from
+/// the previous one, and hands each part's model (without the drift) to `each`, in
+/// order.
+///
+/// The count models (linfa, one thread) form their own chain beside the subject models
+/// (whose evaluations use every core): the two chains only meet when a part's model is
+/// assembled, so neither waits for the other's slower fits.
+fn fit_chain(
+    parts: &[Part<'_>],
     opts: &FitOptions,
-    init: Option<(&[f64], &CountModel)>,
-) -> Result<(Model, Vec<f64>), ModelError> {
-    if data.candidates.is_empty() {
-        return Err(ModelError::Training(
-            "the history holds no candidate in the average band".into(),
-        ));
+    mut each: impl FnMut(usize, Model),
+) -> Result<(), ModelError> {
+    for p in parts {
+        if p.candidates.is_empty() {
+            return Err(ModelError::Training(
+                "the history holds no candidate in the average band".into(),
+            ));
+        }
+        if p.candidates.iter().any(|c| c.n_chosen().is_none()) {
+            return Err(ModelError::Training(
+                "every history row needs 'chosen' (1 or 0)".into(),
+            ));
+        }
     }
-    if data.candidates.iter().any(|c| c.n_chosen().is_none()) {
-        return Err(ModelError::Training(
-            "every history row needs 'chosen' (1 or 0)".into(),
-        ));
-    }
-    let weights = session_weights(data, opts);
-    // The two models are independent: linfa's fit runs on one thread while the subject
-    // model's evaluations use the others.
-    let (choice, count) = std::thread::scope(|scope| {
-        let count = scope.spawn(|| fit_count(data, opts.max_iterations, init.map(|i| i.1)));
-        let choice = fit_choice(data, opts, &weights, init.map(|i| i.0));
-        (choice, count.join().expect("count-model thread"))
-    });
-    let (choice, theta) = choice?;
-    let count = count?;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        scope.spawn(move || {
+            let mut prev: Option<CountModel> = None;
+            for p in parts {
+                let fitted = fit_count(*p, opts.max_iterations, prev.as_ref());
+                let failed = fitted.is_err();
+                if let Ok(c) = &fitted {
+                    prev = Some(c.clone());
+                }
+                // A closed channel means the subject chain failed: stop too.
+                if tx.send(fitted).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        let mut theta: Option<Vec<f64>> = None;
+        for (i, p) in parts.iter().enumerate() {
+            let weights = session_weights(*p, opts);
+            let (choice, t) = fit_choice(*p, opts, &weights, theta.as_deref())?;
+            let count = rx.recv().expect("the count-model thread sends every fit")?;
+            each(i, assemble(*p, opts, choice, count));
+            theta = Some(t);
+        }
+        Ok(())
+    })
+}
+
+/// One part's model from its two fits, without the drift.
+fn assemble(data: Part<'_>, opts: &FitOptions, choice: ChoiceModel, count: CountModel) -> Model {
     let mut subjects: Vec<SubjectInfo> = data
         .names
         .subjects
@@ -1817,7 +1848,7 @@ fn fit_parts(
             i.chosen += usize::from(s.chosen == Some(true));
         }
     }
-    let model = Model {
+    Model {
         training: TrainingInfo {
             sessions: sessions_of(data.candidates),
             candidates: data.candidates.len(),
@@ -1834,8 +1865,7 @@ fn fit_parts(
             cell_rel_var: 0.0,
             method: String::new(),
         },
-    };
-    Ok((model, theta))
+    }
 }
 
 #[cfg(test)]
