@@ -76,11 +76,14 @@ impl fmt::Display for InputError {
 struct Problems {
     list: Vec<Problem>,
     more: usize,
+    /// Problems pushed here (not absorbed from a chunk), listed or not.
+    pushed: usize,
 }
 
 impl Problems {
     fn push(&mut self, file: &Path, line: u64, column: &str, value: &str, expected: &str) {
-        if self.list.len() < MAX_PROBLEMS {
+        self.pushed += 1;
+        if self.pushed <= MAX_PROBLEMS {
             // A binary file could put megabytes in one field: keep messages readable.
             let mut value: String = value.chars().take(40).collect();
             if value.len() < 40 && value.chars().any(|c| c.is_control()) {
@@ -99,6 +102,28 @@ impl Problems {
     }
     fn is_empty(&self) -> bool {
         self.list.is_empty()
+    }
+
+    /// Takes in the problems a chunk of a file found.
+    fn absorb(&mut self, other: Problems) {
+        self.list.extend(other.list);
+        self.more += other.more;
+    }
+
+    /// The first [`MAX_PROBLEMS`] in file then line order, and how many more. Each
+    /// chunk kept its own first ones, so these are the file's first ones whatever the
+    /// chunking.
+    fn into_error(mut self, paths: &[PathBuf]) -> InputError {
+        let file_order = |f: &Path| paths.iter().position(|p| p == f).unwrap_or(usize::MAX);
+        self.list.sort_by_key(|p| (file_order(&p.file), p.line));
+        if self.list.len() > MAX_PROBLEMS {
+            self.more += self.list.len() - MAX_PROBLEMS;
+            self.list.truncate(MAX_PROBLEMS);
+        }
+        InputError {
+            problems: self.list,
+            more: self.more,
+        }
     }
 }
 
@@ -370,15 +395,239 @@ struct Pending {
     chosen_missing: bool,
 }
 
+/// One data row whose fields passed their checks; names are indices into its chunk's
+/// own name tables.
+struct ParsedRow {
+    line: u64,
+    session: i32,
+    id: String,
+    center: u32,
+    track: u32,
+    average: f64,
+    subject: u32,
+    coefficient: f64,
+    grade: f64,
+    chosen: Option<bool>,
+}
+
+/// What one stretch of a file's rows gave.
+struct Chunk {
+    rows: Vec<ParsedRow>,
+    centers: Interner,
+    tracks: Interner,
+    subjects: Interner,
+    problems: Problems,
+    rows_read: usize,
+}
+
+/// Chunks of about this many bytes are parsed in parallel: a fixed size, not one per
+/// core, so that nothing (the problems listed included) depends on the machine.
+const CHUNK_BYTES: usize = 2 << 20;
+
+/// Where each chunk of the data rows starts (as a CSV position, line included) and
+/// ends. Cuts are made after a newline, which is a row boundary only when no field is
+/// quoted: a file with any '"' in its rows is read in one piece.
+fn chunk_bounds(
+    bytes: &[u8],
+    start: &csv::Position,
+    chunk_bytes: usize,
+) -> Vec<(csv::Position, usize)> {
+    let first = start.byte() as usize;
+    if bytes.len() - first <= chunk_bytes || bytes[first..].contains(&b'"') {
+        return vec![(start.clone(), bytes.len())];
+    }
+    let mut out = Vec::new();
+    let mut pos = start.clone();
+    let mut b = first;
+    while b < bytes.len() {
+        let end = match bytes.get(b + chunk_bytes..) {
+            Some(rest) => rest
+                .iter()
+                .position(|&c| c == b'\n')
+                .map_or(bytes.len(), |i| b + chunk_bytes + i + 1),
+            None => bytes.len(),
+        };
+        out.push((pos.clone(), end));
+        let lines = bytes[b..end].iter().filter(|&&c| c == b'\n').count() as u64;
+        let mut next = csv::Position::new();
+        next.set_byte(end as u64).set_line(pos.line() + lines);
+        pos = next;
+        b = end;
+    }
+    out
+}
+
+/// Parses and checks, field by field, the rows from `start` to byte `end`.
+fn parse_chunk(
+    bytes: &[u8],
+    sep: u8,
+    start: &csv::Position,
+    end: usize,
+    col: &[usize; 9],
+    path: &Path,
+    opts: &ReadOptions,
+) -> Chunk {
+    let mut problems = Problems::default();
+    let mut centers = Interner::new(&[]);
+    let mut tracks = Interner::new(&[]);
+    let mut subjects = Interner::new(&[]);
+    let mut rows = Vec::new();
+    let mut rows_read = 0;
+    let mut rdr = csv::ReaderBuilder::new()
+        .delimiter(sep)
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(std::io::Cursor::new(&bytes[..end]));
+    if let Err(e) = rdr.seek(start.clone()) {
+        problems.push(
+            path,
+            start.line(),
+            "",
+            "",
+            &format!("a well-formed CSV row ({e})"),
+        );
+    }
+    let mut record = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line() + 1;
+        match rdr.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                problems.push(path, line, "", "", &format!("a well-formed CSV row ({e})"));
+                break;
+            }
+        }
+        let line = record.position().map(|p| p.line()).unwrap_or(line);
+        if record.iter().all(|f| f.trim().is_empty()) {
+            continue;
+        }
+        rows_read += 1;
+        let field = |k: usize| -> &str {
+            if col[k] == usize::MAX {
+                ""
+            } else {
+                record.get(col[k]).unwrap_or("").trim()
+            }
+        };
+        let mut row_ok = true;
+        let mut bad = |k: usize, v: &str, expected: &str, problems: &mut Problems| {
+            problems.push(path, line, COLUMNS[k], v, expected);
+            row_ok = false;
+        };
+        let session = match field(0).parse::<i32>() {
+            Ok(s) if (1900..=2200).contains(&s) => s,
+            _ => {
+                bad(0, field(0), "a session year such as 2024", &mut problems);
+                0
+            }
+        };
+        let id = field(1);
+        if id.is_empty() {
+            bad(1, id, "a non-empty candidate id", &mut problems);
+        }
+        let center = field(2);
+        if center.is_empty() {
+            bad(2, center, "a non-empty exam centre", &mut problems);
+        }
+        let track = field(3);
+        if track.is_empty() {
+            bad(
+                3,
+                track,
+                "a non-empty track (GENERALE, STMG, ...)",
+                &mut problems,
+            );
+        }
+        let average = match parse_number(field(4)) {
+            Some(v) if (0.0..=20.0).contains(&v) => v,
+            _ => {
+                bad(4, field(4), "an average between 0 and 20", &mut problems);
+                0.0
+            }
+        };
+        let subject = field(5);
+        if subject.is_empty() {
+            bad(5, subject, "a non-empty subject code", &mut problems);
+        }
+        let coefficient = match parse_number(field(6)) {
+            Some(v) if v > 0.0 => v,
+            _ => {
+                bad(6, field(6), "a coefficient greater than 0", &mut problems);
+                0.0
+            }
+        };
+        let grade = match parse_number(field(7)) {
+            Some(v) if (0.0..=20.0).contains(&v) => v,
+            _ => {
+                bad(7, field(7), "a mark between 0 and 20", &mut problems);
+                0.0
+            }
+        };
+        let chosen = match field(8) {
+            "" => {
+                if opts.require_chosen {
+                    bad(
+                        8,
+                        "",
+                        "1 or 0 (history files say which orals were taken)",
+                        &mut problems,
+                    );
+                }
+                None
+            }
+            "1" => Some(true),
+            "0" => Some(false),
+            v => {
+                bad(8, v, "1 (oral taken) or 0", &mut problems);
+                None
+            }
+        };
+        if !row_ok {
+            continue;
+        }
+        rows.push(ParsedRow {
+            line,
+            session,
+            id: id.to_string(),
+            center: centers.get(center),
+            track: tracks.get(track),
+            average,
+            subject: subjects.get(subject),
+            coefficient,
+            grade,
+            chosen,
+        });
+    }
+    Chunk {
+        rows,
+        centers,
+        tracks,
+        subjects,
+        problems,
+        rows_read,
+    }
+}
+
 /// Reads and validates several files into one dataset. Either every file is valid and a
 /// dataset comes back, or an [`InputError`] lists the problems of all of them.
 pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, InputError> {
+    read_files_in_chunks(paths, opts, CHUNK_BYTES)
+}
+
+/// [`read_files`], cutting the data rows into chunks of about `chunk_bytes`.
+fn read_files_in_chunks(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    chunk_bytes: usize,
+) -> Result<Dataset, InputError> {
     let mut problems = Problems::default();
     let mut centers = Interner::new(&[]);
     let mut tracks = Interner::new(&[]);
     let mut subjects = Interner::new(&[]);
     let mut pending: Vec<Pending> = Vec::new();
-    let mut by_key: HashMap<(i32, String), usize> = HashMap::new();
+    // Session, then candidate id: looked up by `&str` without building a key.
+    let mut by_key: HashMap<i32, HashMap<String, usize>> = HashMap::new();
     let mut last: Option<usize> = None;
     let mut rows_read = 0usize;
 
@@ -434,210 +683,148 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
         if missing {
             continue;
         }
+        // The rows are parsed and checked in chunks on every core, then grouped into
+        // candidates here, in file order.
+        let data_start = rdr.position().clone();
+        let bytes = text.as_bytes();
+        let bounds = chunk_bounds(bytes, &data_start, chunk_bytes);
+        let chunks = crate::forecast::par_map(bounds, |(start, end)| {
+            parse_chunk(bytes, sep, start, *end, &col, path, opts)
+        });
         let mut any_row = false;
-        let mut record = csv::StringRecord::new();
-        loop {
-            let line = rdr.position().line() + 1;
-            match rdr.read_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    problems.push(path, line, "", "", &format!("a well-formed CSV row ({e})"));
-                    break;
-                }
-            }
-            let line = record.position().map(|p| p.line()).unwrap_or(line);
-            if record.iter().all(|f| f.trim().is_empty()) {
-                continue;
-            }
-            any_row = true;
-            rows_read += 1;
-            let field = |k: usize| -> &str {
-                if col[k] == usize::MAX {
-                    ""
-                } else {
-                    record.get(col[k]).unwrap_or("").trim()
-                }
-            };
-            let mut row_ok = true;
-            let mut bad = |k: usize, v: &str, expected: &str, problems: &mut Problems| {
-                problems.push(path, line, COLUMNS[k], v, expected);
-                row_ok = false;
-            };
-            let session = match field(0).parse::<i32>() {
-                Ok(s) if (1900..=2200).contains(&s) => s,
-                _ => {
-                    bad(0, field(0), "a session year such as 2024", &mut problems);
-                    0
-                }
-            };
-            let id = field(1);
-            if id.is_empty() {
-                bad(1, id, "a non-empty candidate id", &mut problems);
-            }
-            let center = field(2);
-            if center.is_empty() {
-                bad(2, center, "a non-empty exam centre", &mut problems);
-            }
-            let track = field(3);
-            if track.is_empty() {
-                bad(
-                    3,
-                    track,
-                    "a non-empty track (GENERALE, STMG, ...)",
-                    &mut problems,
-                );
-            }
-            let average = match parse_number(field(4)) {
-                Some(v) if (0.0..=20.0).contains(&v) => v,
-                _ => {
-                    bad(4, field(4), "an average between 0 and 20", &mut problems);
-                    0.0
-                }
-            };
-            let subject = field(5);
-            if subject.is_empty() {
-                bad(5, subject, "a non-empty subject code", &mut problems);
-            }
-            let coefficient = match parse_number(field(6)) {
-                Some(v) if v > 0.0 => v,
-                _ => {
-                    bad(6, field(6), "a coefficient greater than 0", &mut problems);
-                    0.0
-                }
-            };
-            let grade = match parse_number(field(7)) {
-                Some(v) if (0.0..=20.0).contains(&v) => v,
-                _ => {
-                    bad(7, field(7), "a mark between 0 and 20", &mut problems);
-                    0.0
-                }
-            };
-            let chosen = match field(8) {
-                "" => {
-                    if opts.require_chosen {
-                        bad(
-                            8,
-                            "",
-                            "1 or 0 (history files say which orals were taken)",
-                            &mut problems,
-                        );
-                    }
-                    None
-                }
-                "1" => Some(true),
-                "0" => Some(false),
-                v => {
-                    bad(8, v, "1 (oral taken) or 0", &mut problems);
-                    None
-                }
-            };
-            if !row_ok {
-                continue;
-            }
-            let center = centers.get(center);
-            let track = tracks.get(track);
-            let subject = subjects.get(subject);
-            let row = SubjectRow {
-                subject,
-                coefficient,
-                grade,
-                chosen,
-            };
-            // A candidate's rows usually follow each other: check the previous row's
-            // candidate before building a key and hashing it.
-            let found = match last {
-                Some(i)
-                    if pending[i].candidate.session == session && pending[i].candidate.id == id =>
-                {
+        for chunk in chunks {
+            rows_read += chunk.rows_read;
+            any_row |= chunk.rows_read > 0;
+            problems.absorb(chunk.problems);
+            let cmap: Vec<u32> = chunk.centers.names.iter().map(|n| centers.get(n)).collect();
+            let tmap: Vec<u32> = chunk.tracks.names.iter().map(|n| tracks.get(n)).collect();
+            let smap: Vec<u32> = chunk
+                .subjects
+                .names
+                .iter()
+                .map(|n| subjects.get(n))
+                .collect();
+            for r in chunk.rows {
+                let ParsedRow {
+                    line,
+                    session,
+                    id,
+                    average,
+                    coefficient,
+                    grade,
+                    chosen,
+                    ..
+                } = r;
+                let center = cmap[r.center as usize];
+                let track = tmap[r.track as usize];
+                let subject = smap[r.subject as usize];
+                let row = SubjectRow {
+                    subject,
+                    coefficient,
+                    grade,
+                    chosen,
+                };
+                // A candidate's rows usually follow each other: check the previous row's
+                // candidate before building a key and hashing it.
+                let found = match last {
                     Some(i)
-                }
-                _ => by_key.get(&(session, id.to_string())).copied(),
-            };
-            last = Some(found.unwrap_or(pending.len()));
-            match found {
-                None => {
-                    by_key.insert((session, id.to_string()), pending.len());
-                    pending.push(Pending {
-                        candidate: Candidate {
-                            session,
-                            id: id.to_string(),
-                            center,
-                            track,
-                            average,
-                            subjects: vec![row],
-                        },
-                        file: file_idx,
-                        line,
-                        chosen_missing: chosen.is_none(),
-                    });
-                }
-                Some(i) => {
-                    let p = &mut pending[i];
-                    // Only built for a message: formatting it for every row of a
-                    // national file cost a tenth of the reading time.
-                    let (first_line, first_file) = (p.line, p.file);
-                    let first = || {
-                        format!(
-                            "line {first_line}{}",
-                            if first_file == file_idx {
-                                String::new()
-                            } else {
-                                format!(" of {}", paths[first_file].display())
-                            }
-                        )
-                    };
-                    let c = &mut p.candidate;
-                    if c.center != center {
-                        problems.push(
-                            path,
+                        if pending[i].candidate.session == session
+                            && pending[i].candidate.id == id =>
+                    {
+                        Some(i)
+                    }
+                    _ => by_key
+                        .get(&session)
+                        .and_then(|m| m.get(id.as_str()))
+                        .copied(),
+                };
+                last = Some(found.unwrap_or(pending.len()));
+                match found {
+                    None => {
+                        by_key
+                            .entry(session)
+                            .or_default()
+                            .insert(id.clone(), pending.len());
+                        pending.push(Pending {
+                            candidate: Candidate {
+                                session,
+                                id,
+                                center,
+                                track,
+                                average,
+                                subjects: vec![row],
+                            },
+                            file: file_idx,
                             line,
-                            "center",
-                            &centers.names[center as usize],
-                            &format!(
-                                "the same centre as this candidate's first row ({}: '{}')",
-                                first(),
-                                centers.names[c.center as usize]
-                            ),
-                        );
-                    } else if c.track != track {
-                        problems.push(
-                            path,
-                            line,
-                            "track",
-                            &tracks.names[track as usize],
-                            &format!(
-                                "the same track as this candidate's first row ({}: '{}')",
-                                first(),
-                                tracks.names[c.track as usize]
-                            ),
-                        );
-                    } else if c.average != average {
-                        // The mark is not echoed next to the id: only the line points to it.
-                        problems.push(
-                            path,
-                            line,
-                            "average",
-                            "",
-                            &format!(
-                                "the same average as this candidate's first row ({})",
-                                first()
-                            ),
-                        );
-                    } else if c.subjects.iter().any(|s| s.subject == subject) {
-                        problems.push(
-                            path,
-                            line,
-                            "subject",
-                            &subjects.names[subject as usize],
-                            &format!(
-                                "each subject once per candidate (already at {} or after)",
-                                first()
-                            ),
-                        );
-                    } else {
-                        p.chosen_missing |= chosen.is_none();
-                        c.subjects.push(row);
+                            chosen_missing: chosen.is_none(),
+                        });
+                    }
+                    Some(i) => {
+                        let p = &mut pending[i];
+                        // Only built for a message, not for every row of a national file.
+                        let (first_line, first_file) = (p.line, p.file);
+                        let first = || {
+                            format!(
+                                "line {first_line}{}",
+                                if first_file == file_idx {
+                                    String::new()
+                                } else {
+                                    format!(" of {}", paths[first_file].display())
+                                }
+                            )
+                        };
+                        let c = &mut p.candidate;
+                        if c.center != center {
+                            problems.push(
+                                path,
+                                line,
+                                "center",
+                                &centers.names[center as usize],
+                                &format!(
+                                    "the same centre as this candidate's first row ({}: '{}')",
+                                    first(),
+                                    centers.names[c.center as usize]
+                                ),
+                            );
+                        } else if c.track != track {
+                            problems.push(
+                                path,
+                                line,
+                                "track",
+                                &tracks.names[track as usize],
+                                &format!(
+                                    "the same track as this candidate's first row ({}: '{}')",
+                                    first(),
+                                    tracks.names[c.track as usize]
+                                ),
+                            );
+                        } else if c.average != average {
+                            // The mark is not echoed next to the id: only the line points to it.
+                            problems.push(
+                                path,
+                                line,
+                                "average",
+                                "",
+                                &format!(
+                                    "the same average as this candidate's first row ({})",
+                                    first()
+                                ),
+                            );
+                        } else if c.subjects.iter().any(|s| s.subject == subject) {
+                            problems.push(
+                                path,
+                                line,
+                                "subject",
+                                &subjects.names[subject as usize],
+                                &format!(
+                                    "each subject once per candidate (already at {} or after)",
+                                    first()
+                                ),
+                            );
+                        } else {
+                            p.chosen_missing |= chosen.is_none();
+                            c.subjects.push(row);
+                        }
                     }
                 }
             }
@@ -681,10 +868,7 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
         candidates.push(c);
     }
     if !problems.is_empty() {
-        return Err(InputError {
-            problems: problems.list,
-            more: problems.more,
-        });
+        return Err(problems.into_error(paths));
     }
     // Names in sorted order and everything sorted: every downstream result, the model
     // file included, is then independent of row and file order.
@@ -713,6 +897,81 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A history of `n` candidates with four subjects each; every seventh candidate's
+    /// last row is moved to the end of the file (rows of one candidate apart).
+    fn history(n: usize) -> String {
+        let mut rows = String::from(
+            "session,candidate_id,center,track,average,subject,coefficient,grade,chosen\n",
+        );
+        let mut moved = String::new();
+        for k in 0..n {
+            for (j, subject) in ["FRANCAIS", "PHILOSOPHIE", "SES", "HGGSP"]
+                .iter()
+                .enumerate()
+            {
+                let line = format!(
+                    "{},C{k:04},Centre {},GENERALE,{}.5,{subject},{},{}.0,{}\n",
+                    2020 + k % 3,
+                    k % 5,
+                    8 + k % 2,
+                    2 + j,
+                    5 + (k + j) % 10,
+                    u8::from(j == k % 4)
+                );
+                if j == 3 && k % 7 == 0 {
+                    moved.push_str(&line);
+                } else {
+                    rows.push_str(&line);
+                }
+            }
+        }
+        rows + &moved
+    }
+
+    /// Reading in chunks (as large files are, on several threads) gives what reading in
+    /// one piece gives: the same dataset, or the same problems, with rows of a candidate
+    /// in different chunks and problems on both sides of chunk boundaries.
+    #[test]
+    fn chunked_reading_matches_one_piece() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = history(300);
+        let mut bad = good.clone();
+        // A mark out of range, a word for a mark, a duplicate subject far from its
+        // candidate, a centre that disagrees: 40 problems or more in all, over the cap.
+        bad = bad
+            .replacen(",6.0,", ",21.0,", 25)
+            .replacen(",7.0,", ",abs,", 20);
+        bad.push_str("2020,C0003,Centre 3,GENERALE,9.5,SES,4,8.0,0\n");
+        bad.push_str("2021,C0001,Centre 4,GENERALE,9.5,MATHS,4,8.0,0\n");
+        for (name, text) in [("good.csv", &good), ("bad.csv", &bad)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let paths = [path];
+            let opts = ReadOptions::default();
+            let whole = read_files_in_chunks(&paths, &opts, usize::MAX);
+            let chunked = read_files_in_chunks(&paths, &opts, 500);
+            assert!(chunk_bounds(text.as_bytes(), &csv::Position::new(), 500).len() > 10);
+            match (whole, chunked) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(name, "good.csv");
+                    assert_eq!(a.candidates, b.candidates);
+                    assert_eq!(a.centers, b.centers);
+                    assert_eq!(a.subjects, b.subjects);
+                    assert_eq!(a.rows_read, b.rows_read);
+                    assert_eq!(a.candidates.len() + a.set_aside, 300);
+                }
+                (Err(a), Err(b)) => {
+                    assert_eq!(name, "bad.csv");
+                    assert_eq!(a.problems, b.problems);
+                    assert_eq!(a.more, b.more);
+                    assert_eq!(a.problems.len(), MAX_PROBLEMS);
+                    assert!(a.more > 10, "{} more", a.more);
+                }
+                (a, b) => panic!("{name}: {a:?} / {b:?}"),
+            }
+        }
+    }
 
     #[test]
     fn decimal_comma_and_point() {
