@@ -400,7 +400,9 @@ struct Pending {
 struct ParsedRow {
     line: u64,
     session: i32,
-    id: String,
+    /// The candidate id, as a range of its chunk's `ids`: one string per row would be
+    /// a million allocations at national scale.
+    id: std::ops::Range<usize>,
     center: u32,
     track: u32,
     average: f64,
@@ -413,6 +415,7 @@ struct ParsedRow {
 /// What one stretch of a file's rows gave.
 struct Chunk {
     rows: Vec<ParsedRow>,
+    ids: String,
     centers: Interner,
     tracks: Interner,
     subjects: Interner,
@@ -472,6 +475,7 @@ fn parse_chunk(
     let mut tracks = Interner::new(&[]);
     let mut subjects = Interner::new(&[]);
     let mut rows = Vec::new();
+    let mut ids = String::new();
     let mut rows_read = 0;
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(sep)
@@ -586,10 +590,12 @@ fn parse_chunk(
         if !row_ok {
             continue;
         }
+        let start = ids.len();
+        ids.push_str(id);
         rows.push(ParsedRow {
             line,
             session,
-            id: id.to_string(),
+            id: start..ids.len(),
             center: centers.get(center),
             track: tracks.get(track),
             average,
@@ -601,6 +607,7 @@ fn parse_chunk(
     }
     Chunk {
         rows,
+        ids,
         centers,
         tracks,
         subjects,
@@ -708,13 +715,13 @@ fn read_files_in_chunks(
                 let ParsedRow {
                     line,
                     session,
-                    id,
                     average,
                     coefficient,
                     grade,
                     chosen,
                     ..
                 } = r;
+                let id = &chunk.ids[r.id];
                 let center = cmap[r.center as usize];
                 let track = tmap[r.track as usize];
                 let subject = smap[r.subject as usize];
@@ -733,10 +740,7 @@ fn read_files_in_chunks(
                     {
                         Some(i)
                     }
-                    _ => by_key
-                        .get(&session)
-                        .and_then(|m| m.get(id.as_str()))
-                        .copied(),
+                    _ => by_key.get(&session).and_then(|m| m.get(id)).copied(),
                 };
                 last = Some(found.unwrap_or(pending.len()));
                 match found {
@@ -744,11 +748,11 @@ fn read_files_in_chunks(
                         by_key
                             .entry(session)
                             .or_default()
-                            .insert(id.clone(), pending.len());
+                            .insert(id.to_string(), pending.len());
                         pending.push(Pending {
                             candidate: Candidate {
                                 session,
-                                id,
+                                id: id.to_string(),
                                 center,
                                 track,
                                 average,
