@@ -1501,15 +1501,30 @@ fn fit_count(
                 .into(),
         ));
     }
-    // The starting point, when a previous fit gives one: its logits on this fit's
-    // standardised features, weights and intercept in one (DC + 1) x K matrix.
+    // The starting point, weights and intercept in one (DC + 1) x K matrix on this fit's
+    // standardised features: a previous fit's logits when there is one.
     let start = init
         .filter(|p| p.classes.len() == classes_present)
-        .map(|p| restandardise(p, &mean, &std));
+        .map(|p| restandardise(p, &mean, &std))
+        .unwrap_or_else(|| {
+            // Without one, the class frequencies (the intercepts' optimum when the
+            // features say nothing), not equal odds: fewer iterations for linfa.
+            let logs: Vec<f64> = tot
+                .iter()
+                .filter(|&&t| t > 0.0)
+                .map(|t| (t / nf).ln())
+                .collect();
+            let mean = logs.iter().sum::<f64>() / logs.len() as f64;
+            let mut v = Array2::zeros((DC + 1, logs.len()));
+            for (k, l) in logs.iter().enumerate() {
+                v[[DC, k]] = l - mean;
+            }
+            v
+        });
     // linfa's L-BFGS is quick only on a problem whose curvature is about the same in
     // every direction, so it is given whitened features: z = L^-1 (x, 1), with L L^T the
     // second moment of (x, 1) weighted by each candidate's curvature (the sum over classes
-    // of p (1 - p) under the starting point; equal weights without one). On the raw
+    // of p (1 - p) under the starting point). On the raw
     // features (points missing and their square, centre and track rates, all
     // correlated) it took hundreds of iterations. And as linfa minimises the *summed*
     // log-loss, whose curvature grows with the number of candidates, while its L-BFGS
@@ -1523,18 +1538,14 @@ fn fit_count(
     let mut wsum = 0.0;
     let mut logit = vec![0.0; classes_present];
     for r in x.chunks(DC) {
-        let q = match &start {
-            Some(v) => {
-                for (k, l) in logit.iter_mut().enumerate() {
-                    *l = v[[DC, k]] + (0..DC).map(|f| r[f] * v[[f, k]]).sum::<f64>();
-                }
-                let mx = logit.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-                let e: Vec<f64> = logit.iter().map(|l| (l - mx).exp()).collect();
-                let t: f64 = e.iter().sum();
-                e.iter().map(|v| v / t * (1.0 - v / t)).sum::<f64>()
-            }
-            None => 1.0,
-        };
+        let v = &start;
+        for (k, l) in logit.iter_mut().enumerate() {
+            *l = v[[DC, k]] + (0..DC).map(|f| r[f] * v[[f, k]]).sum::<f64>();
+        }
+        let mx = logit.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        let e: Vec<f64> = logit.iter().map(|l| (l - mx).exp()).collect();
+        let t: f64 = e.iter().sum();
+        let q: f64 = e.iter().map(|v| v / t * (1.0 - v / t)).sum();
         wsum += q;
         for i in 0..DA {
             let zi = if i < DC { r[i] } else { 1.0 };
@@ -1575,16 +1586,14 @@ fn fit_count(
         .with_intercept(false)
         .max_iterations(max_iterations)
         .gradient_tolerance(COUNT_TOL * c);
-    if let Some(v) = &start {
-        // z^T (c L^T v) = (x, 1)^T v: the same logits as the previous fit.
-        let mut w0 = Array2::zeros((DA, classes_present));
-        for k in 0..classes_present {
-            for i in 0..DA {
-                w0[[i, k]] = c * (i..DA).map(|r| l[r * DA + i] * v[[r, k]]).sum::<f64>();
-            }
+    // z^T (c L^T v) = (x, 1)^T v: the same logits as the starting point.
+    let mut w0 = Array2::zeros((DA, classes_present));
+    for k in 0..classes_present {
+        for i in 0..DA {
+            w0[[i, k]] = c * (i..DA).map(|r| l[r * DA + i] * start[[r, k]]).sum::<f64>();
         }
-        params = params.initial_params(w0);
     }
+    params = params.initial_params(w0);
     let ds = Dataset_::new(za, ya);
     let fitted = params
         .fit(&ds)
