@@ -461,12 +461,12 @@ fn train(a: TrainArgs, notes: &Notes, out: &mut dyn Write) -> Result<(), Error> 
     Ok(())
 }
 
-fn forecast_tables(
-    data: &Dataset,
-    fc: &Forecast,
-    plan: &Plan,
+fn forecast_tables<'a>(
+    data: &'a Dataset,
+    fc: &'a Forecast,
+    plan: &'a Plan,
     q: f64,
-) -> (Table, Table, Table, Table) {
+) -> (Table<'a>, Table<'a>, Table<'a>, Table<'a>) {
     let lo = (1.0 - q) / 2.0;
     let mut cands = Table::new(&["candidate_id", "center", "track", "subject", "probability"]);
     for r in &fc.rows {
@@ -743,7 +743,11 @@ fn metrics_json(
     v
 }
 
-fn scored_table(cells: &[backtest::ScoredCell], session: Option<i32>, with_center: bool) -> Table {
+fn scored_table(
+    cells: &[backtest::ScoredCell],
+    session: Option<i32>,
+    with_center: bool,
+) -> Table<'_> {
     let mut header = vec![];
     if session.is_some() {
         header.push("session");
@@ -783,7 +787,7 @@ fn scored_table(cells: &[backtest::ScoredCell], session: Option<i32>, with_cente
     t
 }
 
-fn append(t: &mut Table, other: Table) {
+fn append<'a>(t: &mut Table<'a>, other: Table<'a>) {
     t.rows.extend(other.rows);
 }
 

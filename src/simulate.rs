@@ -47,11 +47,11 @@ impl Default for SimConfig {
 
 /// What `simulate` produces: tables ready to write.
 pub struct Simulation {
-    pub history: Table,
+    pub history: Table<'static>,
     /// True inclusion probabilities for the last history session.
-    pub truth: Table,
+    pub truth: Table<'static>,
     /// The next session's candidates, `chosen` empty.
-    pub forecast: Option<Table>,
+    pub forecast: Option<Table<'static>>,
     pub summary: SimSummary,
 }
 
