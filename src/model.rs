@@ -550,6 +550,8 @@ struct ChoiceData {
     subject_prec: f64,
     slope_prec: f64,
     beta_prec: f64,
+    /// Threads the objective and Hessian run on.
+    threads: usize,
 }
 
 /// Fixed chunking keeps sums in one order whatever the number of threads, so results are
@@ -579,6 +581,7 @@ impl ChoiceData {
             subject_prec: precisions[0],
             slope_prec: precisions[1],
             beta_prec: precisions[2],
+            threads: std::thread::available_parallelism().map_or(1, |t| t.get()),
         }
     }
 
@@ -682,10 +685,7 @@ impl ChoiceData {
     fn chunked<T: Send>(&self, f: impl Fn(usize, usize) -> T + Sync) -> Vec<T> {
         let n = self.weight.len();
         let chunk = n.div_ceil(CHUNKS).max(1);
-        let threads = std::thread::available_parallelism()
-            .map(|t| t.get())
-            .unwrap_or(1)
-            .min(CHUNKS);
+        let threads = self.threads.clamp(1, CHUNKS);
         let mut parts: Vec<Option<T>> = (0..CHUNKS).map(|_| None).collect();
         let f = &f;
         std::thread::scope(|scope| {
@@ -1308,13 +1308,15 @@ fn standardise(rows: &mut [f64], width: usize) -> (Vec<f64>, Vec<f64>) {
     (mean, std)
 }
 
-/// Fits the subject model, from `init` when given (a fit on fewer sessions of the same
-/// dataset, hence the same parameter layout). Returns the raw parameters too.
+/// Fits the subject model on `threads` threads, from `init` when given (a fit on fewer
+/// sessions of the same dataset, hence the same parameter layout). Returns the raw
+/// parameters too.
 fn fit_choice(
     data: Part<'_>,
     opts: &FitOptions,
     weights: &HashMap<i32, f64>,
     init: Option<&[f64]>,
+    threads: usize,
 ) -> Result<(ChoiceModel, Vec<f64>), ModelError> {
     let mut cd = ChoiceData::empty(
         [
@@ -1328,6 +1330,7 @@ fn fit_choice(
             1.0 / 100.0,
         ],
     );
+    cd.threads = threads;
     for c in data.candidates {
         let k = c.n_chosen().unwrap_or(0);
         // A single eligible subject, or no oral, says nothing about preferences.
@@ -1826,10 +1829,14 @@ fn fit_chain(
                 }
             }
         });
+        // One core is the count chain's: the subject model's evaluations take the others
+        // (chunked the same way whatever the number of threads, so the sums, and the
+        // model, do not depend on it).
+        let threads = std::thread::available_parallelism().map_or(1, |t| t.get().max(2) - 1);
         let mut theta: Option<Vec<f64>> = None;
         for (i, p) in parts.iter().enumerate() {
             let weights = session_weights(*p, opts);
-            let (choice, t) = fit_choice(*p, opts, &weights, theta.as_deref())?;
+            let (choice, t) = fit_choice(*p, opts, &weights, theta.as_deref(), threads)?;
             let count = rx.recv().expect("the count-model thread sends every fit")?;
             each(i, assemble(*p, opts, choice, count));
             theta = Some(t);
