@@ -11,6 +11,9 @@ bin=target/release/bacpredict
 dir=target/bench-national
 rm -rf "$dir"
 "$bin" simulate --out "$dir" --candidates "$n" --centers 400 --sessions 5 --seed 1 -q >/dev/null
+# Flush the simulated files to disk first: otherwise the kernel writes them back while
+# `train` runs, and the benchmark times that too.
+sync
 rows=$(($(wc -l <"$dir/history.csv") - 1))
 echo "history: $rows rows, $(du -h "$dir/history.csv" | cut -f1)"
 measure() {
