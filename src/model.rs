@@ -1546,9 +1546,11 @@ fn fit_count(
             *l = v[[DC, k]] + (0..DC).map(|f| r[f] * v[[f, k]]).sum::<f64>();
         }
         let mx = logit.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-        let e: Vec<f64> = logit.iter().map(|l| (l - mx).exp()).collect();
-        let t: f64 = e.iter().sum();
-        let q: f64 = e.iter().map(|v| v / t * (1.0 - v / t)).sum();
+        for l in logit.iter_mut() {
+            *l = (*l - mx).exp();
+        }
+        let t: f64 = logit.iter().sum();
+        let q: f64 = logit.iter().map(|v| v / t * (1.0 - v / t)).sum();
         wsum += q;
         for i in 0..DA {
             let zi = if i < DC { r[i] } else { 1.0 };
