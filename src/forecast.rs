@@ -9,6 +9,7 @@
 
 use crate::input::Dataset;
 use crate::model::Model;
+use crate::parallel;
 
 /// The distribution of a count: `pmf[n]` = P(count = n).
 #[derive(Debug, Clone, PartialEq)]
@@ -228,25 +229,6 @@ fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) ->
     ))
 }
 
-/// Maps `f` over `items` on the available cores, keeping the order: the cells'
-/// distributions are independent and dominate the forecast's time at national scale.
-pub fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1);
-    let chunk = items.len().div_ceil(threads).max(1);
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(|| part.iter().map(&f).collect::<Vec<R>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("forecast thread"))
-            .collect()
-    })
-}
-
 /// Cells (centre, subject) and subject totals with their count distributions, from
 /// per-candidate probabilities (`probs[k]` in the order of candidate k's subjects).
 pub fn cells_from(
@@ -271,7 +253,7 @@ pub fn cells_from(
         .enumerate()
         .filter(|(_, ps)| !ps.is_empty())
         .collect();
-    let cells = par_map(cells, |(i, ps)| Cell {
+    let cells = parallel::par_map(cells, |(i, ps)| Cell {
         center: Some(data.centers[i / ns].clone()),
         subject: data.subjects[i % ns].clone(),
         eligible: ps.len(),
@@ -282,7 +264,7 @@ pub fn cells_from(
         .enumerate()
         .filter(|(_, ps)| !ps.is_empty())
         .collect();
-    let subjects = par_map(subjects, |(i, ps)| Cell {
+    let subjects = parallel::par_map(subjects, |(i, ps)| Cell {
         center: None,
         subject: data.subjects[*i].clone(),
         eligible: ps.len(),
@@ -297,7 +279,7 @@ pub fn forecast(model: &Model, data: &Dataset) -> Forecast {
     let mut used_s = vec![false; data.subjects.len()];
     let mut used_c = vec![false; data.centers.len()];
     let mut used_t = vec![false; data.tracks.len()];
-    let probs: Vec<Vec<f64>> = par_map(data.candidates.iter().collect(), |c| {
+    let probs: Vec<Vec<f64>> = parallel::par_map(data.candidates.iter().collect(), |c| {
         model.inclusion(c, &map)
     });
     for (ci, (c, p)) in data.candidates.iter().zip(&probs).enumerate() {

@@ -695,7 +695,7 @@ fn read_files_in_chunks(
         let data_start = rdr.position().clone();
         let bytes = text.as_bytes();
         let bounds = chunk_bounds(bytes, &data_start, chunk_bytes);
-        let chunks = crate::forecast::par_map(bounds, |(start, end)| {
+        let chunks = crate::parallel::par_map(bounds, |(start, end)| {
             parse_chunk(bytes, sep, start, *end, &col, path, opts)
         });
         let mut any_row = false;

@@ -589,6 +589,17 @@ impl ChoiceData {
         D + self.n_subjects + DS * (self.n_centers + self.n_tracks)
     }
 
+    /// Prior precision of parameter `i`: a dense coefficient, a subject effect or a slope.
+    fn prior_precision(&self, i: usize) -> f64 {
+        if i < D {
+            self.beta_prec
+        } else if i < D + self.n_subjects {
+            self.subject_prec
+        } else {
+            self.slope_prec
+        }
+    }
+
     /// Candidate k's utilities under the parameters `theta`, into `u`; returns
     /// the first parameter of the candidate's centre slopes and of its track slopes.
     fn utilities_into(&self, theta: &[f64], k: usize, u: &mut Vec<f64>) -> (usize, usize) {
@@ -629,13 +640,7 @@ impl ChoiceData {
         }
         // Priors: N(0, sd^2) on every parameter, scaled like the mean log-likelihood.
         for (i, t) in theta.iter().enumerate() {
-            let prec = if i < D {
-                self.beta_prec
-            } else if i < D + self.n_subjects {
-                self.subject_prec
-            } else {
-                self.slope_prec
-            } / tw;
+            let prec = self.prior_precision(i) / tw;
             f += 0.5 * prec * t * t;
             g[i] += prec * t;
         }
@@ -747,7 +752,7 @@ impl ChoiceData {
         // gradient), so at national scale the Hessian comes from every k-th candidate:
         // 50,000 of them pin its blocks down to a few percent, at a tenth of the cost.
         let stride = (self.weight.len() / HESSIAN_SAMPLE).max(1);
-        let parts = self.chunked(|lo, hi| self.chunk_hessian(theta, &pos, stride, lo, hi));
+        let parts = self.chunked(|lo, hi| self.chunk_hessian(theta, &pos, ng, stride, lo, hi));
         let mut a = vec![0.0; ng * ng];
         let mut b = vec![0.0; nc * ng * DS];
         let mut c = vec![[0.0; DS * DS]; nc];
@@ -764,14 +769,7 @@ impl ChoiceData {
         // The priors, scaled like the mean log-likelihood of the whole objective.
         let tw_all = self.total_weight;
         for (k, &i) in global.iter().enumerate() {
-            let prec = if i < D {
-                self.beta_prec
-            } else if i < D + self.n_subjects {
-                self.subject_prec
-            } else {
-                self.slope_prec
-            };
-            a[k * ng + k] += prec / tw_all;
+            a[k * ng + k] += self.prior_precision(i) / tw_all;
         }
         // Centre blocks first: C_c = L_c L_c^T, E_c = B_c L_c^-T, and the global block's
         // Schur complement A - sum_c E_c E_c^T = L_s L_s^T.
@@ -811,18 +809,18 @@ impl ChoiceData {
     }
 
     /// The share of the Hessian (before division by the weight) of every `stride`-th
-    /// candidate in `lo..hi`: the global block, each centre's global x centre block, each
-    /// centre's own block, and their total weight.
+    /// candidate in `lo..hi`: the global block (`ng` parameters), each centre's global x
+    /// centre block, each centre's own block, and their total weight.
     #[allow(clippy::type_complexity)]
     fn chunk_hessian(
         &self,
         theta: &[f64],
         pos: &[usize],
+        ng: usize,
         stride: usize,
         lo: usize,
         hi: usize,
     ) -> (Vec<f64>, Vec<f64>, Vec<[f64; DS * DS]>, f64) {
-        let ng = pos.iter().filter(|&&p| p != usize::MAX).count();
         let nc = self.n_centers;
         let mut a = vec![0.0; ng * ng];
         let mut b = vec![0.0; nc * ng * DS];

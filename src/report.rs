@@ -66,6 +66,8 @@ impl From<i32> for Cell<'_> {
 }
 
 impl Cell<'_> {
+    /// The cell's text on its own (the tests' reference rendering).
+    #[cfg(test)]
     pub fn render(&self, style: CsvStyle) -> String {
         let mut s = String::new();
         self.render_into(style, &mut s);
@@ -126,7 +128,7 @@ impl<'a> Table<'a> {
         // candidates.csv has 300,000 of them); each row's text depends on that row only,
         // so the bytes are the same as in one pass.
         let blocks: Vec<&[Vec<Cell>]> = self.rows.chunks(ROWS_PER_BLOCK).collect();
-        for block in crate::forecast::par_map(blocks, |rows| render_rows(rows, sep, style)) {
+        for block in crate::parallel::par_map(blocks, |rows| render_rows(rows, sep, style)) {
             out.extend_from_slice(&block);
         }
         out
