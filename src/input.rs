@@ -7,7 +7,6 @@
 //! instead of stopping at the first, because an exam office fixing an export wants the
 //! whole list in one run.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -72,54 +71,81 @@ impl fmt::Display for InputError {
     }
 }
 
+/// The problems found so far: the first [`MAX_PROBLEMS`] in file then line order, and
+/// how many more. Which ones those are does not depend on the order they were found in,
+/// so reading in parallel chunks lists the same ones as reading in one piece.
 #[derive(Default)]
 struct Problems {
+    /// The input files in order, to sort problems by file; empty for a single file.
+    files: Vec<PathBuf>,
     list: Vec<Problem>,
+    /// Problems found beyond those in `list`.
     more: usize,
-    /// Problems pushed here (not absorbed from a chunk), listed or not.
-    pushed: usize,
 }
 
 impl Problems {
-    fn push(&mut self, file: &Path, line: u64, column: &str, value: &str, expected: &str) {
-        self.pushed += 1;
-        if self.pushed <= MAX_PROBLEMS {
-            // A binary file could put megabytes in one field: keep messages readable.
-            let mut value: String = value.chars().take(40).collect();
-            if value.len() < 40 && value.chars().any(|c| c.is_control()) {
-                value = value.escape_debug().to_string();
-            }
-            self.list.push(Problem {
-                file: file.to_path_buf(),
-                line,
-                column: column.to_string(),
-                value,
-                expected: expected.to_string(),
-            });
-        } else {
-            self.more += 1;
+    fn for_files(files: &[PathBuf]) -> Problems {
+        Problems {
+            files: files.to_vec(),
+            ..Problems::default()
         }
     }
+
+    fn push(&mut self, file: &Path, line: u64, column: &str, value: &str, expected: &str) {
+        // A binary file could put megabytes in one field: keep messages readable.
+        let mut value: String = value.chars().take(40).collect();
+        if value.len() < 40 && value.chars().any(|c| c.is_control()) {
+            value = value.escape_debug().to_string();
+        }
+        self.list.push(Problem {
+            file: file.to_path_buf(),
+            line,
+            column: column.to_string(),
+            value,
+            expected: expected.to_string(),
+        });
+        self.keep_first(2 * MAX_PROBLEMS);
+    }
+
     fn is_empty(&self) -> bool {
         self.list.is_empty()
     }
 
-    /// Takes in the problems a chunk of a file found.
+    /// How many problems were found, listed or not.
+    fn total(&self) -> usize {
+        self.list.len() + self.more
+    }
+
+    /// Takes in the problems found elsewhere (a chunk of a file, a candidate's rows).
     fn absorb(&mut self, other: Problems) {
         self.list.extend(other.list);
         self.more += other.more;
+        self.keep_first(2 * MAX_PROBLEMS);
     }
 
-    /// The first [`MAX_PROBLEMS`] in file then line order, and how many more. Each
-    /// chunk kept its own first ones, so these are the file's first ones whatever the
-    /// chunking.
-    fn into_error(mut self, paths: &[PathBuf]) -> InputError {
-        let file_order = |f: &Path| paths.iter().position(|p| p == f).unwrap_or(usize::MAX);
-        self.list.sort_by_key(|p| (file_order(&p.file), p.line));
-        if self.list.len() > MAX_PROBLEMS {
-            self.more += self.list.len() - MAX_PROBLEMS;
-            self.list.truncate(MAX_PROBLEMS);
+    /// Once the list is longer than `limit`, keeps only the first [`MAX_PROBLEMS`] in
+    /// file then line order (problems on one line stay in the order found) and counts
+    /// the rest: a file with a problem on every row does not fill the memory.
+    fn keep_first(&mut self, limit: usize) {
+        if self.list.len() <= limit {
+            return;
         }
+        let files = &self.files;
+        self.list.sort_by_cached_key(|p| {
+            let file = files
+                .iter()
+                .position(|f| *f == p.file)
+                .unwrap_or(usize::MAX);
+            (file, p.line)
+        });
+        let keep = self.list.len().min(MAX_PROBLEMS);
+        self.more += self.list.len() - keep;
+        self.list.truncate(keep);
+    }
+
+    fn into_error(mut self) -> InputError {
+        // Sorted even when short.
+        self.keep_first(0);
         InputError {
             problems: self.list,
             more: self.more,
@@ -260,19 +286,19 @@ const COLUMNS: [&str; 9] = [
 
 /// Turns raw bytes into text: UTF-8 (BOM stripped) when valid, else Windows-1252, which
 /// is what French-locale spreadsheets write. Windows-1252 maps every byte, so the choice
-/// never fails; a NUL byte marks a binary file instead.
-pub fn decode(bytes: &[u8]) -> Result<Cow<'_, str>, &'static str> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+/// never fails; a NUL byte marks a binary file instead. Valid UTF-8 keeps the buffer
+/// read (a national export is tens of megabytes) and is checked once.
+pub fn decode(mut bytes: Vec<u8>) -> Result<String, &'static str> {
     if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
         return Err("a text CSV file (this one looks binary: it holds NUL bytes)");
     }
-    match std::str::from_utf8(bytes) {
-        Ok(s) => Ok(Cow::Borrowed(s)),
-        Err(_) => {
-            let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(bytes);
-            Ok(text)
-        }
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
     }
+    String::from_utf8(bytes).or_else(|e| {
+        let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(e.as_bytes());
+        Ok(text.into_owned())
+    })
 }
 
 /// Picks ';' when the header line has more of them than commas (French Excel).
@@ -310,20 +336,8 @@ fn read_text(path: &Path, problems: &mut Problems) -> Option<String> {
             return None;
         }
     };
-    // Valid UTF-8 reuses the buffer read: a national export is tens of megabytes.
-    let decoded = decode(&bytes).map(|t| match t {
-        Cow::Owned(t) => Some(t),
-        Cow::Borrowed(_) => None,
-    });
-    match decoded {
-        Ok(Some(t)) => Some(t),
-        Ok(None) => {
-            let mut bytes = bytes;
-            if bytes.starts_with(b"\xEF\xBB\xBF") {
-                bytes.drain(..3);
-            }
-            String::from_utf8(bytes).ok()
-        }
+    match decode(bytes) {
+        Ok(text) => Some(text),
         Err(expected) => {
             problems.push(path, 0, "", "", expected);
             None
@@ -345,18 +359,6 @@ fn csv_reader(text: &str, separator: Separator) -> (csv::Reader<&[u8]>, u8) {
         .has_headers(true)
         .from_reader(text.as_bytes());
     (rdr, sep)
-}
-
-/// The names sorted, and for each old index its new one.
-fn sorted_names(names: Vec<String>) -> (Vec<String>, Vec<u32>) {
-    let mut order: Vec<usize> = (0..names.len()).collect();
-    order.sort_by(|&a, &b| names[a].cmp(&names[b]));
-    let mut map = vec![0u32; names.len()];
-    for (new, &old) in order.iter().enumerate() {
-        map[old] = new as u32;
-    }
-    let sorted = order.iter().map(|&i| names[i].clone()).collect();
-    (sorted, map)
 }
 
 struct Interner {
@@ -387,12 +389,20 @@ impl Interner {
     }
 }
 
-/// Where a candidate's first row was seen, to report disagreements.
+/// A candidate as built from one run of consecutive rows (its first run, once runs are
+/// merged), with what is needed to report disagreements.
 struct Pending {
     candidate: Candidate,
+    /// File index and line of the candidate's first row.
     file: usize,
     line: u64,
     chosen_missing: bool,
+    /// Where the run's rows are: a chunk and a range of its rows, to replay them
+    /// against the candidate's first run when it turns out not to be the first.
+    chunk: usize,
+    rows: std::ops::Range<usize>,
+    /// What the run's own rows disagreed on; dropped with the run when it is replayed.
+    problems: Problems,
 }
 
 /// One data row whose fields passed their checks; names are indices into its chunk's
@@ -412,15 +422,166 @@ struct ParsedRow {
     chosen: Option<bool>,
 }
 
+impl ParsedRow {
+    fn subject_row(&self, subject: u32) -> SubjectRow {
+        SubjectRow {
+            subject,
+            coefficient: self.coefficient,
+            grade: self.grade,
+            chosen: self.chosen,
+        }
+    }
+}
+
 /// What one stretch of a file's rows gave.
 struct Chunk {
+    file: usize,
     rows: Vec<ParsedRow>,
     ids: String,
     centers: Interner,
     tracks: Interner,
     subjects: Interner,
+    /// The rows grouped into runs of one candidate, sorted by session and id (runs of
+    /// one candidate in row order). Names are still the chunk's own.
+    runs: Vec<Pending>,
     problems: Problems,
     rows_read: usize,
+}
+
+/// Centre, track and subject names, for messages.
+type Names<'a> = [&'a [String]; 3];
+
+/// Adds `row` (its names as indices into `names`, like the candidate's) to the candidate
+/// of `p`, whose first row came before it, or says in `problems` why it does not belong:
+/// rows that disagree on centre, track or average, or a subject twice. `first_file` is
+/// the file of the candidate's first row when it is not the row's own file.
+fn add_row(
+    p: &mut Pending,
+    row: &ParsedRow,
+    subject: SubjectRow,
+    [centers, tracks, subjects]: Names<'_>,
+    path: &Path,
+    first_file: Option<&Path>,
+    problems: &mut Problems,
+) {
+    // Only built for a message, not for every row of a national file.
+    let first = || {
+        format!(
+            "line {}{}",
+            p.line,
+            first_file.map_or(String::new(), |f| format!(" of {}", f.display()))
+        )
+    };
+    let c = &p.candidate;
+    let line = row.line;
+    if c.center != row.center {
+        problems.push(
+            path,
+            line,
+            "center",
+            &centers[row.center as usize],
+            &format!(
+                "the same centre as this candidate's first row ({}: '{}')",
+                first(),
+                centers[c.center as usize]
+            ),
+        );
+    } else if c.track != row.track {
+        problems.push(
+            path,
+            line,
+            "track",
+            &tracks[row.track as usize],
+            &format!(
+                "the same track as this candidate's first row ({}: '{}')",
+                first(),
+                tracks[c.track as usize]
+            ),
+        );
+    } else if c.average != row.average {
+        // The mark is not echoed next to the id: only the line points to it.
+        problems.push(
+            path,
+            line,
+            "average",
+            "",
+            &format!(
+                "the same average as this candidate's first row ({})",
+                first()
+            ),
+        );
+    } else if c.subjects.iter().any(|s| s.subject == subject.subject) {
+        problems.push(
+            path,
+            line,
+            "subject",
+            &subjects[subject.subject as usize],
+            &format!(
+                "each subject once per candidate (already at {} or after)",
+                first()
+            ),
+        );
+    } else {
+        p.chosen_missing |= subject.chosen.is_none();
+        p.candidate.subjects.push(subject);
+    }
+}
+
+/// Groups a chunk's rows into runs of consecutive rows of one candidate, each checked
+/// on its own, and sorts them by session and id. Done on the chunk's own core: the
+/// runs are only merged across chunks (and with a candidate's other runs) afterwards.
+fn group_runs(chunk: &mut Chunk, chunk_idx: usize, path: &Path) {
+    let rows = &chunk.rows;
+    let names: Names<'_> = [
+        &chunk.centers.names,
+        &chunk.tracks.names,
+        &chunk.subjects.names,
+    ];
+    let mut runs: Vec<Pending> = Vec::new();
+    let mut i = 0;
+    while i < rows.len() {
+        let r = &rows[i];
+        let id = &chunk.ids[r.id.clone()];
+        let same = |q: &ParsedRow| q.session == r.session && chunk.ids[q.id.clone()] == *id;
+        let end = i + 1 + rows[i + 1..].iter().take_while(|q| same(q)).count();
+        let mut p = Pending {
+            candidate: Candidate {
+                session: r.session,
+                id: id.to_string(),
+                center: r.center,
+                track: r.track,
+                average: r.average,
+                subjects: Vec::with_capacity(end - i),
+            },
+            file: chunk.file,
+            line: r.line,
+            chosen_missing: r.chosen.is_none(),
+            chunk: chunk_idx,
+            rows: i..end,
+            problems: Problems::default(),
+        };
+        p.candidate.subjects.push(r.subject_row(r.subject));
+        let mut problems = Problems::default();
+        for q in &rows[i + 1..end] {
+            add_row(
+                &mut p,
+                q,
+                q.subject_row(q.subject),
+                names,
+                path,
+                None,
+                &mut problems,
+            );
+        }
+        p.problems = problems;
+        runs.push(p);
+        i = end;
+    }
+    // Stable: a candidate's runs stay in row order.
+    runs.sort_by(|a, b| {
+        (a.candidate.session, &a.candidate.id).cmp(&(b.candidate.session, &b.candidate.id))
+    });
+    chunk.runs = runs;
 }
 
 /// Chunks of about this many bytes are parsed in parallel: a fixed size, not one per
@@ -460,14 +621,15 @@ fn chunk_bounds(
     out
 }
 
-/// Parses and checks, field by field, the rows from `start` to byte `end`.
+/// Parses and checks, field by field, the rows from `start` to byte `end` of file number
+/// `file`, and groups them into runs: chunk number `chunk_idx` of the whole input.
 fn parse_chunk(
     bytes: &[u8],
     sep: u8,
-    start: &csv::Position,
-    end: usize,
+    (start, end): &(csv::Position, usize),
     col: &[usize; 9],
-    path: &Path,
+    (path, file): (&Path, usize),
+    chunk_idx: usize,
     opts: &ReadOptions,
 ) -> Chunk {
     let mut problems = Problems::default();
@@ -481,7 +643,7 @@ fn parse_chunk(
         .delimiter(sep)
         .flexible(true)
         .has_headers(false)
-        .from_reader(std::io::Cursor::new(&bytes[..end]));
+        .from_reader(std::io::Cursor::new(&bytes[..*end]));
     if let Err(e) = rdr.seek(start.clone()) {
         problems.push(
             path,
@@ -605,15 +767,19 @@ fn parse_chunk(
             chosen,
         });
     }
-    Chunk {
+    let mut chunk = Chunk {
+        file,
         rows,
         ids,
         centers,
         tracks,
         subjects,
+        runs: Vec::new(),
         problems,
         rows_read,
-    }
+    };
+    group_runs(&mut chunk, chunk_idx, path);
+    chunk
 }
 
 /// Reads and validates several files into one dataset. Either every file is valid and a
@@ -623,19 +789,19 @@ pub fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, Inpu
 }
 
 /// [`read_files`], cutting the data rows into chunks of about `chunk_bytes`.
+///
+/// Each chunk is parsed, checked and grouped into runs of one candidate's consecutive
+/// rows on its own core; the runs of every chunk are then put in session and id order
+/// and merged, the rare candidate whose rows are not all consecutive in one chunk being
+/// rebuilt from its first run by replaying the later rows, as one pass over the files in
+/// order would.
 fn read_files_in_chunks(
     paths: &[PathBuf],
     opts: &ReadOptions,
     chunk_bytes: usize,
 ) -> Result<Dataset, InputError> {
-    let mut problems = Problems::default();
-    let mut centers = Interner::new(&[]);
-    let mut tracks = Interner::new(&[]);
-    let mut subjects = Interner::new(&[]);
-    let mut pending: Vec<Pending> = Vec::new();
-    // Session, then candidate id: looked up by `&str` without building a key.
-    let mut by_key: HashMap<i32, HashMap<String, usize>> = HashMap::new();
-    let mut last: Option<usize> = None;
+    let mut problems = Problems::for_files(paths);
+    let mut chunks: Vec<Chunk> = Vec::new();
     let mut rows_read = 0usize;
 
     for (file_idx, path) in paths.iter().enumerate() {
@@ -690,157 +856,113 @@ fn read_files_in_chunks(
         if missing {
             continue;
         }
-        // The rows are parsed and checked in chunks on every core, then grouped into
-        // candidates here, in file order.
         let data_start = rdr.position().clone();
         let bytes = text.as_bytes();
-        let bounds = chunk_bounds(bytes, &data_start, chunk_bytes);
-        let chunks = crate::parallel::par_map(bounds, |(start, end)| {
-            parse_chunk(bytes, sep, start, *end, &col, path, opts)
+        let first = chunks.len();
+        let bounds: Vec<_> = chunk_bounds(bytes, &data_start, chunk_bytes)
+            .into_iter()
+            .enumerate()
+            .collect();
+        let parsed = crate::parallel::par_map(bounds, |(k, bound)| {
+            parse_chunk(bytes, sep, bound, &col, (path, file_idx), first + k, opts)
         });
-        let mut any_row = false;
-        for chunk in chunks {
+        let (mut any_row, mut any_problem) = (false, false);
+        for mut chunk in parsed {
             rows_read += chunk.rows_read;
             any_row |= chunk.rows_read > 0;
-            problems.absorb(chunk.problems);
-            let cmap: Vec<u32> = chunk.centers.names.iter().map(|n| centers.get(n)).collect();
-            let tmap: Vec<u32> = chunk.tracks.names.iter().map(|n| tracks.get(n)).collect();
-            let smap: Vec<u32> = chunk
-                .subjects
-                .names
-                .iter()
-                .map(|n| subjects.get(n))
-                .collect();
-            for r in chunk.rows {
-                let ParsedRow {
-                    line,
-                    session,
-                    average,
-                    coefficient,
-                    grade,
-                    chosen,
-                    ..
-                } = r;
-                let id = &chunk.ids[r.id];
-                let center = cmap[r.center as usize];
-                let track = tmap[r.track as usize];
-                let subject = smap[r.subject as usize];
-                let row = SubjectRow {
-                    subject,
-                    coefficient,
-                    grade,
-                    chosen,
-                };
-                // A candidate's rows usually follow each other: check the previous row's
-                // candidate before building a key and hashing it.
-                let found = match last {
-                    Some(i)
-                        if pending[i].candidate.session == session
-                            && pending[i].candidate.id == id =>
-                    {
-                        Some(i)
-                    }
-                    _ => by_key.get(&session).and_then(|m| m.get(id)).copied(),
-                };
-                last = Some(found.unwrap_or(pending.len()));
-                match found {
-                    None => {
-                        by_key
-                            .entry(session)
-                            .or_default()
-                            .insert(id.to_string(), pending.len());
-                        pending.push(Pending {
-                            candidate: Candidate {
-                                session,
-                                id: id.to_string(),
-                                center,
-                                track,
-                                average,
-                                subjects: vec![row],
-                            },
-                            file: file_idx,
-                            line,
-                            chosen_missing: chosen.is_none(),
-                        });
-                    }
-                    Some(i) => {
-                        let p = &mut pending[i];
-                        // Only built for a message, not for every row of a national file.
-                        let (first_line, first_file) = (p.line, p.file);
-                        let first = || {
-                            format!(
-                                "line {first_line}{}",
-                                if first_file == file_idx {
-                                    String::new()
-                                } else {
-                                    format!(" of {}", paths[first_file].display())
-                                }
-                            )
-                        };
-                        let c = &mut p.candidate;
-                        if c.center != center {
-                            problems.push(
-                                path,
-                                line,
-                                "center",
-                                &centers.names[center as usize],
-                                &format!(
-                                    "the same centre as this candidate's first row ({}: '{}')",
-                                    first(),
-                                    centers.names[c.center as usize]
-                                ),
-                            );
-                        } else if c.track != track {
-                            problems.push(
-                                path,
-                                line,
-                                "track",
-                                &tracks.names[track as usize],
-                                &format!(
-                                    "the same track as this candidate's first row ({}: '{}')",
-                                    first(),
-                                    tracks.names[c.track as usize]
-                                ),
-                            );
-                        } else if c.average != average {
-                            // The mark is not echoed next to the id: only the line points to it.
-                            problems.push(
-                                path,
-                                line,
-                                "average",
-                                "",
-                                &format!(
-                                    "the same average as this candidate's first row ({})",
-                                    first()
-                                ),
-                            );
-                        } else if c.subjects.iter().any(|s| s.subject == subject) {
-                            problems.push(
-                                path,
-                                line,
-                                "subject",
-                                &subjects.names[subject as usize],
-                                &format!(
-                                    "each subject once per candidate (already at {} or after)",
-                                    first()
-                                ),
-                            );
-                        } else {
-                            p.chosen_missing |= chosen.is_none();
-                            c.subjects.push(row);
-                        }
-                    }
-                }
-            }
+            any_problem |= chunk.problems.total() > 0;
+            problems.absorb(std::mem::take(&mut chunk.problems));
+            chunks.push(chunk);
         }
-        if !any_row && problems.list.iter().all(|p| p.file != *path) {
+        if !any_row && !any_problem {
             problems.push(path, 0, "", "", "at least one data row after the header");
         }
     }
 
-    let mut candidates = Vec::with_capacity(pending.len());
+    // Names in sorted order and everything sorted: every downstream result, the model
+    // file included, is then independent of row and file order.
+    let sorted = |names: &dyn Fn(&Chunk) -> &Interner| {
+        let mut all: Vec<String> = chunks
+            .iter()
+            .flat_map(|c| names(c).names.iter().cloned())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let maps: Vec<Vec<u32>> = chunks
+            .iter()
+            .map(|c| {
+                names(c)
+                    .names
+                    .iter()
+                    .map(|n| all.binary_search(n).expect("a name of this chunk") as u32)
+                    .collect()
+            })
+            .collect();
+        (all, maps)
+    };
+    let (center_names, cmaps) = sorted(&|c| &c.centers);
+    let (track_names, tmaps) = sorted(&|c| &c.tracks);
+    let (subject_names, smaps) = sorted(&|c| &c.subjects);
+    let names: Names<'_> = [&center_names, &track_names, &subject_names];
+
+    let mut runs: Vec<Pending> = Vec::new();
+    for (k, chunk) in chunks.iter_mut().enumerate() {
+        for mut p in std::mem::take(&mut chunk.runs) {
+            let c = &mut p.candidate;
+            c.center = cmaps[k][c.center as usize];
+            c.track = tmaps[k][c.track as usize];
+            for s in c.subjects.iter_mut() {
+                s.subject = smaps[k][s.subject as usize];
+            }
+            c.subjects.sort_unstable_by_key(|s| s.subject);
+            runs.push(p);
+        }
+    }
+    // Each chunk's runs are sorted already, and a stable sort keeps a candidate's runs in
+    // file and row order: its first run comes first.
+    runs.sort_by(|a, b| {
+        (a.candidate.session, &a.candidate.id).cmp(&(b.candidate.session, &b.candidate.id))
+    });
+
+    let mut candidates = Vec::with_capacity(runs.len());
     let mut set_aside = 0;
-    for p in pending {
+    let mut runs = runs.into_iter().peekable();
+    while let Some(mut p) = runs.next() {
+        problems.absorb(std::mem::take(&mut p.problems));
+        let key = (p.candidate.session, p.candidate.id.clone());
+        let mut merged = false;
+        while let Some(later) =
+            runs.next_if(|q| q.candidate.session == key.0 && q.candidate.id == key.1)
+        {
+            // The later run's own checks compared its rows with its own first row; they
+            // are redone against the candidate's first row.
+            merged = true;
+            let k = later.chunk;
+            let chunk = &chunks[k];
+            let path = &paths[chunk.file];
+            let first_file = (chunk.file != p.file).then(|| paths[p.file].as_path());
+            for r in &chunk.rows[later.rows] {
+                let row = ParsedRow {
+                    center: cmaps[k][r.center as usize],
+                    track: tmaps[k][r.track as usize],
+                    id: 0..0,
+                    ..*r
+                };
+                let subject = r.subject_row(smaps[k][r.subject as usize]);
+                add_row(
+                    &mut p,
+                    &row,
+                    subject,
+                    names,
+                    path,
+                    first_file,
+                    &mut problems,
+                );
+            }
+        }
+        if merged {
+            p.candidate.subjects.sort_unstable_by_key(|s| s.subject);
+        }
         let c = p.candidate;
         if let Some(n) = c.n_chosen() {
             if n > 2 {
@@ -872,22 +994,8 @@ fn read_files_in_chunks(
         candidates.push(c);
     }
     if !problems.is_empty() {
-        return Err(problems.into_error(paths));
+        return Err(problems.into_error());
     }
-    // Names in sorted order and everything sorted: every downstream result, the model
-    // file included, is then independent of row and file order.
-    let (center_names, center_map) = sorted_names(centers.names);
-    let (track_names, track_map) = sorted_names(tracks.names);
-    let (subject_names, subject_map) = sorted_names(subjects.names);
-    for c in &mut candidates {
-        c.center = center_map[c.center as usize];
-        c.track = track_map[c.track as usize];
-        for s in c.subjects.iter_mut() {
-            s.subject = subject_map[s.subject as usize];
-        }
-        c.subjects.sort_by_key(|s| s.subject);
-    }
-    candidates.sort_by(|a, b| (a.session, &a.id).cmp(&(b.session, &b.id)));
     Ok(Dataset {
         candidates,
         centers: center_names,
@@ -977,6 +1085,33 @@ mod tests {
         }
     }
 
+    /// The problems listed were the first found, not the first by line: one found after
+    /// all rows were grouped (three orals) went unlisted behind 30 found while grouping.
+    #[test]
+    fn regression_listed_problems_are_the_first_by_line_whatever_the_check() {
+        let mut text = String::from(
+            "session,candidate_id,center,track,average,subject,coefficient,grade,chosen\n",
+        );
+        for subject in ["FRANCAIS", "SES", "HGGSP"] {
+            text.push_str(&format!("2024,A,C,GENERALE,9.5,{subject},4,8.0,1\n"));
+        }
+        for k in 0..35 {
+            for subject in ["FRANCAIS", "SES", "SES"] {
+                text.push_str(&format!("2024,B{k},C,GENERALE,9.5,{subject},4,8.0,0\n"));
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        std::fs::write(&path, text).unwrap();
+        let err = read_files(&[path], &ReadOptions::default()).unwrap_err();
+        assert_eq!(err.problems.len() + err.more, 36);
+        assert_eq!(
+            (err.problems[0].line, err.problems[0].column.as_str()),
+            (2, "chosen")
+        );
+        assert_eq!(err.problems[1].line, 7);
+    }
+
     #[test]
     fn decimal_comma_and_point() {
         assert_eq!(parse_number("12,5"), Some(12.5));
@@ -989,10 +1124,10 @@ mod tests {
     #[test]
     fn windows_1252_is_decoded() {
         let bytes = b"Lyc\xe9e";
-        assert_eq!(decode(bytes).unwrap(), "Lycée");
-        assert_eq!(decode("Lycée".as_bytes()).unwrap(), "Lycée");
-        assert_eq!(decode(b"\xEF\xBB\xBFabc").unwrap(), "abc");
-        assert!(decode(b"a\0b").is_err());
+        assert_eq!(decode(bytes.to_vec()).unwrap(), "Lycée");
+        assert_eq!(decode("Lycée".into()).unwrap(), "Lycée");
+        assert_eq!(decode(b"\xEF\xBB\xBFabc".to_vec()).unwrap(), "abc");
+        assert!(decode(b"a\0b".to_vec()).is_err());
     }
 
     #[test]
@@ -1088,10 +1223,7 @@ fn into_result<T>(value: T, problems: Problems) -> Result<T, InputError> {
     if problems.is_empty() {
         Ok(value)
     } else {
-        Err(InputError {
-            problems: problems.list,
-            more: problems.more,
-        })
+        Err(problems.into_error())
     }
 }
 

@@ -24,7 +24,7 @@ use argmin::solver::linesearch::MoreThuenteLineSearch;
 use argmin::solver::quasinewton::LBFGS;
 use linfa::prelude::*;
 use linfa_logistic::MultiLogisticRegression;
-use ndarray::{Array1, Array2};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2};
 use serde::{Deserialize, Serialize};
 
 use crate::input::{Candidate, Dataset};
@@ -112,6 +112,8 @@ pub const COUNT_FEATURES: [&str; 10] = [
 const D: usize = CHOICE_FEATURES.len();
 const DS: usize = SLOPE_FEATURES.len();
 const DC: usize = COUNT_FEATURES.len();
+/// Count features of the candidate alone; the others are the centre's and track's rates.
+const DO: usize = 6;
 
 /// Per-candidate choice features, unscaled, row-major (one row of [`D`] per subject).
 pub fn choice_features(c: &Candidate) -> Vec<[f64; D]> {
@@ -172,7 +174,9 @@ pub struct Rates {
 
 const SHRINK: f64 = 50.0;
 
-fn count_features(c: &Candidate, center: Rates, track: Rates) -> [f64; DC] {
+/// Count features that depend on the candidate alone (the first [`DO`] of
+/// [`COUNT_FEATURES`]).
+fn own_count_features(c: &Candidate) -> [f64; DO] {
     let missing = (10.0 - c.average).max(0.0);
     let csum: f64 = c.subjects.iter().map(|s| s.coefficient).sum();
     let best = c
@@ -199,11 +203,24 @@ fn count_features(c: &Candidate, center: Rates, track: Rates) -> [f64; DC] {
         best,
         gmin,
         wmean,
+    ]
+}
+
+/// The count features that come from the candidate's centre and track.
+fn rate_logits(center: Rates, track: Rates) -> [f64; DC - DO] {
+    [
         logit(center.no_show),
         logit(center.two_orals),
         logit(track.no_show),
         logit(track.two_orals),
     ]
+}
+
+fn count_features(own: &[f64; DO], rates: &[f64; DC - DO]) -> [f64; DC] {
+    let mut x = [0.0; DC];
+    x[..DO].copy_from_slice(own);
+    x[DO..].copy_from_slice(rates);
+    x
 }
 
 /// Convergence report of one fit.
@@ -435,7 +452,7 @@ impl Model {
         let tr = map.track[c.track as usize]
             .map(|i| cm.track_rates[i])
             .unwrap_or(cm.overall_rates);
-        let x = count_features(c, cr, tr);
+        let x = count_features(&own_count_features(c), &rate_logits(cr, tr));
         let mut z: Vec<f64> = cm.intercept.clone();
         for (f, &xf) in x.iter().enumerate() {
             let xs = (xf - cm.scale_mean[f]) / cm.scale_std[f];
@@ -1276,20 +1293,36 @@ fn session_weights(data: Part<'_>, opts: &FitOptions) -> HashMap<i32, f64> {
 
 fn standardise(rows: &mut [f64], width: usize) -> (Vec<f64>, Vec<f64>) {
     let n = rows.len() / width;
-    let mut mean = vec![0.0; width];
+    let mut sum = vec![0.0; width];
     let mut sq = vec![0.0; width];
     for r in 0..n {
         for f in 0..width {
             let v = rows[r * width + f];
-            mean[f] += v;
+            sum[f] += v;
             sq[f] += v * v;
         }
     }
+    let (mean, std) = scaling(sum, sq, n);
+    for r in 0..n {
+        for f in 0..width {
+            let v = &mut rows[r * width + f];
+            *v = (*v - mean[f]) / std[f];
+        }
+    }
+    (mean, std)
+}
+
+/// Mean and standard deviation (1 for a constant feature) from the sums of `n` values
+/// and of their squares.
+fn scaling(sum: impl Into<Vec<f64>>, sq: impl Into<Vec<f64>>, n: usize) -> (Vec<f64>, Vec<f64>) {
+    let (mut mean, sq) = (sum.into(), sq.into());
     let nf = n.max(1) as f64;
-    let std: Vec<f64> = (0..width)
-        .map(|f| {
-            mean[f] /= nf;
-            let var = sq[f] / nf - mean[f] * mean[f];
+    let std = mean
+        .iter_mut()
+        .zip(sq)
+        .map(|(m, s)| {
+            *m /= nf;
+            let var = s / nf - *m * *m;
             if var > 1e-12 {
                 var.sqrt()
             } else {
@@ -1297,12 +1330,6 @@ fn standardise(rows: &mut [f64], width: usize) -> (Vec<f64>, Vec<f64>) {
             }
         })
         .collect();
-    for r in 0..n {
-        for f in 0..width {
-            let v = &mut rows[r * width + f];
-            *v = (*v - mean[f]) / std[f];
-        }
-    }
     (mean, std)
 }
 
@@ -1439,13 +1466,13 @@ fn fit_choice(
 
 fn rates_by(
     data: Part<'_>,
+    y: &[usize],
     key: impl Fn(&Candidate) -> usize,
     n: usize,
     prior: Rates,
 ) -> Vec<Rates> {
     let mut counts = vec![[0.0f64; 3]; n];
-    for c in data.candidates {
-        let k = c.n_chosen().unwrap_or(0).min(2);
+    for (c, &k) in data.candidates.iter().zip(y) {
         counts[key(c)][k] += 1.0;
     }
     counts
@@ -1460,17 +1487,45 @@ fn rates_by(
         .collect()
 }
 
+/// What the count fits of a chain need of each candidate, computed once for all of them
+/// (each fit uses the first candidates: see [`Part`]).
+struct CountInputs {
+    /// Features of the candidate alone.
+    own: Vec<[f64; DO]>,
+    /// Number of orals taken, at most 2.
+    y: Vec<usize>,
+    /// The whitened features handed to linfa, refilled by each fit: one allocation of
+    /// tens of megabytes for the chain instead of one per fit.
+    z: Vec<f64>,
+}
+
+impl CountInputs {
+    fn new(candidates: &[Candidate]) -> CountInputs {
+        CountInputs {
+            own: candidates.iter().map(own_count_features).collect(),
+            y: candidates
+                .iter()
+                .map(|c| c.n_chosen().unwrap_or(0).min(2))
+                .collect(),
+            z: Vec::with_capacity(candidates.len() * (DC + 1)),
+        }
+    }
+}
+
 /// Fits the number-of-orals model, from `init` when given (a fit on fewer sessions of
-/// the same dataset).
+/// the same dataset). `inputs` holds at least the part's candidates, first.
 fn fit_count(
     data: Part<'_>,
+    inputs: &mut CountInputs,
     max_iterations: u64,
     init: Option<&CountModel>,
 ) -> Result<CountModel, ModelError> {
     let n = data.candidates.len();
+    let CountInputs { own, y, z } = inputs;
+    let (own, y) = (&own[..n], &y[..n]);
     let mut tot = [0.0f64; 3];
-    for c in data.candidates {
-        tot[c.n_chosen().unwrap_or(0).min(2)] += 1.0;
+    for &k in y {
+        tot[k] += 1.0;
     }
     let nf = n as f64;
     let overall = Rates {
@@ -1479,22 +1534,54 @@ fn fit_count(
     };
     let center_rates = rates_by(
         data,
+        y,
         |c| c.center as usize,
         data.names.centers.len(),
         overall,
     );
-    let track_rates = rates_by(data, |c| c.track as usize, data.names.tracks.len(), overall);
-    let mut x = Vec::with_capacity(n * DC);
-    let mut y = Vec::with_capacity(n);
-    for c in data.candidates {
-        x.extend_from_slice(&count_features(
-            c,
-            center_rates[c.center as usize],
-            track_rates[c.track as usize],
-        ));
-        y.push(c.n_chosen().unwrap_or(0).min(2));
-    }
-    let (mean, std) = standardise(&mut x, DC);
+    let track_rates = rates_by(
+        data,
+        y,
+        |c| c.track as usize,
+        data.names.tracks.len(),
+        overall,
+    );
+    // The features are built on the fly from the candidate's own and its centre's and
+    // track's, never stored: a pass for their scaling, one for the whitening, one for z.
+    let center_logits: Vec<[f64; 2]> = center_rates
+        .iter()
+        .map(|r| [logit(r.no_show), logit(r.two_orals)])
+        .collect();
+    let track_logits: Vec<[f64; 2]> = track_rates
+        .iter()
+        .map(|r| [logit(r.no_show), logit(r.two_orals)])
+        .collect();
+    let features = |i: usize| {
+        let c = &data.candidates[i];
+        let (cl, tl) = (
+            center_logits[c.center as usize],
+            track_logits[c.track as usize],
+        );
+        count_features(&own[i], &[cl[0], cl[1], tl[0], tl[1]])
+    };
+    let (mean, std) = {
+        let mut mean = [0.0; DC];
+        let mut sq = [0.0; DC];
+        for i in 0..n {
+            for (f, v) in features(i).into_iter().enumerate() {
+                mean[f] += v;
+                sq[f] += v * v;
+            }
+        }
+        scaling(mean, sq, n)
+    };
+    let standardised = |i: usize| {
+        let mut x = features(i);
+        for f in 0..DC {
+            x[f] = (x[f] - mean[f]) / std[f];
+        }
+        x
+    };
     let classes_present = tot.iter().filter(|&&t| t > 0.0).count();
     if classes_present < 2 {
         return Err(ModelError::Training(
@@ -1538,10 +1625,13 @@ fn fit_count(
     let mut m2 = vec![0.0; DA * DA];
     let mut wsum = 0.0;
     let mut logit = vec![0.0; classes_present];
-    for r in x.chunks(DC) {
+    let mut zr = [0.0; DA];
+    zr[DC] = 1.0;
+    for i in 0..n {
+        zr[..DC].copy_from_slice(&standardised(i));
         let v = &start;
         for (k, l) in logit.iter_mut().enumerate() {
-            *l = v[[DC, k]] + (0..DC).map(|f| r[f] * v[[f, k]]).sum::<f64>();
+            *l = v[[DC, k]] + (0..DC).map(|f| zr[f] * v[[f, k]]).sum::<f64>();
         }
         let mx = logit.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         for l in logit.iter_mut() {
@@ -1551,10 +1641,9 @@ fn fit_count(
         let q: f64 = logit.iter().map(|v| v / t * (1.0 - v / t)).sum();
         wsum += q;
         for i in 0..DA {
-            let zi = if i < DC { r[i] } else { 1.0 };
+            let qz = q * zr[i];
             for j in 0..=i {
-                let zj = if j < DC { r[j] } else { 1.0 };
-                m2[i * DA + j] += q * zi * zj;
+                m2[i * DA + j] += qz * zr[j];
             }
         }
     }
@@ -1569,17 +1658,15 @@ fn fit_count(
         m2
     };
     let c = nf.sqrt();
-    let mut z = Vec::with_capacity(n * DA);
-    let mut zr = [0.0; DA];
-    for r in x.chunks(DC) {
-        zr[..DC].copy_from_slice(r);
+    z.clear();
+    for i in 0..n {
+        zr[..DC].copy_from_slice(&standardised(i));
         zr[DC] = 1.0;
         solve_l(&l, DA, &mut zr);
         z.extend(zr.iter().map(|v| v / c));
     }
-    drop(x);
-    let za = Array2::from_shape_vec((n, DA), z).expect("shape");
-    let ya = Array1::from(y);
+    let za = ArrayView2::from_shape((n, DA), &z[..]).expect("shape");
+    let ya = ArrayView1::from(y);
     // The objective is the summed log-loss + alpha/2 |(W, b)|^2 in the standardised
     // parameters, alpha = 1: a weak prior next to thousands of candidates. In linfa's
     // parameters that is nearly alpha / n (exactly, were L orthogonal).
@@ -1660,7 +1747,7 @@ fn fit_count(
     })
 }
 
-type Dataset_ = linfa::DatasetBase<Array2<f64>, Array1<usize>>;
+type Dataset_<'a> = linfa::DatasetBase<ArrayView2<'a, f64>, ArrayView1<'a, usize>>;
 
 /// `prev`'s weights (rows 0..DC) and intercept (row DC) for features standardised by
 /// `mean` and `std` instead of its own scaling: the same logits on the raw features.
@@ -1816,9 +1903,16 @@ fn fit_chain(
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::channel();
         scope.spawn(move || {
+            // Every part's candidates are the first of the longest part's (see [`Part`]).
+            let longest = parts.iter().map(|p| p.candidates).max_by_key(|c| c.len());
+            let longest = longest.unwrap_or_default();
+            assert!(parts
+                .iter()
+                .all(|p| std::ptr::eq(p.candidates.as_ptr(), longest.as_ptr())));
+            let mut inputs = CountInputs::new(longest);
             let mut prev: Option<CountModel> = None;
             for p in parts {
-                let fitted = fit_count(*p, opts.max_iterations, prev.as_ref());
+                let fitted = fit_count(*p, &mut inputs, opts.max_iterations, prev.as_ref());
                 let failed = fitted.is_err();
                 if let Ok(c) = &fitted {
                     prev = Some(c.clone());
