@@ -60,23 +60,30 @@ impl CountDist {
         let mean: f64 = clamped().sum();
         let var: f64 = clamped().map(|p| p * (1.0 - p)).sum();
         let top = ((mean + 12.0 * var.sqrt() + 20.0).ceil() as usize).min(ps.len());
-        let mut pmf = vec![0.0; ps.len() + 1];
-        pmf[0] = 1.0;
+        // Two buffers, each step writing one from the other: `cur[n + 1]` = P(n), and
+        // `cur[0]` stays 0 so that count 0 needs no special case. Written this way the
+        // step has no bounds checks and no dependence between counts, and the compiler
+        // vectorises it; the arithmetic is the same, term for term, as updating in place.
+        let mut cur = vec![0.0; ps.len() + 2];
+        let mut next = cur.clone();
+        cur[1] = 1.0;
         let mut lo = 0;
         for (i, p) in clamped().enumerate() {
             let hi = (i + 1).min(top);
-            for n in (lo.max(1)..=hi).rev() {
-                pmf[n] = pmf[n] * (1.0 - p) + pmf[n - 1] * p;
+            let q = 1.0 - p;
+            let (from, below) = (&cur[lo + 1..=hi + 1], &cur[lo..=hi]);
+            for ((d, &a), &b) in next[lo + 1..=hi + 1].iter_mut().zip(from).zip(below) {
+                *d = a * q + b * p;
             }
-            if lo == 0 {
-                pmf[0] *= 1.0 - p;
-            }
-            while lo < hi && pmf[lo] < 1e-20 {
-                pmf[lo] = 0.0;
+            std::mem::swap(&mut cur, &mut next);
+            while lo < hi && cur[lo + 1] < 1e-20 {
+                cur[lo + 1] = 0.0;
+                next[lo + 1] = 0.0;
                 lo += 1;
             }
         }
-        CountDist { pmf }
+        cur.remove(0);
+        CountDist { pmf: cur }
     }
 
     fn normal_approx(ps: &[f64]) -> CountDist {

@@ -361,30 +361,36 @@ fn csv_reader(text: &str, separator: Separator) -> (csv::Reader<&[u8]>, u8) {
     (rdr, sep)
 }
 
+/// Names in order of first appearance, each with its index. Three lookups per row of a
+/// national file: the hasher is foldhash's (SipHash, the default, guards against
+/// adversarial keys, which a file of centre names is not), and a candidate's rows, which
+/// repeat the centre and track, hit the last name without hashing.
+#[derive(Default)]
 struct Interner {
     names: Vec<String>,
-    index: HashMap<String, u32>,
+    index: HashMap<String, u32, foldhash::fast::FixedState>,
+    last: u32,
 }
 
 impl Interner {
-    fn new(names: &[String]) -> Self {
-        let index = names
-            .iter()
-            .enumerate()
-            .map(|(i, n)| (n.clone(), i as u32))
-            .collect();
-        Interner {
-            names: names.to_vec(),
-            index,
-        }
-    }
     fn get(&mut self, name: &str) -> u32 {
-        if let Some(&i) = self.index.get(name) {
-            return i;
+        if self
+            .names
+            .get(self.last as usize)
+            .is_some_and(|n| n == name)
+        {
+            return self.last;
         }
-        let i = self.names.len() as u32;
-        self.names.push(name.to_string());
-        self.index.insert(name.to_string(), i);
+        let i = match self.index.get(name) {
+            Some(&i) => i,
+            None => {
+                let i = self.names.len() as u32;
+                self.names.push(name.to_string());
+                self.index.insert(name.to_string(), i);
+                i
+            }
+        };
+        self.last = i;
         i
     }
 }
@@ -633,9 +639,9 @@ fn parse_chunk(
     opts: &ReadOptions,
 ) -> Chunk {
     let mut problems = Problems::default();
-    let mut centers = Interner::new(&[]);
-    let mut tracks = Interner::new(&[]);
-    let mut subjects = Interner::new(&[]);
+    let mut centers = Interner::default();
+    let mut tracks = Interner::default();
+    let mut subjects = Interner::default();
     let mut rows = Vec::new();
     let mut ids = String::new();
     let mut rows_read = 0;

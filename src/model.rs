@@ -845,11 +845,16 @@ impl ChoiceData {
         let mut u = Vec::new();
         let mut coef = Vec::new();
         let mut vecs = Vec::new();
-        let mut h = Vec::new();
-        let mut jr = Vec::new();
-        let mut jv = Vec::new();
+        let mut cm = Vec::new();
+        let mut mj = Vec::new();
         let mut slot = Vec::new();
         let mut tw = 0.0;
+        // A row's utility depends on the dense coefficients through its features x, on
+        // its subject's effect (weight 1), and on its track's and its centre's slopes
+        // through the same slope features: with K = [x, slope features] (DK columns),
+        // every block of the candidate's Hessian J^T C J is a block of C, of C K or of
+        // K^T C K, where C is the curvature with respect to the utilities.
+        const DK: usize = D + DS;
         for k in (lo..hi).filter(|k| k % stride == 0) {
             let (r0, r1) = (self.start[k], self.start[k + 1]);
             let n = r1 - r0;
@@ -860,85 +865,93 @@ impl ChoiceData {
                 &mut coef,
                 &mut vecs,
             );
-            // Local parameters: dense coefficients, one effect per row's subject, track
-            // slopes, centre slopes. J_r is row r's gradient of its utility with respect
-            // to them; the Hessian of -log L is sum_r dg_r J_r J_r^T - sum_t c_t
-            // (J^T v_t)(J^T v_t)^T with dg = sum_t c_t v_t. Upper triangle only.
-            let m = D + n + 2 * DS;
-            h.clear();
-            h.resize(m * m, 0.0);
-            let jac = |r: usize, jr: &mut Vec<f64>| {
+            // C = diag(sum_t c_t v_t) - sum_t c_t v_t v_t^T, n x n.
+            cm.clear();
+            cm.resize(n * n, 0.0);
+            for (t, ct) in coef.iter().enumerate() {
+                let v = &vecs[t * n..(t + 1) * n];
+                for r in 0..n {
+                    cm[r * n + r] += ct * v[r];
+                    for q in 0..n {
+                        cm[r * n + q] -= ct * v[r] * v[q];
+                    }
+                }
+            }
+            let kf = |r: usize, f: usize| {
                 let x = &self.x[(r0 + r) * D..(r0 + r + 1) * D];
-                jr.clear();
-                jr.resize(m, 0.0);
-                jr[..D].copy_from_slice(x);
-                jr[D + r] = 1.0;
-                for (j, &f) in SLOPE_FEATURES.iter().enumerate() {
-                    jr[D + n + j] = x[f];
-                    jr[D + n + DS + j] = x[f];
+                if f < D {
+                    x[f]
+                } else {
+                    x[SLOPE_FEATURES[f - D]]
                 }
             };
+            // M = C K, n x DK; then K^T C K = K^T M, DK x DK.
+            mj.clear();
+            mj.resize(n * DK, 0.0);
             for r in 0..n {
-                let dg: f64 = coef
-                    .iter()
-                    .enumerate()
-                    .map(|(t, ct)| ct * vecs[t * n + r])
-                    .sum();
-                if dg == 0.0 {
-                    continue;
-                }
-                jac(r, &mut jr);
-                for p in 0..m {
-                    let s = dg * jr[p];
-                    if s != 0.0 {
-                        for q in p..m {
-                            h[p * m + q] += s * jr[q];
+                for q in 0..n {
+                    let crq = cm[r * n + q];
+                    if crq != 0.0 {
+                        for f in 0..DK {
+                            mj[r * DK + f] += crq * kf(q, f);
                         }
                     }
                 }
             }
-            for (t, ct) in coef.iter().enumerate() {
-                jv.clear();
-                jv.resize(m, 0.0);
-                for r in 0..n {
-                    let vr = vecs[t * n + r];
-                    if vr != 0.0 {
-                        jac(r, &mut jr);
-                        jv.iter_mut().zip(&jr).for_each(|(a, b)| *a += vr * b);
-                    }
-                }
-                for p in 0..m {
-                    let s = ct * jv[p];
-                    for q in p..m {
-                        h[p * m + q] -= s * jv[q];
+            let mut kk = [[0.0; DK]; DK];
+            for r in 0..n {
+                for (f, row) in kk.iter_mut().enumerate() {
+                    let kr = kf(r, f);
+                    for (v, m) in row.iter_mut().zip(&mj[r * DK..(r + 1) * DK]) {
+                        *v += kr * m;
                     }
                 }
             }
-            for p in 0..m {
-                for q in 0..p {
-                    h[p * m + q] = h[q * m + p];
-                }
-            }
-            // Scatter into the blocks.
+            // Scatter into the blocks: global slots are the dense coefficients, the rows'
+            // subject effects and the track slopes; the centre slopes have their own.
             let w = self.weight[k];
             tw += w;
             slot.clear();
             slot.extend(0..D);
             slot.extend((r0..r1).map(|r| pos[D + self.subject[r] as usize]));
             slot.extend((0..DS).map(|j| pos[tbase + j]));
+            // Entry of the candidate's Hessian between local parameters p and q, where
+            // p < D + n + DS (global) and q may be a centre slope (q >= D + n + DS).
+            let h = |p: usize, q: usize| {
+                let kind = |p: usize| {
+                    if p < D {
+                        (0, p)
+                    } else if p < D + n {
+                        (1, p - D)
+                    } else if p < D + n + DS {
+                        (0, D + p - D - n)
+                    } else {
+                        (0, D + p - D - n - DS)
+                    }
+                };
+                match (kind(p), kind(q)) {
+                    ((0, f), (0, g)) => kk[f][g],
+                    ((0, f), (1, r)) | ((1, r), (0, f)) => mj[r * DK + f],
+                    ((1, r), (1, q)) => cm[r * n + q],
+                    _ => unreachable!(),
+                }
+            };
             let ci = self.center[k] as usize;
             let g = D + n + DS;
+            // The global block only in its lower triangle: that is all the factorisation
+            // reads.
             for p in 0..g {
-                for q in 0..g {
-                    a[slot[p] * ng + slot[q]] += w * h[p * m + q];
+                for q in 0..=p {
+                    let (i, j) = (slot[p].max(slot[q]), slot[p].min(slot[q]));
+                    a[i * ng + j] += w * h(p, q);
                 }
                 for j in 0..DS {
-                    b[ci * ng * DS + slot[p] * DS + j] += w * h[p * m + g + j];
+                    b[ci * ng * DS + slot[p] * DS + j] += w * h(p, g + j);
                 }
             }
             for j in 0..DS {
                 for l in 0..DS {
-                    c[ci][j * DS + l] += w * h[(g + j) * m + g + l];
+                    c[ci][j * DS + l] += w * kk[D + j][D + l];
                 }
             }
         }
@@ -1771,7 +1784,8 @@ fn restandardise(prev: &CountModel, mean: &[f64], std: &[f64]) -> Array2<f64> {
 /// Expected count, its variance under independent candidates, and the actual count.
 type Tally = [f64; 3];
 
-/// Adds one session's (subject) and (centre, subject) tallies under `model`.
+/// Adds the (session, subject) and (session, centre, subject) tallies of `data` under
+/// `model`.
 fn tally(
     model: &Model,
     data: Part<'_>,
@@ -1779,17 +1793,34 @@ fn tally(
     cell: &mut BTreeMap<(i32, u32, u32), Tally>,
 ) {
     let map = model.mapping(data.names);
-    for c in data.candidates {
-        let p = model.inclusion(c, &map);
-        for (s, pj) in c.subjects.iter().zip(p) {
-            let a = f64::from(u8::from(s.chosen == Some(true)));
-            for e in [
-                subj.entry((c.session, s.subject)).or_default(),
-                cell.entry((c.session, c.center, s.subject)).or_default(),
-            ] {
-                e[0] += pj;
-                e[1] += pj * (1.0 - pj);
-                e[2] += a;
+    let ns = data.names.subjects.len();
+    // Summed in dense tables, one session at a time (the candidates are in session
+    // order), rather than through a map lookup per row.
+    let mut by_subject: Vec<Option<Tally>> = vec![None; ns];
+    let mut by_cell: Vec<Option<Tally>> = vec![None; data.names.centers.len() * ns];
+    for session in data.candidates.chunk_by(|a, b| a.session == b.session) {
+        for c in session {
+            let p = model.inclusion(c, &map);
+            for (s, pj) in c.subjects.iter().zip(p) {
+                let a = f64::from(u8::from(s.chosen == Some(true)));
+                let j = s.subject as usize;
+                for e in [&mut by_subject[j], &mut by_cell[c.center as usize * ns + j]] {
+                    let e = e.get_or_insert_default();
+                    e[0] += pj;
+                    e[1] += pj * (1.0 - pj);
+                    e[2] += a;
+                }
+            }
+        }
+        let year = session[0].session;
+        for (j, e) in by_subject.iter_mut().enumerate() {
+            if let Some(t) = e.take() {
+                subj.insert((year, j as u32), t);
+            }
+        }
+        for (k, e) in by_cell.iter_mut().enumerate() {
+            if let Some(t) = e.take() {
+                cell.insert((year, (k / ns) as u32, (k % ns) as u32), t);
             }
         }
     }
