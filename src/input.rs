@@ -603,11 +603,11 @@ fn chunk_bounds(
     chunk_bytes: usize,
 ) -> Vec<(csv::Position, usize)> {
     let first = start.byte() as usize;
-    if bytes.len() - first <= chunk_bytes || bytes[first..].contains(&b'"') {
-        return vec![(start.clone(), bytes.len())];
+    let whole = || vec![(start.clone(), bytes.len())];
+    if bytes.len() - first <= chunk_bytes {
+        return whole();
     }
-    let mut out = Vec::new();
-    let mut pos = start.clone();
+    let mut ranges = Vec::new();
     let mut b = first;
     while b < bytes.len() {
         let end = match bytes.get(b + chunk_bytes..) {
@@ -617,14 +617,29 @@ fn chunk_bounds(
                 .map_or(bytes.len(), |i| b + chunk_bytes + i + 1),
             None => bytes.len(),
         };
-        out.push((pos.clone(), end));
-        let lines = bytes[b..end].iter().filter(|&&c| c == b'\n').count() as u64;
-        let mut next = csv::Position::new();
-        next.set_byte(end as u64).set_line(pos.line() + lines);
-        pos = next;
+        ranges.push(b..end);
         b = end;
     }
-    out
+    // Each chunk's newlines (for the line numbers) and quotes, counted on every core.
+    let counts = crate::parallel::par_map(ranges.clone(), |r| {
+        let part = &bytes[r.clone()];
+        let lines = part.iter().filter(|&&c| c == b'\n').count() as u64;
+        (lines, part.contains(&b'"'))
+    });
+    if counts.iter().any(|&(_, quoted)| quoted) {
+        return whole();
+    }
+    let mut line = start.line();
+    ranges
+        .into_iter()
+        .zip(counts)
+        .map(|(r, (lines, _))| {
+            let mut pos = csv::Position::new();
+            pos.set_byte(r.start as u64).set_line(line);
+            line += lines;
+            (pos, r.end)
+        })
+        .collect()
 }
 
 /// Parses and checks, field by field, the rows from `start` to byte `end` of file number
@@ -911,9 +926,8 @@ fn read_files_in_chunks(
     let (subject_names, smaps) = sorted(&|c| &c.subjects);
     let names: Names<'_> = [&center_names, &track_names, &subject_names];
 
-    let mut runs: Vec<Pending> = Vec::new();
-    for (k, chunk) in chunks.iter_mut().enumerate() {
-        for mut p in std::mem::take(&mut chunk.runs) {
+    crate::parallel::par_for_each_mut(&mut chunks, |k, chunk| {
+        for p in chunk.runs.iter_mut() {
             let c = &mut p.candidate;
             c.center = cmaps[k][c.center as usize];
             c.track = tmaps[k][c.track as usize];
@@ -921,8 +935,11 @@ fn read_files_in_chunks(
                 s.subject = smaps[k][s.subject as usize];
             }
             c.subjects.sort_unstable_by_key(|s| s.subject);
-            runs.push(p);
         }
+    });
+    let mut runs: Vec<Pending> = Vec::with_capacity(chunks.iter().map(|c| c.runs.len()).sum());
+    for chunk in chunks.iter_mut() {
+        runs.append(&mut chunk.runs);
     }
     // Each chunk's runs are sorted already, and a stable sort keeps a candidate's runs in
     // file and row order: its first run comes first.

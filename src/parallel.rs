@@ -21,3 +21,21 @@ pub fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> V
             .collect()
     })
 }
+
+/// Runs `f` on every item in place (with its index), on the available cores.
+pub fn par_for_each_mut<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync) {
+    let threads = std::thread::available_parallelism()
+        .map(|t| t.get())
+        .unwrap_or(1);
+    let chunk = items.len().div_ceil(threads).max(1);
+    let f = &f;
+    std::thread::scope(|scope| {
+        for (k, part) in items.chunks_mut(chunk).enumerate() {
+            scope.spawn(move || {
+                for (i, item) in part.iter_mut().enumerate() {
+                    f(k * chunk + i, item);
+                }
+            });
+        }
+    });
+}
