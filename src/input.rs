@@ -480,28 +480,23 @@ fn add_row(
     };
     let c = &p.candidate;
     let line = row.line;
-    if c.center != row.center {
+    // A centre or a track that differs is named, with the first row's.
+    let clash = [
+        ("center", "centre", centers, row.center, c.center),
+        ("track", "track", tracks, row.track, c.track),
+    ]
+    .into_iter()
+    .find(|&(_, _, _, got, first)| got != first);
+    if let Some((column, what, names, got, was)) = clash {
         problems.push(
             path,
             line,
-            "center",
-            &centers[row.center as usize],
+            column,
+            &names[got as usize],
             &format!(
-                "the same centre as this candidate's first row ({}: '{}')",
+                "the same {what} as this candidate's first row ({}: '{}')",
                 first(),
-                centers[c.center as usize]
-            ),
-        );
-    } else if c.track != row.track {
-        problems.push(
-            path,
-            line,
-            "track",
-            &tracks[row.track as usize],
-            &format!(
-                "the same track as this candidate's first row ({}: '{}')",
-                first(),
-                tracks[c.track as usize]
+                names[was as usize]
             ),
         );
     } else if c.average != row.average {
