@@ -1130,6 +1130,40 @@ mod tests {
         assert_eq!(err.problems[1].line, 7);
     }
 
+    /// A candidate's rows in two files make one candidate, checked against its first
+    /// row in the first file, which a message then names.
+    #[test]
+    fn a_candidates_rows_in_two_files_are_merged_and_checked_against_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = "session,candidate_id,center,track,average,subject,coefficient,grade,chosen\n";
+        let a = dir.path().join("a.csv");
+        let b = dir.path().join("b.csv");
+        std::fs::write(
+            &a,
+            format!("{head}2024,A,C1,GENERALE,9.5,MATHS,16,8,1\n2024,B,C1,STMG,9,SES,4,7,0\n"),
+        )
+        .unwrap();
+        std::fs::write(&b, format!("{head}2024,A,C1,GENERALE,9.5,SES,16,9,0\n")).unwrap();
+        let paths = [a.clone(), b.clone()];
+        let data = read_files(&paths, &ReadOptions::default()).unwrap();
+        let subjects = |c: &Candidate| -> Vec<&str> {
+            c.subjects.iter().map(|s| data.subject_name(s)).collect()
+        };
+        assert_eq!(data.candidates.len(), 2);
+        assert_eq!(subjects(&data.candidates[0]), ["MATHS", "SES"]);
+
+        std::fs::write(&b, format!("{head}2024,A,C2,GENERALE,9.5,SES,16,9,0\n")).unwrap();
+        let err = read_files(&paths, &ReadOptions::default()).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        let p = &err.problems[0];
+        assert_eq!(
+            (p.file.as_path(), p.line, p.value.as_str()),
+            (b.as_path(), 2, "C2")
+        );
+        let first = format!("line 2 of {}: 'C1'", a.display());
+        assert!(p.expected.contains(&first), "{}", p.expected);
+    }
+
     #[test]
     fn decimal_comma_and_point() {
         assert_eq!(parse_number("12,5"), Some(12.5));
