@@ -313,13 +313,27 @@ pub fn detect_separator(text: &str) -> u8 {
     }
 }
 
+/// `s` without leading and trailing whitespace, as `str::trim` (which also removes
+/// non-ASCII spaces such as the no-break space spreadsheets write), with a shortcut for
+/// the usual field that starts and ends with a visible ASCII character: every field of
+/// every row of a national file is trimmed, and `str::trim` decodes characters.
+fn trim(s: &str) -> &str {
+    let visible = |c: &u8| c.is_ascii() && !char::from(*c).is_whitespace();
+    let b = s.as_bytes();
+    if b.first().is_some_and(visible) && b.last().is_some_and(visible) {
+        s
+    } else {
+        s.trim()
+    }
+}
+
 /// Parses a number written with a decimal point or a decimal comma.
 pub fn parse_number(s: &str) -> Option<f64> {
-    let s = s.trim();
+    let s = trim(s);
     if s.is_empty() {
         return None;
     }
-    let v = if s.contains(',') {
+    let v = if s.as_bytes().contains(&b',') {
         s.replacen(',', ".", 1).parse::<f64>().ok()?
     } else {
         s.parse::<f64>().ok()?
@@ -681,7 +695,7 @@ fn parse_chunk(
             }
         }
         let line = record.position().map(|p| p.line()).unwrap_or(line);
-        if record.iter().all(|f| f.trim().is_empty()) {
+        if record.iter().all(|f| trim(f).is_empty()) {
             continue;
         }
         rows_read += 1;
@@ -689,7 +703,7 @@ fn parse_chunk(
             if col[k] == usize::MAX {
                 ""
             } else {
-                record.get(col[k]).unwrap_or("").trim()
+                trim(record.get(col[k]).unwrap_or(""))
             }
         };
         let mut row_ok = true;
@@ -1162,6 +1176,26 @@ mod tests {
         );
         let first = format!("line 2 of {}: 'C1'", a.display());
         assert!(p.expected.contains(&first), "{}", p.expected);
+    }
+
+    #[test]
+    fn trim_is_str_trim() {
+        for s in [
+            "",
+            " ",
+            "a",
+            " a",
+            "a ",
+            "\u{a0}12,5\u{a0}",
+            "\u{b}x\u{b}",
+            "\t9.5\r",
+            "é",
+            "Lycée ",
+            "x\u{2003}",
+            "\u{feff}x",
+        ] {
+            assert_eq!(trim(s), s.trim(), "{s:?}");
+        }
     }
 
     #[test]
