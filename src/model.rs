@@ -846,6 +846,7 @@ impl ChoiceData {
         let mut coef = Vec::new();
         let mut vecs = Vec::new();
         let mut cm = Vec::new();
+        let mut kr = Vec::new();
         let mut mj = Vec::new();
         let mut slot = Vec::new();
         let mut tw = 0.0;
@@ -877,14 +878,12 @@ impl ChoiceData {
                     }
                 }
             }
-            let kf = |r: usize, f: usize| {
-                let x = &self.x[(r0 + r) * D..(r0 + r + 1) * D];
-                if f < D {
-                    x[f]
-                } else {
-                    x[SLOPE_FEATURES[f - D]]
-                }
-            };
+            // K, the rows' features then their slope features, n x DK.
+            kr.clear();
+            for x in self.x[r0 * D..r1 * D].chunks(D) {
+                kr.extend_from_slice(x);
+                kr.extend(SLOPE_FEATURES.iter().map(|&f| x[f]));
+            }
             // M = C K, n x DK; then K^T C K = K^T M, DK x DK.
             mj.clear();
             mj.resize(n * DK, 0.0);
@@ -892,61 +891,65 @@ impl ChoiceData {
                 for q in 0..n {
                     let crq = cm[r * n + q];
                     if crq != 0.0 {
-                        for f in 0..DK {
-                            mj[r * DK + f] += crq * kf(q, f);
+                        let (to, from) = (&mut mj[r * DK..(r + 1) * DK], &kr[q * DK..(q + 1) * DK]);
+                        for (m, k) in to.iter_mut().zip(from) {
+                            *m += crq * k;
                         }
                     }
                 }
             }
             let mut kk = [[0.0; DK]; DK];
             for r in 0..n {
-                for (f, row) in kk.iter_mut().enumerate() {
-                    let kr = kf(r, f);
+                for (row, &kf) in kk.iter_mut().zip(&kr[r * DK..(r + 1) * DK]) {
                     for (v, m) in row.iter_mut().zip(&mj[r * DK..(r + 1) * DK]) {
-                        *v += kr * m;
+                        *v += kf * m;
                     }
                 }
             }
-            // Scatter into the blocks: global slots are the dense coefficients, the rows'
-            // subject effects and the track slopes; the centre slopes have their own.
+            // Scatter into the blocks. The global slots are the dense coefficients (slot
+            // f = f), the rows' subject effects, then the track slopes, in increasing
+            // order; only the lower triangle of the global block is kept, which is all the
+            // factorisation reads. Each entry gets one term per candidate.
             let w = self.weight[k];
             tw += w;
             slot.clear();
-            slot.extend(0..D);
             slot.extend((r0..r1).map(|r| pos[D + self.subject[r] as usize]));
-            slot.extend((0..DS).map(|j| pos[tbase + j]));
-            // Entry of the candidate's Hessian between local parameters p and q, where
-            // p < D + n + DS (global) and q may be a centre slope (q >= D + n + DS).
-            let h = |p: usize, q: usize| {
-                let kind = |p: usize| {
-                    if p < D {
-                        (0, p)
-                    } else if p < D + n {
-                        (1, p - D)
-                    } else if p < D + n + DS {
-                        (0, D + p - D - n)
-                    } else {
-                        (0, D + p - D - n - DS)
-                    }
-                };
-                match (kind(p), kind(q)) {
-                    ((0, f), (0, g)) => kk[f][g],
-                    ((0, f), (1, r)) | ((1, r), (0, f)) => mj[r * DK + f],
-                    ((1, r), (1, q)) => cm[r * n + q],
-                    _ => unreachable!(),
-                }
-            };
+            let track: [usize; DS] = std::array::from_fn(|j| pos[tbase + j]);
             let ci = self.center[k] as usize;
-            let g = D + n + DS;
-            // The global block only in its lower triangle: that is all the factorisation
-            // reads.
-            for p in 0..g {
-                for q in 0..=p {
-                    let (i, j) = (slot[p].max(slot[q]), slot[p].min(slot[q]));
-                    a[i * ng + j] += w * h(p, q);
+            let bc = &mut b[ci * ng * DS..(ci + 1) * ng * DS];
+            for f in 0..D {
+                for g in 0..=f {
+                    a[f * ng + g] += w * kk[f][g];
                 }
                 for j in 0..DS {
-                    b[ci * ng * DS + slot[p] * DS + j] += w * h(p, g + j);
+                    bc[f * DS + j] += w * kk[f][D + j];
+                }
+            }
+            for (r, &sr) in slot.iter().enumerate() {
+                let m = &mj[r * DK..(r + 1) * DK];
+                for f in 0..D {
+                    a[sr * ng + f] += w * m[f];
+                }
+                for (q, &sq) in slot[..=r].iter().enumerate() {
+                    a[sr.max(sq) * ng + sr.min(sq)] += w * cm[r * n + q];
+                }
+                for j in 0..DS {
+                    bc[sr * DS + j] += w * m[D + j];
+                }
+            }
+            for (jt, &tj) in track.iter().enumerate() {
+                let kt = &kk[D + jt];
+                for f in 0..D {
+                    a[tj * ng + f] += w * kt[f];
+                }
+                for (r, &sr) in slot.iter().enumerate() {
+                    a[tj * ng + sr] += w * mj[r * DK + D + jt];
+                }
+                for (l, &tl) in track[..=jt].iter().enumerate() {
+                    a[tj * ng + tl] += w * kt[D + l];
+                }
+                for j in 0..DS {
+                    bc[tj * DS + j] += w * kt[D + j];
                 }
             }
             for j in 0..DS {
@@ -1640,11 +1643,14 @@ fn fit_count(
     let mut logit = vec![0.0; classes_present];
     let mut zr = [0.0; DA];
     zr[DC] = 1.0;
+    // The starting point class by class, out of ndarray's checked 2-D indexing.
+    let columns: Vec<[f64; DA]> = (0..classes_present)
+        .map(|k| std::array::from_fn(|f| start[[f, k]]))
+        .collect();
     for i in 0..n {
         zr[..DC].copy_from_slice(&standardised(i));
-        let v = &start;
-        for (k, l) in logit.iter_mut().enumerate() {
-            *l = v[[DC, k]] + (0..DC).map(|f| zr[f] * v[[f, k]]).sum::<f64>();
+        for (l, v) in logit.iter_mut().zip(&columns) {
+            *l = v[DC] + (0..DC).map(|f| zr[f] * v[f]).sum::<f64>();
         }
         let mx = logit.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
         for l in logit.iter_mut() {
