@@ -236,6 +236,29 @@ fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) ->
     ))
 }
 
+/// One cell per non-empty group of probabilities, its centre and subject from
+/// `name(group number)`, the distributions computed on every core.
+fn group_cells(
+    groups: Vec<Vec<f64>>,
+    rel_var: f64,
+    name: impl Fn(usize) -> (Option<String>, String) + Sync,
+) -> Vec<Cell> {
+    let groups = groups
+        .into_iter()
+        .enumerate()
+        .filter(|(_, ps)| !ps.is_empty())
+        .collect();
+    parallel::par_map(groups, |(i, ps)| {
+        let (center, subject) = name(*i);
+        Cell {
+            center,
+            subject,
+            eligible: ps.len(),
+            dist: CountDist::with_drift(ps, rel_var),
+        }
+    })
+}
+
 /// Cells (centre, subject) and subject totals with their count distributions, from
 /// per-candidate probabilities (`probs[k]` in the order of candidate k's subjects).
 pub fn cells_from(
@@ -255,27 +278,14 @@ pub fn cells_from(
             by_subject[s.subject as usize].push(p);
         }
     }
-    let cells = by_cell
-        .into_iter()
-        .enumerate()
-        .filter(|(_, ps)| !ps.is_empty())
-        .collect();
-    let cells = parallel::par_map(cells, |(i, ps)| Cell {
-        center: Some(data.centers[i / ns].clone()),
-        subject: data.subjects[i % ns].clone(),
-        eligible: ps.len(),
-        dist: CountDist::with_drift(ps, cell_var),
+    let cells = group_cells(by_cell, cell_var, |i| {
+        (
+            Some(data.centers[i / ns].clone()),
+            data.subjects[i % ns].clone(),
+        )
     });
-    let subjects = by_subject
-        .into_iter()
-        .enumerate()
-        .filter(|(_, ps)| !ps.is_empty())
-        .collect();
-    let subjects = parallel::par_map(subjects, |(i, ps)| Cell {
-        center: None,
-        subject: data.subjects[*i].clone(),
-        eligible: ps.len(),
-        dist: CountDist::with_drift(ps, subject_var),
+    let subjects = group_cells(by_subject, subject_var, |i| {
+        (None, data.subjects[i].clone())
     });
     (cells, subjects)
 }

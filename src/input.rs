@@ -425,6 +425,13 @@ struct Pending {
     problems: Problems,
 }
 
+impl Pending {
+    /// Session and candidate id: the rows of one candidate share them.
+    fn key(&self) -> (i32, &str) {
+        (self.candidate.session, &self.candidate.id)
+    }
+}
+
 /// One data row whose fields passed their checks; names are indices into its chunk's
 /// own name tables.
 struct ParsedRow {
@@ -593,9 +600,7 @@ fn group_runs(chunk: &mut Chunk, chunk_idx: usize, path: &Path) {
         i = end;
     }
     // Stable: a candidate's runs stay in row order.
-    runs.sort_by(|a, b| {
-        (a.candidate.session, &a.candidate.id).cmp(&(b.candidate.session, &b.candidate.id))
-    });
+    runs.sort_by(|a, b| a.key().cmp(&b.key()));
     chunk.runs = runs;
 }
 
@@ -952,20 +957,15 @@ fn read_files_in_chunks(
     }
     // Each chunk's runs are sorted already, and a stable sort keeps a candidate's runs in
     // file and row order: its first run comes first.
-    runs.sort_by(|a, b| {
-        (a.candidate.session, &a.candidate.id).cmp(&(b.candidate.session, &b.candidate.id))
-    });
+    runs.sort_by(|a, b| a.key().cmp(&b.key()));
 
     let mut candidates = Vec::with_capacity(runs.len());
     let mut set_aside = 0;
     let mut runs = runs.into_iter().peekable();
     while let Some(mut p) = runs.next() {
         problems.absorb(std::mem::take(&mut p.problems));
-        let key = (p.candidate.session, p.candidate.id.clone());
         let mut merged = false;
-        while let Some(later) =
-            runs.next_if(|q| q.candidate.session == key.0 && q.candidate.id == key.1)
-        {
+        while let Some(later) = runs.next_if(|q| q.key() == p.key()) {
             // The later run's own checks compared its rows with its own first row; they
             // are redone against the candidate's first row.
             merged = true;

@@ -206,20 +206,19 @@ fn own_count_features(c: &Candidate) -> [f64; DO] {
     ]
 }
 
-/// The count features that come from the candidate's centre and track.
-fn rate_logits(center: Rates, track: Rates) -> [f64; DC - DO] {
-    [
-        logit(center.no_show),
-        logit(center.two_orals),
-        logit(track.no_show),
-        logit(track.two_orals),
-    ]
+impl Rates {
+    /// The two count features a centre's (or a track's) rates give.
+    fn logits(self) -> [f64; 2] {
+        [logit(self.no_show), logit(self.two_orals)]
+    }
 }
 
-fn count_features(own: &[f64; DO], rates: &[f64; DC - DO]) -> [f64; DC] {
+/// All count features, from the candidate's own and its centre's and track's logits.
+fn count_features(own: &[f64; DO], center: [f64; 2], track: [f64; 2]) -> [f64; DC] {
     let mut x = [0.0; DC];
     x[..DO].copy_from_slice(own);
-    x[DO..].copy_from_slice(rates);
+    x[DO..DO + 2].copy_from_slice(&center);
+    x[DO + 2..].copy_from_slice(&track);
     x
 }
 
@@ -452,7 +451,7 @@ impl Model {
         let tr = map.track[c.track as usize]
             .map(|i| cm.track_rates[i])
             .unwrap_or(cm.overall_rates);
-        let x = count_features(&own_count_features(c), &rate_logits(cr, tr));
+        let x = count_features(&own_count_features(c), cr.logits(), tr.logits());
         let mut z: Vec<f64> = cm.intercept.clone();
         for (f, &xf) in x.iter().enumerate() {
             let xs = (xf - cm.scale_mean[f]) / cm.scale_std[f];
@@ -1564,32 +1563,26 @@ fn fit_count(
     );
     // The features are built on the fly from the candidate's own and its centre's and
     // track's, never stored: a pass for their scaling, one for the whitening, one for z.
-    let center_logits: Vec<[f64; 2]> = center_rates
-        .iter()
-        .map(|r| [logit(r.no_show), logit(r.two_orals)])
-        .collect();
-    let track_logits: Vec<[f64; 2]> = track_rates
-        .iter()
-        .map(|r| [logit(r.no_show), logit(r.two_orals)])
-        .collect();
+    let center_logits: Vec<[f64; 2]> = center_rates.iter().map(|r| r.logits()).collect();
+    let track_logits: Vec<[f64; 2]> = track_rates.iter().map(|r| r.logits()).collect();
     let features = |i: usize| {
         let c = &data.candidates[i];
-        let (cl, tl) = (
+        count_features(
+            &own[i],
             center_logits[c.center as usize],
             track_logits[c.track as usize],
-        );
-        count_features(&own[i], &[cl[0], cl[1], tl[0], tl[1]])
+        )
     };
     let (mean, std) = {
-        let mut mean = [0.0; DC];
+        let mut sum = [0.0; DC];
         let mut sq = [0.0; DC];
         for i in 0..n {
             for (f, v) in features(i).into_iter().enumerate() {
-                mean[f] += v;
+                sum[f] += v;
                 sq[f] += v * v;
             }
         }
-        scaling(mean, sq, n)
+        scaling(sum, sq, n)
     };
     let standardised = |i: usize| {
         let mut x = features(i);
