@@ -597,7 +597,7 @@ impl ChoiceData {
             subject_prec: precisions[0],
             slope_prec: precisions[1],
             beta_prec: precisions[2],
-            threads: std::thread::available_parallelism().map_or(1, |t| t.get()),
+            threads: crate::parallel::cores(),
         }
     }
 
@@ -1956,7 +1956,7 @@ fn fit_chain(
         // One core is the count chain's: the subject model's evaluations take the others
         // (chunked the same way whatever the number of threads, so the sums, and the
         // model, do not depend on it).
-        let threads = std::thread::available_parallelism().map_or(1, |t| t.get().max(2) - 1);
+        let threads = crate::parallel::cores().max(2) - 1;
         let mut theta: Option<Vec<f64>> = None;
         for (i, p) in parts.iter().enumerate() {
             let weights = session_weights(*p, opts);

@@ -4,12 +4,19 @@
 //! function over independent items; results come back in item order, so the outputs do
 //! not depend on the number of cores.
 
+/// How many threads the machine runs at once (1 when it cannot say).
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |t| t.get())
+}
+
+/// Items per thread when `len` items are shared among the cores.
+fn share(len: usize) -> usize {
+    len.div_ceil(cores()).max(1)
+}
+
 /// Maps `f` over `items` on the available cores, keeping the order.
 pub fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1);
-    let chunk = items.len().div_ceil(threads).max(1);
+    let chunk = share(items.len());
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
             .chunks(chunk)
@@ -24,10 +31,7 @@ pub fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> V
 
 /// Runs `f` on every item in place (with its index), on the available cores.
 pub fn par_for_each_mut<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync) {
-    let threads = std::thread::available_parallelism()
-        .map(|t| t.get())
-        .unwrap_or(1);
-    let chunk = items.len().div_ceil(threads).max(1);
+    let chunk = share(items.len());
     let f = &f;
     std::thread::scope(|scope| {
         for (k, part) in items.chunks_mut(chunk).enumerate() {
