@@ -7,23 +7,23 @@
 //! and relative variance `rel_var`, integrated with Gauss-Hermite nodes. Independent
 //! candidates alone would give intervals far too narrow for a whole subject.
 
-use crate::input::Dataset;
+use crate::data::Dataset;
 use crate::model::Model;
 use crate::parallel;
 
 /// The distribution of a count: `pmf[n]` = P(count = n).
 #[derive(Debug, Clone, PartialEq)]
-pub struct CountDist {
-    pub pmf: Vec<f64>,
+pub(crate) struct CountDist {
+    pub(crate) pmf: Vec<f64>,
 }
 
 /// Above this many candidates the exact convolution gives way to a normal approximation;
 /// the Berry-Esseen bound (0.56 x sum p(1-p)(p^2+(1-p)^2) / sigma^3) is then below 1% for
 /// any realistic probabilities, and only académie- or nation-wide totals get there.
-const EXACT_LIMIT: usize = 5000;
+pub(crate) const EXACT_LIMIT: usize = 5000;
 
 /// Probabilists' Gauss-Hermite nodes and weights (7 points, weights normalised to 1).
-const GH_NODES: [f64; 7] = [
+pub(crate) const GH_NODES: [f64; 7] = [
     -3.750_439_717_725_742,
     -2.366_759_410_734_541,
     -1.154_405_394_739_968_2,
@@ -32,7 +32,7 @@ const GH_NODES: [f64; 7] = [
     2.366_759_410_734_541,
     3.750_439_717_725_742,
 ];
-const GH_WEIGHTS: [f64; 7] = [
+pub(crate) const GH_WEIGHTS: [f64; 7] = [
     0.000_548_268_855_972_218_4,
     0.030_757_123_967_586_5,
     0.240_123_178_605_012_75,
@@ -52,7 +52,7 @@ impl CountDist {
     /// averages two neighbours), so it is dropped, which loses less than 1e-20 per count.
     /// A subject with 5,000 eligible candidates costs a few hundred counts per step
     /// instead of 5,000.
-    pub fn poisson_binomial(ps: &[f64]) -> CountDist {
+    pub(crate) fn poisson_binomial(ps: &[f64]) -> CountDist {
         if ps.len() > EXACT_LIMIT {
             return CountDist::normal_approx(ps);
         }
@@ -86,7 +86,7 @@ impl CountDist {
         CountDist { pmf: cur }
     }
 
-    fn normal_approx(ps: &[f64]) -> CountDist {
+    pub(crate) fn normal_approx(ps: &[f64]) -> CountDist {
         let mean: f64 = ps.iter().sum();
         let var: f64 = ps.iter().map(|p| p * (1.0 - p)).sum();
         let sd = var.sqrt().max(1e-9);
@@ -102,7 +102,7 @@ impl CountDist {
 
     /// The Poisson-binomial of `ps` with every probability scaled by a common lognormal
     /// factor of mean 1 and relative variance `rel_var`.
-    pub fn with_drift(ps: &[f64], rel_var: f64) -> CountDist {
+    pub(crate) fn with_drift(ps: &[f64], rel_var: f64) -> CountDist {
         if rel_var <= 0.0 || ps.is_empty() {
             return CountDist::poisson_binomial(ps);
         }
@@ -122,12 +122,12 @@ impl CountDist {
         CountDist { pmf }
     }
 
-    pub fn mean(&self) -> f64 {
+    pub(crate) fn mean(&self) -> f64 {
         self.pmf.iter().enumerate().map(|(n, p)| n as f64 * p).sum()
     }
 
     /// Smallest n with P(count <= n) >= q.
-    pub fn quantile(&self, q: f64) -> usize {
+    pub(crate) fn quantile(&self, q: f64) -> usize {
         let mut acc = 0.0;
         for (n, p) in self.pmf.iter().enumerate() {
             acc += p;
@@ -139,7 +139,7 @@ impl CountDist {
     }
 
     /// Expected count beyond `cap`: E[max(N - cap, 0)].
-    pub fn expected_excess(&self, cap: usize) -> f64 {
+    pub(crate) fn expected_excess(&self, cap: usize) -> f64 {
         self.pmf
             .iter()
             .enumerate()
@@ -151,7 +151,7 @@ impl CountDist {
 
 /// Complementary error function (Numerical Recipes' erfcc, relative error < 1.2e-7),
 /// enough for an approximation that is only used on very large counts.
-fn erfc(x: f64) -> f64 {
+pub(crate) fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
     let r = t
@@ -174,44 +174,49 @@ fn erfc(x: f64) -> f64 {
 
 /// One candidate-subject forecast.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Row {
+pub(crate) struct Row {
     /// Index into the dataset's candidates.
-    pub candidate: usize,
+    pub(crate) candidate: usize,
     /// Index into the dataset's subjects.
-    pub subject: u32,
-    pub probability: f64,
+    pub(crate) subject: u32,
+    pub(crate) probability: f64,
 }
 
 /// A (centre, subject) cell or a subject total.
 #[derive(Debug, Clone)]
-pub struct Cell {
-    pub center: Option<String>,
-    pub subject: String,
-    pub eligible: usize,
-    pub dist: CountDist,
+pub(crate) struct ForecastCell {
+    pub(crate) center: Option<String>,
+    pub(crate) subject: String,
+    pub(crate) eligible: usize,
+    pub(crate) dist: CountDist,
 }
 
-impl Cell {
-    pub fn expected(&self) -> f64 {
+impl ForecastCell {
+    pub(crate) fn expected(&self) -> f64 {
         self.dist.mean()
     }
 }
 
 /// Everything `forecast` produces before planning.
 #[derive(Debug, Clone)]
-pub struct Forecast {
-    pub rows: Vec<Row>,
+pub(crate) struct Forecast {
+    pub(crate) rows: Vec<Row>,
     /// Sorted by centre then subject.
-    pub cells: Vec<Cell>,
+    pub(crate) cells: Vec<ForecastCell>,
     /// Sorted by subject.
-    pub subjects: Vec<Cell>,
+    pub(crate) subjects: Vec<ForecastCell>,
     /// Expected number of orals per candidate, in candidate order.
-    pub expected_orals: Vec<f64>,
-    pub warnings: Vec<String>,
+    pub(crate) expected_orals: Vec<f64>,
+    pub(crate) warnings: Vec<String>,
 }
 
 /// Names the subjects, centres and tracks the model never saw, for the warnings.
-fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) -> Option<String> {
+pub(crate) fn unseen(
+    names: &[String],
+    map: &[Option<usize>],
+    used: &[bool],
+    what: &str,
+) -> Option<String> {
     let mut list: Vec<&str> = names
         .iter()
         .zip(map)
@@ -238,11 +243,11 @@ fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) ->
 
 /// One cell per non-empty group of probabilities, its centre and subject from
 /// `name(group number)`, the distributions computed on every core.
-fn group_cells(
+pub(crate) fn group_cells(
     groups: Vec<Vec<f64>>,
     rel_var: f64,
     name: impl Fn(usize) -> (Option<String>, String) + Sync,
-) -> Vec<Cell> {
+) -> Vec<ForecastCell> {
     let groups = groups
         .into_iter()
         .enumerate()
@@ -250,7 +255,7 @@ fn group_cells(
         .collect();
     parallel::par_map(groups, |(i, ps)| {
         let (center, subject) = name(*i);
-        Cell {
+        ForecastCell {
             center,
             subject,
             eligible: ps.len(),
@@ -261,12 +266,12 @@ fn group_cells(
 
 /// Cells (centre, subject) and subject totals with their count distributions, from
 /// per-candidate probabilities (`probs[k]` in the order of candidate k's subjects).
-pub fn cells_from(
+pub(crate) fn cells_from(
     data: &Dataset,
     probs: &[Vec<f64>],
     cell_var: f64,
     subject_var: f64,
-) -> (Vec<Cell>, Vec<Cell>) {
+) -> (Vec<ForecastCell>, Vec<ForecastCell>) {
     // Indexed by (centre, subject) numbers: the dataset's names are sorted, so number
     // order is name order.
     let ns = data.subjects.len();
@@ -290,7 +295,7 @@ pub fn cells_from(
     (cells, subjects)
 }
 
-pub fn forecast(model: &Model, data: &Dataset) -> Forecast {
+pub(crate) fn forecast(model: &Model, data: &Dataset) -> Forecast {
     let map = model.mapping(data);
     let mut rows = Vec::new();
     let mut used_s = vec![false; data.subjects.len()];

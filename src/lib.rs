@@ -1,19 +1,24 @@
 //! bacpredict: forecast the baccalauréat second-group oral choices and plan examiners.
 //!
-//! The modules follow the office's workflow: [`input`] reads and validates the CSV
-//! exports, [`model`] learns the choice model, [`forecast`] turns it into count
-//! distributions, [`planning`] into examiners and convocations, [`backtest`] scores it
-//! on past sessions, [`report`] and [`html`] write the results, [`parallel`] spreads
-//! independent work over the cores, [`simulate`] makes a
-//! synthetic académie, and [`cli`] ties them to the command line.
+//! The data flows one way, and the modules follow it: [`input`] reads and validates the
+//! office's files into a [`data::Dataset`], [`model`] learns the choice model,
+//! [`forecast`] turns it into count distributions, [`planning`] into examiners and
+//! convocations, [`backtest`] scores all of it on past sessions, [`report`] writes the
+//! results, and [`cmd`] ties them to the command line. [`numeric`] and [`parallel`] are
+//! the shared helpers (small linear algebra; work spread over the cores), [`simulate`]
+//! makes a synthetic académie.
+//!
+//! Only [`cmd`] is public: the binary parses, runs and maps errors to exit codes; every
+//! other item is the crate's own.
 
-pub mod backtest;
-pub mod cli;
-pub mod forecast;
-pub mod html;
-pub mod input;
-pub mod model;
-pub mod parallel;
-pub mod planning;
-pub mod report;
-pub mod simulate;
+pub(crate) mod backtest;
+pub mod cmd;
+pub(crate) mod data;
+pub(crate) mod forecast;
+pub(crate) mod input;
+pub(crate) mod model;
+pub(crate) mod numeric;
+pub(crate) mod parallel;
+pub(crate) mod planning;
+pub(crate) mod report;
+pub(crate) mod simulate;

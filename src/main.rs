@@ -6,17 +6,14 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Parser;
 
+use bacpredict::cmd::{self, Cli};
+
 fn main() -> ExitCode {
-    let cli = bacpredict::cli::Cli::parse();
-    let name = match &cli.command {
-        bacpredict::cli::Command::Train(_) => "train",
-        bacpredict::cli::Command::Forecast(_) => "forecast",
-        bacpredict::cli::Command::Backtest(_) => "backtest",
-        bacpredict::cli::Command::Simulate(_) => "simulate",
-    };
+    let cli = Cli::parse();
+    let name = cli.command_name();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let result = bacpredict::cli::run(cli, &mut out);
+    let result = cmd::run(cli, &mut out);
     let flushed = out.flush();
     match result {
         Ok(()) => match flushed {
@@ -34,7 +31,7 @@ fn main() -> ExitCode {
                 .with_context(|| format!("bacpredict {name} failed"))
                 .unwrap_err();
             eprintln!("error: {err:#}");
-            ExitCode::from(code as u8)
+            ExitCode::from(code)
         }
     }
 }

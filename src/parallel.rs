@@ -5,17 +5,17 @@
 //! not depend on the number of cores.
 
 /// How many threads the machine runs at once (1 when it cannot say).
-pub fn cores() -> usize {
+pub(crate) fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |t| t.get())
 }
 
 /// Items per thread when `len` items are shared among the cores.
-fn share(len: usize) -> usize {
+pub(crate) fn share(len: usize) -> usize {
     len.div_ceil(cores()).max(1)
 }
 
 /// Maps `f` over `items` on the available cores, keeping the order.
-pub fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+pub(crate) fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let chunk = share(items.len());
     std::thread::scope(|scope| {
         let handles: Vec<_> = items
@@ -30,7 +30,7 @@ pub fn par_map<T: Sync, R: Send>(items: Vec<T>, f: impl Fn(&T) -> R + Sync) -> V
 }
 
 /// Runs `f` on every item in place (with its index), on the available cores.
-pub fn par_for_each_mut<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync) {
+pub(crate) fn par_for_each_mut<T: Send>(items: &mut [T], f: impl Fn(usize, &mut T) + Sync) {
     let chunk = share(items.len());
     let f = &f;
     std::thread::scope(|scope| {

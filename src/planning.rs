@@ -11,19 +11,19 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashSet};
 
-use crate::forecast::{Cell, CountDist};
+use crate::forecast::{CountDist, ForecastCell};
 use crate::input::RosterEntry;
 
 #[derive(Debug, Clone)]
-pub struct PlanOptions {
+pub(crate) struct PlanOptions {
     /// Candidates one examiner can hear over the whole oral period.
-    pub capacity: usize,
+    pub(crate) capacity: usize,
     /// Per-subject overrides of `capacity`.
-    pub capacity_by_subject: BTreeMap<String, usize>,
+    pub(crate) capacity_by_subject: BTreeMap<String, usize>,
     /// Expected share of all orals that must find an examiner.
-    pub coverage: f64,
+    pub(crate) coverage: f64,
     /// When set, the per-cell rule replaces the marginal allocation.
-    pub service_level: Option<f64>,
+    pub(crate) service_level: Option<f64>,
 }
 
 impl Default for PlanOptions {
@@ -38,7 +38,7 @@ impl Default for PlanOptions {
 }
 
 impl PlanOptions {
-    pub fn capacity_for(&self, subject: &str) -> usize {
+    pub(crate) fn capacity_for(&self, subject: &str) -> usize {
         self.capacity_by_subject
             .get(subject)
             .copied()
@@ -48,38 +48,38 @@ impl PlanOptions {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct CellPlan {
-    pub center: String,
-    pub subject: String,
-    pub eligible: usize,
-    pub expected: f64,
-    pub examiners: usize,
-    pub capacity: usize,
-    pub expected_uncovered: f64,
+pub(crate) struct CellPlan {
+    pub(crate) center: String,
+    pub(crate) subject: String,
+    pub(crate) eligible: usize,
+    pub(crate) expected: f64,
+    pub(crate) examiners: usize,
+    pub(crate) capacity: usize,
+    pub(crate) expected_uncovered: f64,
 }
 
 #[derive(Debug, Clone)]
-pub struct Plan {
-    pub cells: Vec<CellPlan>,
-    pub rule: String,
-    pub examiners: usize,
-    pub expected_orals: f64,
-    pub expected_uncovered: f64,
+pub(crate) struct Plan {
+    pub(crate) cells: Vec<CellPlan>,
+    pub(crate) rule: String,
+    pub(crate) examiners: usize,
+    pub(crate) expected_orals: f64,
+    pub(crate) expected_uncovered: f64,
     /// Examiners the marginal allocation needs for the same target (always computed).
-    pub marginal_examiners: usize,
+    pub(crate) marginal_examiners: usize,
     /// Examiners a per-cell 95% rule would need.
-    pub per_cell_95_examiners: usize,
+    pub(crate) per_cell_95_examiners: usize,
 }
 
 impl Plan {
-    pub fn expected_coverage(&self) -> f64 {
+    pub(crate) fn expected_coverage(&self) -> f64 {
         if self.expected_orals > 0.0 {
             1.0 - self.expected_uncovered / self.expected_orals
         } else {
             1.0
         }
     }
-    pub fn by_subject(&self) -> BTreeMap<&str, (usize, f64, f64)> {
+    pub(crate) fn by_subject(&self) -> BTreeMap<&str, (usize, f64, f64)> {
         let mut m: BTreeMap<&str, (usize, f64, f64)> = BTreeMap::new();
         for c in &self.cells {
             let e = m.entry(c.subject.as_str()).or_default();
@@ -92,12 +92,12 @@ impl Plan {
 }
 
 /// Smallest number of examiners whose capacity covers the count with probability `q`.
-pub fn service_level_examiners(dist: &CountDist, capacity: usize, q: f64) -> usize {
+pub(crate) fn service_level_examiners(dist: &CountDist, capacity: usize, q: f64) -> usize {
     dist.quantile(q).div_ceil(capacity)
 }
 
 #[derive(PartialEq)]
-struct Gain(f64, usize);
+pub(crate) struct Gain(f64, usize);
 impl Eq for Gain {}
 impl PartialOrd for Gain {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
@@ -112,7 +112,11 @@ impl Ord for Gain {
 }
 
 /// Examiners per cell from the marginal rule: `dists[i]` with capacity `caps[i]`.
-pub fn marginal_allocation(dists: &[&CountDist], caps: &[usize], coverage: f64) -> Vec<usize> {
+pub(crate) fn marginal_allocation(
+    dists: &[&CountDist],
+    caps: &[usize],
+    coverage: f64,
+) -> Vec<usize> {
     let total: f64 = dists.iter().map(|d| d.mean()).sum();
     let budget = (1.0 - coverage).max(0.0) * total;
     let mut e = vec![0usize; dists.len()];
@@ -142,7 +146,7 @@ pub fn marginal_allocation(dists: &[&CountDist], caps: &[usize], coverage: f64) 
 }
 
 /// Builds the examiner plan for the forecast's cells.
-pub fn plan(cells: &[Cell], opts: &PlanOptions) -> Plan {
+pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions) -> Plan {
     let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
     let caps: Vec<usize> = cells
         .iter()
@@ -198,21 +202,21 @@ pub fn plan(cells: &[Cell], opts: &PlanOptions) -> Plan {
 
 /// One examiner to summon.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Summon {
-    pub examiner_id: String,
-    pub name: String,
-    pub subject: String,
-    pub center: String,
+pub(crate) struct Summon {
+    pub(crate) examiner_id: String,
+    pub(crate) name: String,
+    pub(crate) subject: String,
+    pub(crate) center: String,
     /// Whether the examiner came from the pool (roster rows with no centre).
-    pub from_pool: bool,
+    pub(crate) from_pool: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Shortage {
-    pub center: String,
-    pub subject: String,
-    pub planned: usize,
-    pub summoned: usize,
+pub(crate) struct Shortage {
+    pub(crate) center: String,
+    pub(crate) subject: String,
+    pub(crate) planned: usize,
+    pub(crate) summoned: usize,
 }
 
 /// Names the examiners to summon: for each cell, local examiners of the subject first,
@@ -220,7 +224,7 @@ pub struct Shortage {
 /// Local examiners are placed for all cells before the pool is shared out, so that a
 /// cell's pool draw never takes someone another cell could only get locally. The pool is
 /// then shared in centre-subject order.
-pub fn summon(plan: &Plan, roster: &[RosterEntry]) -> (Vec<Summon>, Vec<Shortage>) {
+pub(crate) fn summon(plan: &Plan, roster: &[RosterEntry]) -> (Vec<Summon>, Vec<Shortage>) {
     let mut sorted: Vec<&RosterEntry> = roster.iter().collect();
     sorted.sort_by(|a, b| {
         (a.priority, &a.examiner_id, &a.subject, &a.center).cmp(&(

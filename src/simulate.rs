@@ -14,21 +14,21 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::report::{Cell, Table};
+use crate::report::{Field, Table};
 
 #[derive(Debug, Clone)]
-pub struct SimConfig {
-    pub seed: u64,
-    pub first_session: i32,
+pub(crate) struct SimConfig {
+    pub(crate) seed: u64,
+    pub(crate) first_session: i32,
     /// Sessions with known choices (history).
-    pub sessions: usize,
+    pub(crate) sessions: usize,
     /// Second-group candidates per session (about; varies by a few percent).
-    pub candidates: usize,
-    pub centers: usize,
+    pub(crate) candidates: usize,
+    pub(crate) centers: usize,
     /// Share of extra candidates outside the 8-10 band, as in a whole results export.
-    pub out_of_band: f64,
+    pub(crate) out_of_band: f64,
     /// Also simulate the session after the history, without choices.
-    pub forecast_session: bool,
+    pub(crate) forecast_session: bool,
 }
 
 impl Default for SimConfig {
@@ -46,25 +46,25 @@ impl Default for SimConfig {
 }
 
 /// What `simulate` produces: tables ready to write.
-pub struct Simulation {
-    pub history: Table<'static>,
+pub(crate) struct Simulation {
+    pub(crate) history: Table<'static>,
     /// True inclusion probabilities for the last history session.
-    pub truth: Table<'static>,
+    pub(crate) truth: Table<'static>,
     /// The next session's candidates, `chosen` empty.
-    pub forecast: Option<Table<'static>>,
-    pub summary: SimSummary,
+    pub(crate) forecast: Option<Table<'static>>,
+    pub(crate) summary: SimSummary,
 }
 
 #[derive(Debug, Default, Clone)]
-pub struct SimSummary {
-    pub candidates: usize,
-    pub rows: usize,
-    pub no_show: usize,
-    pub one_oral: usize,
-    pub two_orals: usize,
+pub(crate) struct SimSummary {
+    pub(crate) candidates: usize,
+    pub(crate) rows: usize,
+    pub(crate) no_show: usize,
+    pub(crate) one_oral: usize,
+    pub(crate) two_orals: usize,
 }
 
-const CENTER_NAMES: [&str; 12] = [
+pub(crate) const CENTER_NAMES: [&str; 12] = [
     "Lycée Henri-Poincaré, Nancy",
     "Lycée Fabert, Metz",
     "Lycée Claude-Gellée, Épinal",
@@ -80,17 +80,17 @@ const CENTER_NAMES: [&str; 12] = [
 ];
 
 /// Subject, first-group mean mark of second-group candidates [I], base taste [I].
-struct SubjectSpec {
-    code: &'static str,
-    mean: f64,
-    taste: f64,
+pub(crate) struct SubjectSpec {
+    pub(crate) code: &'static str,
+    pub(crate) mean: f64,
+    pub(crate) taste: f64,
 }
 
-const fn subj(code: &'static str, mean: f64, taste: f64) -> SubjectSpec {
+pub(crate) const fn subj(code: &'static str, mean: f64, taste: f64) -> SubjectSpec {
     SubjectSpec { code, mean, taste }
 }
 
-const SUBJECTS: [SubjectSpec; 28] = [
+pub(crate) const SUBJECTS: [SubjectSpec; 28] = [
     subj("FRANCAIS", 9.0, 0.25),
     subj("PHILOSOPHIE", 7.5, -0.6),
     subj("MATHEMATIQUES", 7.8, -0.25),
@@ -121,7 +121,7 @@ const SUBJECTS: [SubjectSpec; 28] = [
     subj("LLCA", 10.5, 0.05),
 ];
 
-fn sidx(code: &str) -> usize {
+pub(crate) fn sidx(code: &str) -> usize {
     SUBJECTS
         .iter()
         .position(|s| s.code == code)
@@ -130,16 +130,16 @@ fn sidx(code: &str) -> usize {
 
 /// Track, share of second-group candidates [S: techno about twice as likely as général to
 /// be in the second group; STMG the largest series], and its spécialité pairs with weights.
-struct TrackSpec {
-    name: &'static str,
-    share: f64,
-    philo_coef: f64,
-    pairs: &'static [(&'static str, &'static str, f64)],
+pub(crate) struct TrackSpec {
+    pub(crate) name: &'static str,
+    pub(crate) share: f64,
+    pub(crate) philo_coef: f64,
+    pub(crate) pairs: &'static [(&'static str, &'static str, f64)],
 }
 
 /// Général pairs, weighted to approach the DEPP 2023 shares (maths 44%, SES 35%, PC 31%,
 /// HGGSP 26%, SVT 23%, LLCER 18%, HLP 11%, NSI 5%; maths+PC the most frequent pair).
-const GENERAL_PAIRS: [(&str, &str, f64); 16] = [
+pub(crate) const GENERAL_PAIRS: [(&str, &str, f64); 16] = [
     ("MATHEMATIQUES", "PHYSIQUE-CHIMIE", 20.0),
     ("HGGSP", "SES", 12.0),
     ("PHYSIQUE-CHIMIE", "SVT", 9.0),
@@ -158,7 +158,7 @@ const GENERAL_PAIRS: [(&str, &str, f64); 16] = [
     ("LLCA", "HLP", 1.0),
 ];
 
-const TRACKS: [TrackSpec; 8] = [
+pub(crate) const TRACKS: [TrackSpec; 8] = [
     TrackSpec {
         name: "GENERALE",
         share: 0.58,
@@ -212,7 +212,7 @@ const TRACKS: [TrackSpec; 8] = [
     },
 ];
 
-fn pick<R: Rng>(rng: &mut R, weights: impl Iterator<Item = f64> + Clone) -> usize {
+pub(crate) fn pick<R: Rng>(rng: &mut R, weights: impl Iterator<Item = f64> + Clone) -> usize {
     let total: f64 = weights.clone().sum();
     let mut x = rng.random::<f64>() * total;
     let mut last = 0;
@@ -226,42 +226,42 @@ fn pick<R: Rng>(rng: &mut R, weights: impl Iterator<Item = f64> + Clone) -> usiz
     last
 }
 
-fn normal<R: Rng>(rng: &mut R) -> f64 {
+pub(crate) fn normal<R: Rng>(rng: &mut R) -> f64 {
     StandardNormal.sample(rng)
 }
 
 /// A centre's habits [I]: how strongly its candidates are coached to play the
 /// coefficients, and its shifts on no-shows and on taking two orals.
-struct CenterHabit {
-    strategy: f64,
-    no_show: f64,
-    two: f64,
-    size: f64,
+pub(crate) struct CenterHabit {
+    pub(crate) strategy: f64,
+    pub(crate) no_show: f64,
+    pub(crate) two: f64,
+    pub(crate) size: f64,
 }
 
 /// What an oral is expected to add to a mark [I]: orals lift low marks, rarely good ones.
-fn oral_lift(grade: f64) -> f64 {
+pub(crate) fn oral_lift(grade: f64) -> f64 {
     (0.6 * (13.0 - grade)).max(0.0)
 }
 
-struct SimCandidate {
-    id: String,
-    center: usize,
-    track: usize,
-    average: f64,
+pub(crate) struct SimCandidate {
+    pub(crate) id: String,
+    pub(crate) center: usize,
+    pub(crate) track: usize,
+    pub(crate) average: f64,
     /// (subject index, coefficient, mark)
-    subjects: Vec<(usize, f64, f64)>,
+    pub(crate) subjects: Vec<(usize, f64, f64)>,
 }
 
 /// The behavioural model: probabilities of 0, 1, 2 orals, single-oral probabilities and
 /// pair probabilities (over index pairs a < b).
-struct Behaviour {
-    count: [f64; 3],
-    single: Vec<f64>,
-    pairs: Vec<(usize, usize, f64)>,
+pub(crate) struct Behaviour {
+    pub(crate) count: [f64; 3],
+    pub(crate) single: Vec<f64>,
+    pub(crate) pairs: Vec<(usize, usize, f64)>,
 }
 
-fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) -> Behaviour {
+pub(crate) fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) -> Behaviour {
     let missing_points = (10.0 - c.average) * 100.0; // on the 2000-point scale
     let gains: Vec<f64> = c
         .subjects
@@ -323,7 +323,7 @@ fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) -> Behaviour 
 }
 
 impl Behaviour {
-    fn inclusion(&self) -> Vec<f64> {
+    pub(crate) fn inclusion(&self) -> Vec<f64> {
         let mut p: Vec<f64> = self.single.iter().map(|s| self.count[1] * s).collect();
         for &(a, b, q) in &self.pairs {
             p[a] += self.count[2] * q;
@@ -333,11 +333,11 @@ impl Behaviour {
     }
 }
 
-fn round_half(x: f64) -> f64 {
+pub(crate) fn round_half(x: f64) -> f64 {
     (x * 2.0).round() / 2.0
 }
 
-fn make_candidate<R: Rng>(
+pub(crate) fn make_candidate<R: Rng>(
     rng: &mut R,
     session: i32,
     serial: usize,
@@ -389,7 +389,7 @@ fn make_candidate<R: Rng>(
     }
 }
 
-pub fn simulate(cfg: &SimConfig) -> Simulation {
+pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let centers: Vec<CenterHabit> = (0..cfg.centers)
         .map(|_| CenterHabit {
@@ -444,7 +444,7 @@ pub fn simulate(cfg: &SimConfig) -> Simulation {
                             session.into(),
                             c.id.clone().into(),
                             SUBJECTS[s].code.into(),
-                            Cell::Num(p, 6),
+                            Field::Num(p, 6),
                         ]);
                     }
                 }
@@ -477,14 +477,14 @@ pub fn simulate(cfg: &SimConfig) -> Simulation {
                     c.id.clone().into(),
                     center_names[c.center].clone().into(),
                     TRACKS[c.track].name.into(),
-                    Cell::Num(c.average, 2),
+                    Field::Num(c.average, 2),
                     SUBJECTS[s].code.into(),
-                    Cell::Num(coef, 0),
-                    Cell::Num(g, 1),
+                    Field::Num(coef, 0),
+                    Field::Num(g, 1),
                     if is_forecast {
                         "".into()
                     } else {
-                        Cell::Int(i64::from(u8::from(ch)))
+                        Field::Int(i64::from(u8::from(ch)))
                     },
                 ];
                 if is_forecast {

@@ -8,18 +8,18 @@ use std::fmt::Write;
 
 use crate::backtest::{BacktestOptions, CalibrationBin, Metrics, ScoredCell, SessionResult};
 
-fn esc(s: &str) -> String {
+pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
         .replace('"', "&quot;")
 }
 
-fn pct(v: f64) -> String {
+pub(crate) fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
 
-fn metrics_table(rows: &[(&str, &Metrics)]) -> String {
+pub(crate) fn metrics_table(rows: &[(&str, &Metrics)]) -> String {
     let mut s = String::from(
         "<table><thead><tr><th>method</th><th>coverage</th><th>cells covered</th>\
          <th>examiners</th><th>needed</th><th>surplus</th><th>redundancy</th>\
@@ -48,7 +48,7 @@ fn metrics_table(rows: &[(&str, &Metrics)]) -> String {
 /// tick and the actual count as a dot. Each row has its own scale (0 to a little above
 /// its largest value), because one subject taken by every candidate would otherwise
 /// squash all the others into dots; the numbers are written beside each row.
-fn subject_chart(subjects: &[ScoredCell]) -> String {
+pub(crate) fn subject_chart(subjects: &[ScoredCell]) -> String {
     let row_h = 22.0;
     let left = 230.0;
     let width = 860.0;
@@ -100,7 +100,7 @@ fn subject_chart(subjects: &[ScoredCell]) -> String {
 }
 
 /// Paired bars per centre: examiners summoned and examiners needed.
-fn center_chart(cells: &[ScoredCell]) -> String {
+pub(crate) fn center_chart(cells: &[ScoredCell]) -> String {
     let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for c in cells {
         let e = by.entry(&c.center).or_default();
@@ -142,7 +142,7 @@ fn center_chart(cells: &[ScoredCell]) -> String {
 }
 
 /// Predicted probability against observed rate, one dot per bin (area ~ count).
-fn calibration_chart(bins: &[CalibrationBin]) -> String {
+pub(crate) fn calibration_chart(bins: &[CalibrationBin]) -> String {
     let size = 320.0;
     let m = 40.0;
     let p = size - 2.0 * m;
@@ -188,7 +188,7 @@ fn calibration_chart(bins: &[CalibrationBin]) -> String {
 }
 
 /// The whole report.
-pub fn report(
+pub(crate) fn report(
     results: &[SessionResult],
     averages: Option<&[(String, Metrics)]>,
     opts: &BacktestOptions,

@@ -1,24 +1,10 @@
-//! Report: writing tables (CSV, plain or French-Excel) and files, atomically.
-//!
-//! Every output goes to a temporary file in the destination folder and is renamed into
-//! place once complete, so an interrupted run or a failure never leaves half a file that
-//! an office could mistake for a result. The HTML report lives in [`crate::html`].
-
-use std::io::Write;
-use std::path::{Path, PathBuf};
-
-#[derive(Debug, thiserror::Error)]
-pub enum WriteError {
-    #[error("cannot write {path}: {source}")]
-    Io {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-}
+//! Table: a header and rows of typed fields, rendered as CSV. Numbers keep their
+//! precision until rendering, so the style (plain or French Excel) decides the decimal
+//! mark.
 
 /// How CSV files are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CsvStyle {
+pub(crate) enum CsvStyle {
     /// ',' separator, decimal point, UTF-8 without BOM.
     #[default]
     Plain,
@@ -28,47 +14,47 @@ pub enum CsvStyle {
 
 /// A table to be written as CSV: header and rows of cells.
 #[derive(Debug, Clone, Default)]
-pub struct Table<'a> {
-    pub header: Vec<String>,
-    pub rows: Vec<Vec<Cell<'a>>>,
+pub(crate) struct Table<'a> {
+    pub(crate) header: Vec<String>,
+    pub(crate) rows: Vec<Vec<Field<'a>>>,
 }
 
 /// A table cell; numbers keep their precision so that the style decides the decimal mark.
 /// Text borrows when it can: the national forecast's candidates.csv would otherwise copy
 /// four names into a fresh string for each of its 300,000 rows.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Cell<'a> {
+pub(crate) enum Field<'a> {
     Text(std::borrow::Cow<'a, str>),
     Int(i64),
     /// Value and number of decimals.
     Num(f64, usize),
 }
 
-impl<'a> From<&'a str> for Cell<'a> {
-    fn from(s: &'a str) -> Cell<'a> {
-        Cell::Text(s.into())
+impl<'a> From<&'a str> for Field<'a> {
+    fn from(s: &'a str) -> Field<'a> {
+        Field::Text(s.into())
     }
 }
-impl From<String> for Cell<'_> {
+impl From<String> for Field<'_> {
     fn from(s: String) -> Self {
-        Cell::Text(s.into())
+        Field::Text(s.into())
     }
 }
-impl From<usize> for Cell<'_> {
+impl From<usize> for Field<'_> {
     fn from(v: usize) -> Self {
-        Cell::Int(v as i64)
+        Field::Int(v as i64)
     }
 }
-impl From<i32> for Cell<'_> {
+impl From<i32> for Field<'_> {
     fn from(v: i32) -> Self {
-        Cell::Int(i64::from(v))
+        Field::Int(i64::from(v))
     }
 }
 
-impl Cell<'_> {
+impl Field<'_> {
     /// The cell's text on its own (the tests' reference rendering).
     #[cfg(test)]
-    pub fn render(&self, style: CsvStyle) -> String {
+    pub(crate) fn render(&self, style: CsvStyle) -> String {
         let mut s = String::new();
         self.render_into(style, &mut s);
         s
@@ -76,12 +62,12 @@ impl Cell<'_> {
 
     /// Appends the cell's text to `out`: the national forecast writes a few million
     /// cells, and a fresh string for each one cost more than the formatting.
-    pub fn render_into(&self, style: CsvStyle, out: &mut String) {
+    pub(crate) fn render_into(&self, style: CsvStyle, out: &mut String) {
         use std::fmt::Write as _;
         match self {
-            Cell::Text(s) => out.push_str(s),
-            Cell::Int(v) => write!(out, "{v}").expect("write to a string"),
-            Cell::Num(v, d) => {
+            Field::Text(s) => out.push_str(s),
+            Field::Int(v) => write!(out, "{v}").expect("write to a string"),
+            Field::Num(v, d) => {
                 // -0.0000 reads as a bug in a spreadsheet.
                 let v = if v.abs() < 0.5 * 10f64.powi(-(*d as i32)) {
                     0.0
@@ -101,18 +87,18 @@ impl Cell<'_> {
 }
 
 impl<'a> Table<'a> {
-    pub fn new(header: &[&str]) -> Table<'a> {
+    pub(crate) fn new(header: &[&str]) -> Table<'a> {
         Table {
             header: header.iter().map(|s| s.to_string()).collect(),
             rows: Vec::new(),
         }
     }
-    pub fn push(&mut self, row: Vec<Cell<'a>>) {
+    pub(crate) fn push(&mut self, row: Vec<Field<'a>>) {
         debug_assert_eq!(row.len(), self.header.len());
         self.rows.push(row);
     }
 
-    pub fn to_csv(&self, style: CsvStyle) -> Vec<u8> {
+    pub(crate) fn to_csv(&self, style: CsvStyle) -> Vec<u8> {
         let (sep, bom) = match style {
             CsvStyle::Plain => (b',', false),
             CsvStyle::FrenchExcel => (b';', true),
@@ -127,7 +113,7 @@ impl<'a> Table<'a> {
         // Rows are rendered in blocks on every core (the national forecast's
         // candidates.csv has 300,000 of them); each row's text depends on that row only,
         // so the bytes are the same as in one pass.
-        let blocks: Vec<&[Vec<Cell>]> = self.rows.chunks(ROWS_PER_BLOCK).collect();
+        let blocks: Vec<&[Vec<Field>]> = self.rows.chunks(ROWS_PER_BLOCK).collect();
         for block in crate::parallel::par_map(blocks, |rows| render_rows(rows, sep, style)) {
             out.extend_from_slice(&block);
         }
@@ -136,9 +122,9 @@ impl<'a> Table<'a> {
 }
 
 /// Rows rendered per block by [`Table::to_csv`].
-const ROWS_PER_BLOCK: usize = 20_000;
+pub(crate) const ROWS_PER_BLOCK: usize = 20_000;
 
-fn render_rows(rows: &[Vec<Cell>], sep: u8, style: CsvStyle) -> Vec<u8> {
+pub(crate) fn render_rows(rows: &[Vec<Field>], sep: u8, style: CsvStyle) -> Vec<u8> {
     let mut w = csv::WriterBuilder::new()
         .delimiter(sep)
         .from_writer(Vec::new());
@@ -154,95 +140,6 @@ fn render_rows(rows: &[Vec<Cell>], sep: u8, style: CsvStyle) -> Vec<u8> {
     w.into_inner().expect("flush to memory")
 }
 
-/// Writes `bytes` to `path` through a temporary file in the same folder, renamed into
-/// place, so readers see either the old file or the whole new one.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> {
-    let err = |source| WriteError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    // tempfile creates 0600 files; outputs are ordinary files for the office to share.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))
-            .map_err(err)?;
-    }
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
-}
-
-/// A set of files written together: everything is rendered in memory first, then each
-/// file is renamed into place, so a failure while computing leaves no output at all.
-#[derive(Default)]
-pub struct Outputs {
-    files: Vec<(PathBuf, Vec<u8>)>,
-}
-
-impl Outputs {
-    pub fn add(&mut self, path: PathBuf, bytes: Vec<u8>) {
-        self.files.push((path, bytes));
-    }
-    pub fn add_table(&mut self, dir: &Path, name: &str, table: &Table, style: CsvStyle) {
-        self.add(dir.join(name), table.to_csv(style));
-    }
-    pub fn paths(&self) -> impl Iterator<Item = &Path> {
-        self.files.iter().map(|(p, _)| p.as_path())
-    }
-    pub fn write(&self) -> Result<(), WriteError> {
-        for (p, b) in &self.files {
-            write_atomic(p, b)?;
-        }
-        Ok(())
-    }
-}
-
-/// A table for people: columns padded to their widest cell, numbers right-aligned.
-pub fn text_table(header: &[&str], rows: &[Vec<String>]) -> String {
-    let n = header.len();
-    let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
-    for r in rows {
-        for (i, c) in r.iter().enumerate().take(n) {
-            width[i] = width[i].max(c.chars().count());
-        }
-    }
-    let numeric =
-        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_digit() || ".-+%,".contains(c));
-    let mut out = String::new();
-    let line = |cells: &[String], out: &mut String| {
-        let mut parts = Vec::new();
-        for (i, c) in cells.iter().enumerate().take(n) {
-            let pad = width[i] - c.chars().count();
-            if i > 0 && numeric(c) {
-                parts.push(format!("{}{}", " ".repeat(pad), c));
-            } else {
-                parts.push(format!("{}{}", c, " ".repeat(pad)));
-            }
-        }
-        out.push_str(parts.join("  ").trim_end());
-        out.push('\n');
-    };
-    line(
-        &header.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
-        &mut out,
-    );
-    let rule: Vec<String> = width.iter().map(|w| "-".repeat(*w)).collect();
-    line(&rule, &mut out);
-    for r in rows {
-        line(r, &mut out);
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -250,7 +147,7 @@ mod tests {
     #[test]
     fn french_excel_uses_semicolon_comma_and_bom() {
         let mut t = Table::new(&["subject", "expected"]);
-        t.push(vec!["PHILOSOPHIE".into(), Cell::Num(12.345, 2)]);
+        t.push(vec!["PHILOSOPHIE".into(), Field::Num(12.345, 2)]);
         let bytes = t.to_csv(CsvStyle::FrenchExcel);
         assert_eq!(
             bytes,
@@ -268,9 +165,9 @@ mod tests {
         for i in 0..(2 * ROWS_PER_BLOCK + 7) {
             let name = if i % 3 == 0 { "a;b, \"c\"" } else { "Épinal" };
             t.push(vec![
-                Cell::Int(i as i64),
+                Field::Int(i as i64),
                 name.into(),
-                Cell::Num(i as f64 / 7.0, 4),
+                Field::Num(i as f64 / 7.0, 4),
             ]);
         }
         for style in [CsvStyle::Plain, CsvStyle::FrenchExcel] {
@@ -294,6 +191,6 @@ mod tests {
 
     #[test]
     fn negative_zero_is_written_as_zero() {
-        assert_eq!(Cell::Num(-0.00001, 2).render(CsvStyle::Plain), "0.00");
+        assert_eq!(Field::Num(-0.00001, 2).render(CsvStyle::Plain), "0.00");
     }
 }

@@ -1,0 +1,179 @@
+//! Metrics: the numbers a backtest reports, exactly as the README defines them. Per
+//! (centre, subject) cell: `actual` orals, `expected` orals, `examiners`,
+//! `needed = ceil(actual / capacity)`; from them coverage, cell_coverage, redundancy,
+//! surplus, wape_subject, wape_cell; and log_loss with a calibration table from the
+//! candidate-subject probabilities.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+
+use super::ScoredCell;
+
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub(crate) struct Metrics {
+    pub(crate) coverage: f64,
+    pub(crate) cell_coverage: f64,
+    pub(crate) redundancy: f64,
+    pub(crate) surplus: f64,
+    pub(crate) wape_subject: f64,
+    pub(crate) wape_cell: f64,
+    /// `None` for a method that gives no probabilities.
+    pub(crate) log_loss: Option<f64>,
+    pub(crate) examiners: usize,
+    pub(crate) needed: usize,
+}
+
+/// One row of the calibration table.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct CalibrationBin {
+    pub(crate) from: f64,
+    pub(crate) to: f64,
+    pub(crate) count: usize,
+    pub(crate) mean_predicted: f64,
+    pub(crate) observed_rate: f64,
+}
+
+/// Mean Bernoulli log-loss, probabilities clipped to [eps, 1 - eps].
+pub(crate) fn log_loss(pairs: &[(f64, bool)], eps: f64) -> f64 {
+    let n = pairs.len().max(1) as f64;
+    pairs
+        .iter()
+        .map(|&(p, y)| {
+            let p = p.clamp(eps, 1.0 - eps);
+            -(if y { p.ln() } else { (1.0 - p).ln() })
+        })
+        .sum::<f64>()
+        / n
+}
+
+pub(crate) fn calibration(pairs: &[(f64, bool)], bins: usize) -> Vec<CalibrationBin> {
+    let mut acc = vec![(0usize, 0.0f64, 0usize); bins];
+    for &(p, y) in pairs {
+        let b = ((p * bins as f64) as usize).min(bins - 1);
+        acc[b].0 += 1;
+        acc[b].1 += p;
+        acc[b].2 += usize::from(y);
+    }
+    acc.iter()
+        .enumerate()
+        .map(|(i, &(n, sp, sy))| CalibrationBin {
+            from: i as f64 / bins as f64,
+            to: (i + 1) as f64 / bins as f64,
+            count: n,
+            mean_predicted: if n > 0 { sp / n as f64 } else { 0.0 },
+            observed_rate: if n > 0 { sy as f64 / n as f64 } else { 0.0 },
+        })
+        .collect()
+}
+
+/// The metrics of a set of scored cells (see the module doc for the definitions).
+pub(crate) fn metrics(cells: &[ScoredCell], log_loss: Option<f64>) -> Metrics {
+    let actual: usize = cells.iter().map(|c| c.actual).sum();
+    let needed: usize = cells.iter().map(|c| c.needed).sum();
+    let examiners: usize = cells.iter().map(|c| c.examiners).sum();
+    let covered: usize = cells
+        .iter()
+        .map(|c| (c.examiners * c.capacity).min(c.actual))
+        .sum();
+    let needing: Vec<&ScoredCell> = cells.iter().filter(|c| c.needed > 0).collect();
+    let ok = needing.iter().filter(|c| c.examiners >= c.needed).count();
+    let surplus: usize = cells
+        .iter()
+        .map(|c| c.examiners.saturating_sub(c.needed))
+        .sum();
+    let mut by_subject: BTreeMap<&str, (f64, f64)> = BTreeMap::new();
+    for c in cells {
+        let e = by_subject.entry(&c.subject).or_default();
+        e.0 += c.expected;
+        e.1 += c.actual as f64;
+    }
+    let ratio = |a: f64, b: f64| if b > 0.0 { a / b } else { 0.0 };
+    let wape_subject = ratio(
+        by_subject.values().map(|(e, a)| (e - a).abs()).sum(),
+        actual as f64,
+    );
+    let wape_cell = ratio(
+        cells
+            .iter()
+            .map(|c| (c.expected - c.actual as f64).abs())
+            .sum(),
+        actual as f64,
+    );
+    Metrics {
+        coverage: if actual > 0 {
+            covered as f64 / actual as f64
+        } else {
+            1.0
+        },
+        cell_coverage: if needing.is_empty() {
+            1.0
+        } else {
+            ok as f64 / needing.len() as f64
+        },
+        redundancy: ratio(examiners as f64 - needed as f64, needed as f64),
+        surplus: ratio(surplus as f64, needed as f64),
+        wape_subject,
+        wape_cell,
+        log_loss,
+        examiners,
+        needed,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cell(
+        subject: &str,
+        expected: f64,
+        actual: usize,
+        examiners: usize,
+        capacity: usize,
+    ) -> ScoredCell {
+        ScoredCell {
+            center: "C".into(),
+            subject: subject.into(),
+            expected,
+            low: 0,
+            high: 0,
+            actual,
+            examiners,
+            needed: actual.div_ceil(capacity),
+            capacity,
+        }
+    }
+
+    /// The metric definitions, worked by hand on three cells.
+    #[test]
+    fn metrics_match_hand_computation() {
+        let cells = vec![
+            cell("A", 10.0, 12, 1, 10), // needed 2, covers 10 of 12
+            cell("A", 3.0, 2, 1, 10),   // needed 1, covers 2
+            cell("B", 1.0, 0, 1, 10),   // needed 0, surplus 1
+        ];
+        let m = metrics(&cells, None);
+        assert!((m.coverage - 12.0 / 14.0).abs() < 1e-12);
+        assert!((m.cell_coverage - 0.5).abs() < 1e-12);
+        assert_eq!((m.examiners, m.needed), (3, 3));
+        assert!(m.redundancy.abs() < 1e-12);
+        assert!((m.surplus - 1.0 / 3.0).abs() < 1e-12);
+        // Subjects: A expected 13 vs 14, B 1 vs 0 -> (1 + 1) / 14.
+        assert!((m.wape_subject - 2.0 / 14.0).abs() < 1e-12);
+        // Cells: 2 + 1 + 1 = 4 over 14.
+        assert!((m.wape_cell - 4.0 / 14.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn log_loss_and_calibration() {
+        let pairs = [(0.5, true), (0.5, false), (0.9, true)];
+        let ll = log_loss(&pairs, 1e-3);
+        let expect = (-(0.5f64.ln()) * 2.0 - 0.9f64.ln()) / 3.0;
+        assert!((ll - expect).abs() < 1e-12);
+        let cal = calibration(&pairs, 10);
+        assert_eq!(cal[5].count, 2);
+        assert!((cal[5].observed_rate - 0.5).abs() < 1e-12);
+        assert_eq!(cal[9].count, 1);
+    }
+}

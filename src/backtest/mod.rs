@@ -1,0 +1,238 @@
+//! Backtest: replaying a past session with its choices hidden, and scoring the plan.
+//!
+//! Every method (bacpredict, the baselines, the oracle) goes through the same planning
+//! code ([`score`]) and the same metric code ([`metrics`]), so the comparison is only
+//! about the probabilities. [`baselines`] holds the methods bacpredict is compared with.
+
+mod baselines;
+mod metrics;
+mod score;
+
+use std::collections::HashMap;
+
+use polars::prelude::PolarsError;
+use serde::Serialize;
+
+use self::baselines::{last_year_plus_25, plain_logistic, two_lowest};
+use self::score::{pairs_of, planned, probabilistic, Probs};
+use crate::data::Dataset;
+use crate::forecast;
+use crate::model::{self, FitOptions, ModelError};
+use crate::planning::PlanOptions;
+
+pub(crate) use metrics::{CalibrationBin, Metrics};
+
+#[derive(Debug, thiserror::Error)]
+pub enum BacktestError {
+    #[error("session {0} is not in the history (sessions present: {1})")]
+    NoSession(i32, String),
+    #[error("session {0} has no earlier session to train on")]
+    NoEarlier(i32),
+    #[error("no session has at least two earlier sessions: --all needs three sessions or more")]
+    TooFewSessions,
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("baseline '{0}' failed: {1}")]
+    Baseline(&'static str, String),
+    #[error("table computation failed: {0}")]
+    Table(#[from] PolarsError),
+}
+
+impl BacktestError {
+    /// Whether the user's input is at fault (a session not in the history, a history too
+    /// short, or a history the model cannot learn from): exit 2, else exit 1. A training
+    /// error classifies itself, so it exits the same from `train` and `backtest`.
+    pub(crate) fn is_bad_input(&self) -> bool {
+        match self {
+            BacktestError::NoSession(..)
+            | BacktestError::NoEarlier(_)
+            | BacktestError::TooFewSessions => true,
+            BacktestError::Model(e) => e.is_bad_input(),
+            BacktestError::Baseline(..) | BacktestError::Table(_) => false,
+        }
+    }
+}
+
+/// A (centre, subject) cell as scored.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub(crate) struct ScoredCell {
+    pub(crate) center: String,
+    pub(crate) subject: String,
+    pub(crate) expected: f64,
+    pub(crate) low: usize,
+    pub(crate) high: usize,
+    pub(crate) actual: usize,
+    pub(crate) examiners: usize,
+    pub(crate) needed: usize,
+    pub(crate) capacity: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct MethodResult {
+    pub(crate) name: String,
+    pub(crate) metrics: Metrics,
+    #[serde(skip)]
+    pub(crate) cells: Vec<ScoredCell>,
+    #[serde(skip)]
+    pub(crate) subjects: Vec<ScoredCell>,
+    #[serde(skip)]
+    pub(crate) calibration: Vec<CalibrationBin>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SessionResult {
+    pub(crate) session: i32,
+    pub(crate) trained_on: Vec<i32>,
+    pub(crate) bacpredict: MethodResult,
+    pub(crate) baselines: Vec<MethodResult>,
+    pub(crate) warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct BacktestOptions {
+    pub(crate) fit: FitOptions,
+    pub(crate) plan: PlanOptions,
+    /// Central probability of the forecast intervals (0.9 = 5%-95%).
+    pub(crate) interval: f64,
+}
+
+/// Backtests one session: trains on the sessions before it, forecasts it with the
+/// choices hidden, plans, and scores bacpredict and the baselines.
+pub(crate) fn backtest_session(
+    history: &Dataset,
+    session: i32,
+    opts: &BacktestOptions,
+    truth: Option<&HashMap<(i32, String, String), f64>>,
+) -> Result<SessionResult, BacktestError> {
+    let sessions = history.sessions();
+    if !sessions.contains_key(&session) {
+        let list: Vec<String> = sessions.keys().map(|s| s.to_string()).collect();
+        return Err(BacktestError::NoSession(session, list.join(", ")));
+    }
+    let train = history.filter_sessions(|s| s < session);
+    if train.candidates.is_empty() {
+        return Err(BacktestError::NoEarlier(session));
+    }
+    let test = history.filter_sessions(|s| s == session);
+    let model = model::train(&train, &opts.fit)?;
+    let fc = forecast::forecast(&model, &test);
+    let probs: Probs = {
+        let mut v: Probs = test
+            .candidates
+            .iter()
+            .map(|c| Vec::with_capacity(c.subjects.len()))
+            .collect();
+        for r in &fc.rows {
+            v[r.candidate].push(r.probability);
+        }
+        v
+    };
+    // The forecast's own cells are scored, not recomputed from its probabilities.
+    let bp = planned(
+        "bacpredict",
+        &test,
+        &fc.cells,
+        &fc.subjects,
+        pairs_of(&test, &probs),
+        opts,
+    )?;
+    let mut baselines = vec![
+        last_year_plus_25(&train, &test, opts)?,
+        two_lowest(&test, opts)?,
+        plain_logistic(&train, &test, opts)?,
+    ];
+    if let Some(truth) = truth {
+        let mut missing = 0usize;
+        let tp: Probs = test
+            .candidates
+            .iter()
+            .map(|c| {
+                c.subjects
+                    .iter()
+                    .map(|s| {
+                        let key = (c.session, c.id.clone(), test.subject_name(s).to_string());
+                        truth.get(&key).copied().unwrap_or_else(|| {
+                            missing += 1;
+                            0.0
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        if missing == 0 {
+            baselines.push(probabilistic(
+                "oracle (true probabilities)",
+                &test,
+                &tp,
+                0.0,
+                0.0,
+                opts,
+            )?);
+        }
+    }
+    Ok(SessionResult {
+        session,
+        trained_on: train.sessions().keys().copied().collect(),
+        bacpredict: bp,
+        baselines,
+        warnings: fc.warnings,
+    })
+}
+
+/// The sessions `--all` replays: those with at least two earlier sessions.
+pub(crate) fn rolling_sessions(history: &Dataset) -> Result<Vec<i32>, BacktestError> {
+    let s: Vec<i32> = history.sessions().keys().copied().collect();
+    let out: Vec<i32> = s.iter().skip(2).copied().collect();
+    if out.is_empty() {
+        Err(BacktestError::TooFewSessions)
+    } else {
+        Ok(out)
+    }
+}
+
+/// Mean of each metric over sessions, per method name.
+pub(crate) fn average(results: &[SessionResult]) -> Vec<(String, Metrics)> {
+    let mut names: Vec<String> = vec!["bacpredict".to_string()];
+    for r in results {
+        for b in &r.baselines {
+            if !names.contains(&b.name) {
+                names.push(b.name.clone());
+            }
+        }
+    }
+    names
+        .into_iter()
+        .filter_map(|name| {
+            let ms: Vec<&Metrics> = results
+                .iter()
+                .flat_map(|r| std::iter::once(&r.bacpredict).chain(&r.baselines))
+                .filter(|m| m.name == name)
+                .map(|m| &m.metrics)
+                .collect();
+            if ms.is_empty() {
+                return None;
+            }
+            let n = ms.len() as f64;
+            let mean = |f: fn(&Metrics) -> f64| ms.iter().map(|m| f(m)).sum::<f64>() / n;
+            let ll: Option<f64> = if ms.iter().all(|m| m.log_loss.is_some()) {
+                Some(ms.iter().map(|m| m.log_loss.unwrap_or(0.0)).sum::<f64>() / n)
+            } else {
+                None
+            };
+            Some((
+                name,
+                Metrics {
+                    coverage: mean(|m| m.coverage),
+                    cell_coverage: mean(|m| m.cell_coverage),
+                    redundancy: mean(|m| m.redundancy),
+                    surplus: mean(|m| m.surplus),
+                    wape_subject: mean(|m| m.wape_subject),
+                    wape_cell: mean(|m| m.wape_cell),
+                    log_loss: ll,
+                    examiners: ms.iter().map(|m| m.examiners).sum::<usize>() / ms.len(),
+                    needed: ms.iter().map(|m| m.needed).sum::<usize>() / ms.len(),
+                },
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,196 @@
+//! Score: a method's cells (forecast distributions and examiner counts) set against what
+//! the session really had, per cell and per subject.
+
+use std::collections::{BTreeMap, HashMap};
+
+use polars::prelude::*;
+
+use super::metrics::{calibration, log_loss, metrics};
+use super::{BacktestError, BacktestOptions, MethodResult, ScoredCell};
+use crate::data::Dataset;
+use crate::forecast::{self, CountDist, ForecastCell};
+use crate::planning;
+
+/// Per-candidate-subject probabilities of one method, in `test` row order.
+pub(crate) type Probs = Vec<Vec<f64>>;
+
+/// Actual orals per (centre, subject) of the test session.
+pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<(String, String), usize> {
+    let mut m = BTreeMap::new();
+    for c in &test.candidates {
+        for s in &c.subjects {
+            *m.entry((
+                test.center_name(c).to_string(),
+                test.subject_name(s).to_string(),
+            ))
+            .or_insert(0) += usize::from(s.chosen == Some(true));
+        }
+    }
+    m
+}
+
+/// Sums the cells per subject with polars' eager group-by. The eager aggregation methods
+/// are deprecated in favour of lazy frames, but the lazy engine would pull an HTTP and
+/// cloud stack into an offline tool that handles pupils' marks.
+#[allow(deprecated)]
+pub(crate) fn subject_totals(
+    cells: &[ScoredCell],
+    subjects: &[ForecastCell],
+    q: f64,
+) -> Result<Vec<ScoredCell>, PolarsError> {
+    let col_u =
+        |f: fn(&ScoredCell) -> usize| cells.iter().map(|c| f(c) as u64).collect::<Vec<u64>>();
+    let df = DataFrame::new_infer_height(vec![
+        Column::new(
+            "subject".into(),
+            cells.iter().map(|c| c.subject.as_str()).collect::<Vec<_>>(),
+        ),
+        Column::new(
+            "expected".into(),
+            cells.iter().map(|c| c.expected).collect::<Vec<f64>>(),
+        ),
+        Column::new("actual".into(), col_u(|c| c.actual)),
+        Column::new("examiners".into(), col_u(|c| c.examiners)),
+        Column::new("needed".into(), col_u(|c| c.needed)),
+        Column::new(
+            "capacity_x_examiners".into(),
+            col_u(|c| c.capacity * c.examiners),
+        ),
+    ])?;
+    let agg = df
+        .group_by_stable(["subject"])?
+        .select([
+            "expected",
+            "actual",
+            "examiners",
+            "needed",
+            "capacity_x_examiners",
+        ])
+        .sum()?
+        .sort(["subject"], SortMultipleOptions::default())?;
+    let subj = agg.column("subject")?.str()?.clone();
+    let exp = agg.column("expected_sum")?.f64()?.clone();
+    let get = |name: &str| -> Result<Vec<usize>, PolarsError> {
+        let col = agg.column(name)?.u64()?.clone();
+        Ok((0..col.len())
+            .map(|i| col.get(i).unwrap_or(0) as usize)
+            .collect())
+    };
+    let (act, exm, ned, capx) = (
+        get("actual_sum")?,
+        get("examiners_sum")?,
+        get("needed_sum")?,
+        get("capacity_x_examiners_sum")?,
+    );
+    let dists: HashMap<&str, &CountDist> = subjects
+        .iter()
+        .map(|c| (c.subject.as_str(), &c.dist))
+        .collect();
+    let lo_q = (1.0 - q) / 2.0;
+    Ok((0..agg.height())
+        .map(|i| {
+            let s = subj.get(i).unwrap_or("").to_string();
+            let d = dists.get(s.as_str());
+            ScoredCell {
+                center: String::new(),
+                expected: exp.get(i).unwrap_or(0.0),
+                low: d.map(|d| d.quantile(lo_q)).unwrap_or(0),
+                high: d.map(|d| d.quantile(1.0 - lo_q)).unwrap_or(0),
+                actual: act[i],
+                examiners: exm[i],
+                needed: ned[i],
+                capacity: capx[i].checked_div(exm[i]).unwrap_or(0),
+                subject: s,
+            }
+        })
+        .collect())
+}
+
+/// Scores a method's cells with their examiner counts.
+pub(crate) fn score(
+    name: &str,
+    test: &Dataset,
+    cells: &[ForecastCell],
+    subjects: &[ForecastCell],
+    examiners: &[usize],
+    opts: &BacktestOptions,
+    pairs: Option<Vec<(f64, bool)>>,
+) -> Result<MethodResult, PolarsError> {
+    let (plan, q) = (&opts.plan, opts.interval);
+    let actual = actual_counts(test);
+    let lo_q = (1.0 - q) / 2.0;
+    let scored: Vec<ScoredCell> = cells
+        .iter()
+        .zip(examiners)
+        .map(|(c, &e)| {
+            let center = c.center.clone().unwrap_or_default();
+            let a = actual
+                .get(&(center.clone(), c.subject.clone()))
+                .copied()
+                .unwrap_or(0);
+            let cap = plan.capacity_for(&c.subject);
+            ScoredCell {
+                center,
+                subject: c.subject.clone(),
+                expected: c.expected(),
+                low: c.dist.quantile(lo_q),
+                high: c.dist.quantile(1.0 - lo_q),
+                actual: a,
+                examiners: e,
+                needed: a.div_ceil(cap),
+                capacity: cap,
+            }
+        })
+        .collect();
+    let ll = pairs.as_ref().map(|p| log_loss(p, 1e-3));
+    let calibration = pairs.map(|p| calibration(&p, 10)).unwrap_or_default();
+    Ok(MethodResult {
+        name: name.to_string(),
+        metrics: metrics(&scored, ll),
+        subjects: subject_totals(&scored, subjects, q)?,
+        cells: scored,
+        calibration,
+    })
+}
+
+pub(crate) fn pairs_of(test: &Dataset, probs: &Probs) -> Vec<(f64, bool)> {
+    test.candidates
+        .iter()
+        .zip(probs)
+        .flat_map(|(c, ps)| {
+            c.subjects
+                .iter()
+                .zip(ps)
+                .map(|(s, &p)| (p, s.chosen == Some(true)))
+        })
+        .collect()
+}
+
+/// A method given as probabilities, widened by `cell_var` and `subject_var`, planned
+/// with the shared planning code.
+pub(crate) fn probabilistic(
+    name: &str,
+    test: &Dataset,
+    probs: &Probs,
+    cell_var: f64,
+    subject_var: f64,
+    opts: &BacktestOptions,
+) -> Result<MethodResult, BacktestError> {
+    let (cells, subjects) = forecast::cells_from(test, probs, cell_var, subject_var);
+    planned(name, test, &cells, &subjects, pairs_of(test, probs), opts)
+}
+
+/// A method given as its cells' count distributions (and its probabilities, for the
+/// log-loss), planned with the shared planning code.
+pub(crate) fn planned(
+    name: &str,
+    test: &Dataset,
+    cells: &[ForecastCell],
+    subjects: &[ForecastCell],
+    pairs: Vec<(f64, bool)>,
+    opts: &BacktestOptions,
+) -> Result<MethodResult, BacktestError> {
+    let plan = planning::plan(cells, &opts.plan);
+    let ex: Vec<usize> = plan.cells.iter().map(|c| c.examiners).collect();
+    Ok(score(name, test, cells, subjects, &ex, opts, Some(pairs))?)
+}

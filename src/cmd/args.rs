@@ -1,0 +1,170 @@
+//! Args: the options several commands share (input, output, plan, fit), each validated
+//! once into the library's option types before any file is read.
+//!
+//! Defaults live in the library's `Default` impls; clap shows them from there, so a
+//! default is written in one place.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use super::{usage, Error};
+use crate::input::{self, ReadOptions, Separator};
+use crate::model::FitOptions;
+use crate::planning::PlanOptions;
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub(crate) enum SepArg {
+    /// Detect from the header line (';' if it has more ';' than ',').
+    Auto,
+    Comma,
+    Semicolon,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InputArgs {
+    /// CSV separator of the input files.
+    #[arg(long, value_enum, default_value = "auto")]
+    pub(crate) separator: SepArg,
+    /// Keep candidates whose first-group average (out of 20) is at least this.
+    #[arg(long, default_value_t = ReadOptions::default().min_average, value_name = "MARK")]
+    pub(crate) min_average: f64,
+    /// Keep candidates whose first-group average (out of 20) is below this.
+    #[arg(long, default_value_t = ReadOptions::default().max_average, value_name = "MARK")]
+    pub(crate) max_average: f64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct OutputArgs {
+    /// Write CSV for French Excel: ';' separator, decimal comma, UTF-8 with BOM
+    /// (default: ',' and decimal point, UTF-8).
+    #[arg(long)]
+    pub(crate) excel: bool,
+    /// Print a JSON summary on stdout instead of tables.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    /// Candidates one examiner can hear over the whole oral period [default 24: about
+    /// 12 a day (20 min preparation overlapping 20 min oral) over 2 days].
+    #[arg(long, default_value_t = PlanOptions::default().capacity, value_name = "CANDIDATES")]
+    pub(crate) capacity: usize,
+    /// CSV `subject,capacity` overriding --capacity for some subjects.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) capacity_file: Option<PathBuf>,
+    /// Target expected share of all orals that find an examiner (0-1); examiners are
+    /// added where each saves the most uncovered orals until it is reached.
+    #[arg(long, default_value_t = PlanOptions::default().coverage, value_name = "SHARE")]
+    pub(crate) coverage: f64,
+    /// Use instead the per-cell rule: in each centre and subject, the fewest examiners
+    /// covering the count with this probability (0-1), e.g. 0.95.
+    #[arg(long, value_name = "PROBABILITY")]
+    pub(crate) service_level: Option<f64>,
+    /// Central probability of the printed intervals (0.9 gives 5%-95%).
+    #[arg(long, default_value_t = 0.9, value_name = "PROBABILITY")]
+    pub(crate) interval: f64,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct FitArgs {
+    /// Half-life of a past session's weight, in sessions (e.g. 2: a session two years
+    /// older counts half). Default: every session weighs the same, which the backtests on
+    /// the bundled sample favoured (see README).
+    #[arg(long, value_name = "SESSIONS")]
+    pub(crate) half_life: Option<f64>,
+    /// Iteration budget of each optimiser; a fit that needs more is an error.
+    #[arg(long, default_value_t = FitOptions::default().max_iterations, value_name = "N")]
+    pub(crate) max_iterations: u64,
+}
+
+pub(crate) fn share(name: &str, v: f64, allow_one: bool) -> Result<f64, Error> {
+    let ok = v > 0.0 && (v < 1.0 || (allow_one && v == 1.0));
+    if ok {
+        Ok(v)
+    } else {
+        Err(usage(format!(
+            "--{name} must be between 0 and 1{}, got {v}",
+            if allow_one {
+                " (1 allowed)"
+            } else {
+                " (excluded)"
+            }
+        )))
+    }
+}
+
+impl InputArgs {
+    pub(crate) fn config(&self, require_chosen: bool) -> Result<ReadOptions, Error> {
+        if self.min_average.partial_cmp(&self.max_average) != Some(std::cmp::Ordering::Less) {
+            return Err(usage(format!(
+                "--min-average ({}) must be below --max-average ({})",
+                self.min_average, self.max_average
+            )));
+        }
+        Ok(ReadOptions {
+            separator: self.separator(),
+            min_average: self.min_average,
+            max_average: self.max_average,
+            require_chosen,
+        })
+    }
+    pub(crate) fn separator(&self) -> Separator {
+        match self.separator {
+            SepArg::Auto => Separator::Auto,
+            SepArg::Comma => Separator::Comma,
+            SepArg::Semicolon => Separator::Semicolon,
+        }
+    }
+}
+
+impl PlanArgs {
+    pub(crate) fn config(&self, sep: Separator) -> Result<(PlanOptions, f64), Error> {
+        if self.capacity == 0 {
+            return Err(usage(
+                "--capacity must be at least 1 candidate per examiner",
+            ));
+        }
+        let coverage = share("coverage", self.coverage, true)?;
+        let service_level = match self.service_level {
+            Some(q) => Some(share("service-level", q, false)?),
+            None => None,
+        };
+        let interval = share("interval", self.interval, false)?;
+        let capacity_by_subject = match &self.capacity_file {
+            Some(p) => input::read_capacities(p, sep)?,
+            None => BTreeMap::new(),
+        };
+        Ok((
+            PlanOptions {
+                capacity: self.capacity,
+                capacity_by_subject,
+                coverage,
+                service_level,
+            },
+            interval,
+        ))
+    }
+}
+
+impl FitArgs {
+    pub(crate) fn config(&self) -> Result<FitOptions, Error> {
+        if let Some(h) = self.half_life {
+            if !(h > 0.0 && h.is_finite()) {
+                return Err(usage(format!(
+                    "--half-life must be a positive number of sessions, got {h}"
+                )));
+            }
+        }
+        if self.max_iterations == 0 {
+            return Err(usage("--max-iterations must be at least 1"));
+        }
+        Ok(FitOptions {
+            half_life: self.half_life,
+            max_iterations: self.max_iterations,
+            ..FitOptions::default()
+        })
+    }
+}

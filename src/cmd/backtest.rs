@@ -1,0 +1,286 @@
+//! `bacpredict backtest`: replay past sessions with their choices hidden, score the plan
+//! and the baselines, write the cells, the subjects and the HTML report.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use super::args::{FitArgs, InputArgs, OutputArgs, PlanArgs};
+use super::{pct, read_data, usage, Error, Notes};
+use crate::backtest::{self, BacktestOptions, MethodResult, Metrics, SessionResult};
+use crate::input;
+use crate::report::{self, text_table, CsvStyle, Field, Outputs, Table};
+
+#[derive(Debug, Args)]
+pub(crate) struct BacktestArgs {
+    /// History CSV files with the `chosen` column.
+    #[arg(long, required = true, num_args = 1.., value_name = "FILE")]
+    pub(crate) history: Vec<PathBuf>,
+    /// Session to replay (default: the last one in the history).
+    #[arg(long, value_name = "YEAR", conflicts_with = "all")]
+    pub(crate) session: Option<i32>,
+    /// Replay every session that has at least two earlier ones, and average.
+    #[arg(long)]
+    pub(crate) all: bool,
+    /// Folder for cells.csv, subjects.csv and report.html.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: Option<PathBuf>,
+    /// The simulator's true probabilities (truth.csv): adds the best possible plan.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) oracle: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) plan: PlanArgs,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) fit: FitArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+pub(crate) fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
+    vec![
+        name.to_string(),
+        pct(m.coverage),
+        pct(m.cell_coverage),
+        m.examiners.to_string(),
+        m.needed.to_string(),
+        pct(m.redundancy),
+        pct(m.surplus),
+        pct(m.wape_subject),
+        pct(m.wape_cell),
+        m.log_loss
+            .map(|l| format!("{l:.4}"))
+            .unwrap_or_else(|| "-".into()),
+    ]
+}
+
+pub(crate) const METRIC_HEADER: [&str; 10] = [
+    "method",
+    "coverage",
+    "cell_coverage",
+    "examiners",
+    "needed",
+    "redundancy",
+    "surplus",
+    "wape_subject",
+    "wape_cell",
+    "log_loss",
+];
+
+pub(crate) fn metrics_json(
+    session: Option<i32>,
+    bp: &Metrics,
+    baselines: &[(&str, &Metrics)],
+) -> serde_json::Value {
+    let mut v = serde_json::to_value(bp).expect("json");
+    if let Some(s) = session {
+        v["session"] = json!(s);
+    }
+    let b: serde_json::Map<String, serde_json::Value> = baselines
+        .iter()
+        .map(|(n, m)| (n.to_string(), serde_json::to_value(m).expect("json")))
+        .collect();
+    v["baselines"] = serde_json::Value::Object(b);
+    v
+}
+
+pub(crate) fn scored_table(
+    cells: &[backtest::ScoredCell],
+    session: Option<i32>,
+    with_center: bool,
+) -> Table<'_> {
+    let mut header = vec![];
+    if session.is_some() {
+        header.push("session");
+    }
+    if with_center {
+        header.push("center");
+    }
+    header.extend([
+        "subject",
+        "expected",
+        "low",
+        "high",
+        "actual",
+        "examiners",
+        "needed",
+    ]);
+    let mut t = Table::new(&header);
+    for c in cells {
+        let mut row: Vec<Field> = vec![];
+        if let Some(s) = session {
+            row.push(s.into());
+        }
+        if with_center {
+            row.push(c.center.as_str().into());
+        }
+        row.extend([
+            c.subject.as_str().into(),
+            Field::Num(c.expected, 2),
+            c.low.into(),
+            c.high.into(),
+            c.actual.into(),
+            c.examiners.into(),
+            c.needed.into(),
+        ]);
+        t.push(row);
+    }
+    t
+}
+
+pub(crate) fn append<'a>(t: &mut Table<'a>, other: Table<'a>) {
+    t.rows.extend(other.rows);
+}
+
+pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
+    let mut out = String::new();
+    let read = a.input.config(true)?;
+    let fit = a.fit.config()?;
+    let (plan, interval) = a.plan.config(read.separator)?;
+    let truth = match &a.oracle {
+        Some(p) => Some(input::read_truth(p, read.separator)?),
+        None => None,
+    };
+    let history = read_data(&a.history, &read, notes)?;
+    let sessions: Vec<i32> = if a.all {
+        backtest::rolling_sessions(&history)?
+    } else {
+        match a.session {
+            Some(s) => vec![s],
+            None => match history.sessions().keys().last() {
+                Some(&s) => vec![s],
+                None => return Err(usage("the history holds no candidate in the average band")),
+            },
+        }
+    };
+    let opts = BacktestOptions {
+        fit,
+        plan,
+        interval,
+    };
+    let pb = notes.spinner("backtesting");
+    let mut results: Vec<SessionResult> = Vec::new();
+    for s in &sessions {
+        pb.set_message(format!("backtesting session {s}"));
+        match backtest::backtest_session(&history, *s, &opts, truth.as_ref()) {
+            Ok(r) => results.push(r),
+            Err(e) => {
+                pb.finish_and_clear();
+                return Err(e.into());
+            }
+        }
+    }
+    pb.finish_and_clear();
+    if let Some(truth) = &truth {
+        for r in &results {
+            if !r.baselines.iter().any(|b| b.name.starts_with("oracle")) && !truth.is_empty() {
+                notes.warn(&format!(
+                    "the oracle file does not cover every candidate of session {}: no oracle row for it",
+                    r.session
+                ));
+            }
+        }
+    }
+    for w in results.iter().flat_map(|r| &r.warnings) {
+        notes.warn(w);
+    }
+    let averages = if results.len() > 1 {
+        Some(backtest::average(&results))
+    } else {
+        None
+    };
+    if let Some(dir) = &a.out {
+        let style = if a.output.excel {
+            CsvStyle::FrenchExcel
+        } else {
+            CsvStyle::Plain
+        };
+        let multi = results.len() > 1;
+        let mut cells = Table::default();
+        let mut subjects = Table::default();
+        for r in &results {
+            let sess = multi.then_some(r.session);
+            let c = scored_table(&r.bacpredict.cells, sess, true);
+            let s = scored_table(&r.bacpredict.subjects, sess, false);
+            if cells.header.is_empty() {
+                cells.header = c.header.clone();
+                subjects.header = s.header.clone();
+            }
+            append(&mut cells, c);
+            append(&mut subjects, s);
+        }
+        let mut outputs = Outputs::default();
+        outputs.add_table(dir, "cells.csv", &cells, style);
+        outputs.add_table(dir, "subjects.csv", &subjects, style);
+        outputs.add(
+            dir.join("report.html"),
+            report::html_report(&results, averages.as_deref(), &opts).into_bytes(),
+        );
+        outputs.write()?;
+        notes.say(&format!(
+            "wrote cells.csv, subjects.csv and report.html in {}",
+            dir.display()
+        ));
+    }
+    if a.output.json {
+        let per: Vec<serde_json::Value> = results
+            .iter()
+            .map(|r| {
+                let b: Vec<(&str, &Metrics)> = r
+                    .baselines
+                    .iter()
+                    .map(|m| (m.name.as_str(), &m.metrics))
+                    .collect();
+                metrics_json(Some(r.session), &r.bacpredict.metrics, &b)
+            })
+            .collect();
+        let v = if let Some(avg) = &averages {
+            let bp = &avg[0].1;
+            let b: Vec<(&str, &Metrics)> = avg[1..].iter().map(|(n, m)| (n.as_str(), m)).collect();
+            json!({ "sessions": per, "average": metrics_json(None, bp, &b) })
+        } else {
+            per.into_iter().next().unwrap_or(serde_json::Value::Null)
+        };
+        writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
+        return Ok(out);
+    }
+    let method_rows = |r: &SessionResult| -> Vec<Vec<String>> {
+        std::iter::once(&r.bacpredict)
+            .chain(&r.baselines)
+            .map(|m: &MethodResult| metrics_row(&m.name, &m.metrics))
+            .collect()
+    };
+    for r in &results {
+        let trained: Vec<String> = r.trained_on.iter().map(|s| s.to_string()).collect();
+        writeln!(
+            out,
+            "Session {} (trained on {}; capacity {}, {})",
+            r.session,
+            trained.join(", "),
+            opts.plan.capacity,
+            match opts.plan.service_level {
+                Some(q) => format!("per-cell service level {}", pct(q)),
+                None => format!("coverage target {}", pct(opts.plan.coverage)),
+            }
+        )?;
+        write!(out, "{}", text_table(&METRIC_HEADER, &method_rows(r)))?;
+        writeln!(out)?;
+    }
+    if let Some(avg) = &averages {
+        writeln!(
+            out,
+            "Average over sessions {}",
+            sessions
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )?;
+        let rows: Vec<Vec<String>> = avg.iter().map(|(n, m)| metrics_row(n, m)).collect();
+        write!(out, "{}", text_table(&METRIC_HEADER, &rows))?;
+    }
+    Ok(out)
+}

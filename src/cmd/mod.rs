@@ -1,0 +1,177 @@
+//! Cmd: the command line. One file per subcommand (its options and its `run`), the
+//! options they share in [`args`], and here the parser, the dispatch, the error type with
+//! its exit codes, and the notes printed on stderr.
+//!
+//! Parsing belongs to clap; everything a flag can get wrong (a coverage of 2, a
+//! min-average above the max) is checked in [`args`] before any file is read, and
+//! reported as a usage error (exit status 2). Each command computes, then writes its
+//! files, then prints its table or JSON to the writer it is given, so the binary decides
+//! what a broken pipe means.
+
+mod args;
+mod backtest;
+mod forecast;
+mod simulate;
+mod train;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use self::backtest::BacktestArgs;
+use self::forecast::ForecastArgs;
+use self::simulate::SimulateArgs;
+use self::train::TrainArgs;
+
+use crate::backtest::BacktestError;
+use crate::data::Dataset;
+use crate::input::{self, InputError, ReadOptions};
+use crate::model::ModelError;
+use crate::report::WriteError;
+
+/// Forecast second-group (rattrapage) oral choices and plan examiner convocations.
+#[derive(Debug, Parser)]
+#[command(name = "bacpredict", version, about, long_about = None)]
+pub struct Cli {
+    /// Print nothing on stderr but errors (no progress, no notes).
+    #[arg(long, short, global = true)]
+    pub(crate) quiet: bool,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Learn the choice model from past sessions (marks + orals actually chosen).
+    Train(TrainArgs),
+    /// Forecast this year's orals per candidate, subject and centre, and plan examiners.
+    Forecast(ForecastArgs),
+    /// Replay past sessions with their choices hidden and score the plan and baselines.
+    Backtest(BacktestArgs),
+    /// Write a synthetic académie in the input format (for trials and demonstrations).
+    Simulate(SimulateArgs),
+}
+
+/// Everything that can stop a command. Each kind knows whether it is the user's doing
+/// (bad usage or bad input: exit 2) or not (exit 1).
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("invalid option: {0}")]
+    Usage(String),
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Backtest(#[from] BacktestError),
+    #[error(transparent)]
+    Write(#[from] WriteError),
+    /// Only the final write of a command's text to stdout: file errors are [`Error::Write`].
+    #[error("cannot write to stdout")]
+    Stdout(#[source] std::io::Error),
+    #[error("internal error while formatting the output")]
+    Format(#[from] std::fmt::Error),
+}
+
+impl Error {
+    /// 2 for bad usage or bad input (a damaged model file included), 1 for anything else.
+    pub fn exit_code(&self) -> u8 {
+        let bad_input = match self {
+            Error::Usage(_) | Error::Input(_) => true,
+            Error::Model(e) => e.is_bad_input(),
+            Error::Backtest(e) => e.is_bad_input(),
+            Error::Write(_) | Error::Stdout(_) | Error::Format(_) => false,
+        };
+        if bad_input {
+            2
+        } else {
+            1
+        }
+    }
+
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Stdout(e) if e.kind() == std::io::ErrorKind::BrokenPipe)
+    }
+}
+
+pub(crate) fn usage(msg: impl Into<String>) -> Error {
+    Error::Usage(msg.into())
+}
+
+/// Notes for the person at the terminal (stderr), silenced by --quiet.
+pub(crate) struct Notes {
+    pub(crate) quiet: bool,
+}
+
+impl Notes {
+    pub(crate) fn say(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("{msg}");
+        }
+    }
+    pub(crate) fn warn(&self, msg: &str) {
+        if !self.quiet {
+            eprintln!("warning: {msg}");
+        }
+    }
+    /// A spinner on stderr while long work runs; indicatif draws nothing when stderr
+    /// is not a terminal.
+    pub(crate) fn spinner(&self, msg: &str) -> indicatif::ProgressBar {
+        if self.quiet {
+            return indicatif::ProgressBar::hidden();
+        }
+        let pb = indicatif::ProgressBar::new_spinner();
+        pb.set_message(msg.to_string());
+        pb.enable_steady_tick(std::time::Duration::from_millis(120));
+        pb
+    }
+}
+
+pub(crate) fn read_data(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    notes: &Notes,
+) -> Result<Dataset, Error> {
+    let data = input::read_files(paths, opts)?;
+    if data.set_aside > 0 {
+        notes.say(&format!(
+            "{} candidate{} outside {} <= average < {} set aside; {} kept",
+            data.set_aside,
+            if data.set_aside == 1 { "" } else { "s" },
+            opts.min_average,
+            opts.max_average,
+            data.candidates.len()
+        ));
+    }
+    Ok(data)
+}
+
+impl Cli {
+    /// The subcommand's name, for the first line of an error message.
+    pub fn command_name(&self) -> &'static str {
+        match self.command {
+            Command::Train(_) => "train",
+            Command::Forecast(_) => "forecast",
+            Command::Backtest(_) => "backtest",
+            Command::Simulate(_) => "simulate",
+        }
+    }
+}
+
+/// Runs the command: it computes, writes its files, and returns the text for stdout,
+/// which is written here in one piece.
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
+    let notes = Notes { quiet: cli.quiet };
+    let text = match cli.command {
+        Command::Train(a) => train::run(a, &notes)?,
+        Command::Forecast(a) => forecast::run(a, &notes)?,
+        Command::Backtest(a) => backtest::run(a, &notes)?,
+        Command::Simulate(a) => simulate::run(a, &notes)?,
+    };
+    out.write_all(text.as_bytes()).map_err(Error::Stdout)
+}
+
+pub(crate) fn pct(v: f64) -> String {
+    format!("{:.1}%", v * 100.0)
+}

@@ -1,0 +1,92 @@
+//! `bacpredict simulate`: write a synthetic académie in the input format.
+
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use super::{pct, usage, Error, Notes};
+use crate::report::{CsvStyle, Outputs};
+use crate::simulate::{self, SimConfig};
+
+#[derive(Debug, Args)]
+pub(crate) struct SimulateArgs {
+    /// Folder for history.csv, truth.csv and candidates.csv.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Random seed: the same seed gives the same files.
+    #[arg(long, default_value_t = SimConfig::default().seed)]
+    pub(crate) seed: u64,
+    /// Sessions with known choices.
+    #[arg(long, default_value_t = SimConfig::default().sessions)]
+    pub(crate) sessions: usize,
+    /// Year of the first session.
+    #[arg(long, default_value_t = SimConfig::default().first_session, value_name = "YEAR")]
+    pub(crate) first_session: i32,
+    /// Second-group candidates per session (about).
+    #[arg(long, default_value_t = SimConfig::default().candidates)]
+    pub(crate) candidates: usize,
+    /// Exam centres.
+    #[arg(long, default_value_t = SimConfig::default().centers)]
+    pub(crate) centers: usize,
+    /// Share of extra candidates outside the 8-10 band, as in a full results export.
+    #[arg(long, default_value_t = SimConfig::default().out_of_band, value_name = "SHARE")]
+    pub(crate) out_of_band: f64,
+    /// Do not write candidates.csv (the session after the history, choices unknown).
+    #[arg(long)]
+    pub(crate) no_forecast_session: bool,
+    /// Write French-Excel CSV.
+    #[arg(long)]
+    pub(crate) excel: bool,
+}
+
+pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
+    let mut out = String::new();
+    if a.sessions == 0 || a.candidates == 0 || a.centers == 0 {
+        return Err(usage(
+            "--sessions, --candidates and --centers must be at least 1",
+        ));
+    }
+    if !(0.0..1.0).contains(&a.out_of_band) {
+        return Err(usage("--out-of-band must be a share between 0 and 1"));
+    }
+    let cfg = SimConfig {
+        seed: a.seed,
+        first_session: a.first_session,
+        sessions: a.sessions,
+        candidates: a.candidates,
+        centers: a.centers,
+        out_of_band: a.out_of_band,
+        forecast_session: !a.no_forecast_session,
+    };
+    let pb = notes.spinner("simulating");
+    let sim = simulate::simulate(&cfg);
+    pb.finish_and_clear();
+    let style = if a.excel {
+        CsvStyle::FrenchExcel
+    } else {
+        CsvStyle::Plain
+    };
+    let mut outputs = Outputs::default();
+    outputs.add_table(&a.out, "history.csv", &sim.history, style);
+    outputs.add_table(&a.out, "truth.csv", &sim.truth, style);
+    if let Some(f) = &sim.forecast {
+        outputs.add_table(&a.out, "candidates.csv", f, style);
+    }
+    outputs.write()?;
+    let s = &sim.summary;
+    let n = s.candidates.max(1) as f64;
+    writeln!(
+        out,
+        "{} sessions, {} second-group candidates, {} rows; no-show {}, one oral {}, two orals {}",
+        cfg.sessions,
+        s.candidates,
+        s.rows,
+        pct(s.no_show as f64 / n),
+        pct(s.one_oral as f64 / n),
+        pct(s.two_orals as f64 / n)
+    )?;
+    let files: Vec<String> = outputs.paths().map(|p| p.display().to_string()).collect();
+    writeln!(out, "wrote {}", files.join(", "))?;
+    Ok(out)
+}

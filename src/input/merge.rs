@@ -1,0 +1,375 @@
+//! Merge: reading whole files into one [`Dataset`]. Header matching, the chunks of every
+//! file parsed in parallel, the name tables sorted, and the candidates' runs merged in
+//! session and id order.
+//!
+//! Names in sorted order and everything sorted: every downstream result, the model file
+//! included, is then independent of row and file order.
+
+use std::path::PathBuf;
+
+use super::chunks::{chunk_bounds, parse_chunk, Chunk, Interner, ParsedRow, CHUNK_BYTES};
+use super::problems::{InputError, Problems};
+use super::runs::{add_row, Names, Pending};
+use super::text::{csv_reader, read_text};
+use super::{ReadOptions, COLUMNS};
+use crate::data::Dataset;
+
+/// Reads and validates several files into one dataset. Either every file is valid and a
+/// dataset comes back, or an [`InputError`] lists the problems of all of them.
+pub(crate) fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Dataset, InputError> {
+    read_files_in_chunks(paths, opts, CHUNK_BYTES)
+}
+
+/// [`read_files`], cutting the data rows into chunks of about `chunk_bytes`.
+///
+/// Each chunk is parsed, checked and grouped into runs of one candidate's consecutive
+/// rows on its own core; the runs of every chunk are then put in session and id order
+/// and merged, the rare candidate whose rows are not all consecutive in one chunk being
+/// rebuilt from its first run by replaying the later rows, as one pass over the files in
+/// order would.
+pub(crate) fn read_files_in_chunks(
+    paths: &[PathBuf],
+    opts: &ReadOptions,
+    chunk_bytes: usize,
+) -> Result<Dataset, InputError> {
+    let mut problems = Problems::for_files(paths);
+    let mut chunks: Vec<Chunk> = Vec::new();
+
+    for (file_idx, path) in paths.iter().enumerate() {
+        let Some(text) = read_text(path, &mut problems) else {
+            continue;
+        };
+        if text.trim().is_empty() {
+            problems.push(
+                path,
+                0,
+                "",
+                "",
+                "a header row and data rows (the file is empty)",
+            );
+            continue;
+        }
+        let (mut rdr, sep) = csv_reader(&text, opts.separator);
+        let header = match rdr.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                problems.push(path, 1, "", "", &format!("a CSV header row ({e})"));
+                continue;
+            }
+        };
+        let mut col = [usize::MAX; 9];
+        for (i, h) in header.iter().enumerate() {
+            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+            if let Some(k) = COLUMNS.iter().position(|c| *c == h) {
+                if col[k] == usize::MAX {
+                    col[k] = i;
+                }
+            }
+        }
+        let mut missing = false;
+        for (k, name) in COLUMNS.iter().enumerate() {
+            let required = k < 8 || opts.require_chosen;
+            if col[k] == usize::MAX && required {
+                let sep_name = if sep == b';' { "';'" } else { "','" };
+                problems.push(
+                    path,
+                    1,
+                    name,
+                    "",
+                    &format!(
+                        "a column named '{name}' in the header (separator {sep_name}; found: {})",
+                        header.iter().collect::<Vec<_>>().join(", ")
+                    ),
+                );
+                missing = true;
+            }
+        }
+        if missing {
+            continue;
+        }
+        let data_start = rdr.position().clone();
+        let bytes = text.as_bytes();
+        let first = chunks.len();
+        let bounds: Vec<_> = chunk_bounds(bytes, &data_start, chunk_bytes)
+            .into_iter()
+            .enumerate()
+            .collect();
+        let parsed = crate::parallel::par_map(bounds, |(k, bound)| {
+            parse_chunk(bytes, sep, bound, &col, (path, file_idx), first + k, opts)
+        });
+        let (mut any_row, mut any_problem) = (false, false);
+        for mut chunk in parsed {
+            any_row |= chunk.rows_read > 0;
+            any_problem |= chunk.problems.total() > 0;
+            problems.absorb(std::mem::take(&mut chunk.problems));
+            chunks.push(chunk);
+        }
+        if !any_row && !any_problem {
+            problems.push(path, 0, "", "", "at least one data row after the header");
+        }
+    }
+
+    // Names in sorted order and everything sorted: every downstream result, the model
+    // file included, is then independent of row and file order.
+    let sorted = |names: &dyn Fn(&Chunk) -> &Interner| {
+        let mut all: Vec<String> = chunks
+            .iter()
+            .flat_map(|c| names(c).names.iter().cloned())
+            .collect();
+        all.sort_unstable();
+        all.dedup();
+        let maps: Vec<Vec<u32>> = chunks
+            .iter()
+            .map(|c| {
+                names(c)
+                    .names
+                    .iter()
+                    .map(|n| all.binary_search(n).expect("a name of this chunk") as u32)
+                    .collect()
+            })
+            .collect();
+        (all, maps)
+    };
+    let (center_names, cmaps) = sorted(&|c| &c.centers);
+    let (track_names, tmaps) = sorted(&|c| &c.tracks);
+    let (subject_names, smaps) = sorted(&|c| &c.subjects);
+    let names: Names<'_> = [&center_names, &track_names, &subject_names];
+
+    crate::parallel::par_for_each_mut(&mut chunks, |k, chunk| {
+        for p in chunk.runs.iter_mut() {
+            let c = &mut p.candidate;
+            c.center = cmaps[k][c.center as usize];
+            c.track = tmaps[k][c.track as usize];
+            for s in c.subjects.iter_mut() {
+                s.subject = smaps[k][s.subject as usize];
+            }
+            c.subjects.sort_unstable_by_key(|s| s.subject);
+        }
+    });
+    let mut runs: Vec<Pending> = Vec::with_capacity(chunks.iter().map(|c| c.runs.len()).sum());
+    for chunk in chunks.iter_mut() {
+        runs.append(&mut chunk.runs);
+    }
+    // Each chunk's runs are sorted already, and a stable sort keeps a candidate's runs in
+    // file and row order: its first run comes first.
+    runs.sort_by(|a, b| a.key().cmp(&b.key()));
+
+    let mut candidates = Vec::with_capacity(runs.len());
+    let mut set_aside = 0;
+    let mut runs = runs.into_iter().peekable();
+    while let Some(mut p) = runs.next() {
+        problems.absorb(std::mem::take(&mut p.problems));
+        let mut merged = false;
+        while let Some(later) = runs.next_if(|q| q.key() == p.key()) {
+            // The later run's own checks compared its rows with its own first row; they
+            // are redone against the candidate's first row.
+            merged = true;
+            let k = later.chunk;
+            let chunk = &chunks[k];
+            let path = &paths[chunk.file];
+            let first_file = (chunk.file != p.file).then(|| paths[p.file].as_path());
+            for r in &chunk.rows[later.rows] {
+                let row = ParsedRow {
+                    center: cmaps[k][r.center as usize],
+                    track: tmaps[k][r.track as usize],
+                    id: 0..0,
+                    ..*r
+                };
+                let subject = r.subject_row(smaps[k][r.subject as usize]);
+                add_row(
+                    &mut p,
+                    &row,
+                    subject,
+                    names,
+                    path,
+                    first_file,
+                    &mut problems,
+                );
+            }
+        }
+        if merged {
+            p.candidate.subjects.sort_unstable_by_key(|s| s.subject);
+        }
+        let c = p.candidate;
+        if let Some(n) = c.n_chosen() {
+            if n > 2 {
+                problems.push(
+                    &paths[p.file],
+                    p.line,
+                    "chosen",
+                    &n.to_string(),
+                    "at most two orals per candidate (this candidate's rows have more chosen = 1)",
+                );
+                continue;
+            }
+        }
+        if p.chosen_missing && c.subjects.iter().any(|s| s.chosen.is_some()) && !opts.require_chosen
+        {
+            problems.push(
+                &paths[p.file],
+                p.line,
+                "chosen",
+                "",
+                "'chosen' filled on all or none of a candidate's rows",
+            );
+            continue;
+        }
+        if c.average < opts.min_average || c.average >= opts.max_average {
+            set_aside += 1;
+            continue;
+        }
+        candidates.push(c);
+    }
+    if !problems.is_empty() {
+        return Err(problems.into_error());
+    }
+    Ok(Dataset {
+        candidates,
+        centers: center_names,
+        tracks: track_names,
+        subjects: subject_names,
+        set_aside,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::Candidate;
+    use crate::input::problems::MAX_PROBLEMS;
+
+    /// A history of `n` candidates with four subjects each; every seventh candidate's
+    /// last row is moved to the end of the file (rows of one candidate apart).
+    fn history(n: usize) -> String {
+        let mut rows = String::from(
+            "session,candidate_id,center,track,average,subject,coefficient,grade,chosen\n",
+        );
+        let mut moved = String::new();
+        for k in 0..n {
+            for (j, subject) in ["FRANCAIS", "PHILOSOPHIE", "SES", "HGGSP"]
+                .iter()
+                .enumerate()
+            {
+                let line = format!(
+                    "{},C{k:04},Centre {},GENERALE,{}.5,{subject},{},{}.0,{}\n",
+                    2020 + k % 3,
+                    k % 5,
+                    8 + k % 2,
+                    2 + j,
+                    5 + (k + j) % 10,
+                    u8::from(j == k % 4)
+                );
+                if j == 3 && k % 7 == 0 {
+                    moved.push_str(&line);
+                } else {
+                    rows.push_str(&line);
+                }
+            }
+        }
+        rows + &moved
+    }
+
+    /// Reading in chunks (as large files are, on several threads) gives what reading in
+    /// one piece gives: the same dataset, or the same problems, with rows of a candidate
+    /// in different chunks and problems on both sides of chunk boundaries.
+    #[test]
+    fn chunked_reading_matches_one_piece() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = history(300);
+        let mut bad = good.clone();
+        // A mark out of range, a word for a mark, a duplicate subject far from its
+        // candidate, a centre that disagrees: 40 problems or more in all, over the cap.
+        bad = bad
+            .replacen(",6.0,", ",21.0,", 25)
+            .replacen(",7.0,", ",abs,", 20);
+        bad.push_str("2020,C0003,Centre 3,GENERALE,9.5,SES,4,8.0,0\n");
+        bad.push_str("2021,C0001,Centre 4,GENERALE,9.5,MATHS,4,8.0,0\n");
+        for (name, text) in [("good.csv", &good), ("bad.csv", &bad)] {
+            let path = dir.path().join(name);
+            std::fs::write(&path, text).unwrap();
+            let paths = [path];
+            let opts = ReadOptions::default();
+            let whole = read_files_in_chunks(&paths, &opts, usize::MAX);
+            let chunked = read_files_in_chunks(&paths, &opts, 500);
+            assert!(chunk_bounds(text.as_bytes(), &csv::Position::new(), 500).len() > 10);
+            match (whole, chunked) {
+                (Ok(a), Ok(b)) => {
+                    assert_eq!(name, "good.csv");
+                    assert_eq!(a.candidates, b.candidates);
+                    assert_eq!(a.centers, b.centers);
+                    assert_eq!(a.subjects, b.subjects);
+                    assert_eq!(a.candidates.len() + a.set_aside, 300);
+                }
+                (Err(a), Err(b)) => {
+                    assert_eq!(name, "bad.csv");
+                    assert_eq!(a.problems, b.problems);
+                    assert_eq!(a.more, b.more);
+                    assert_eq!(a.problems.len(), MAX_PROBLEMS);
+                    assert!(a.more > 10, "{} more", a.more);
+                }
+                (a, b) => panic!("{name}: {a:?} / {b:?}"),
+            }
+        }
+    }
+
+    /// The problems listed were the first found, not the first by line: one found after
+    /// all rows were grouped (three orals) went unlisted behind 30 found while grouping.
+    #[test]
+    fn regression_listed_problems_are_the_first_by_line_whatever_the_check() {
+        let mut text = String::from(
+            "session,candidate_id,center,track,average,subject,coefficient,grade,chosen\n",
+        );
+        for subject in ["FRANCAIS", "SES", "HGGSP"] {
+            text.push_str(&format!("2024,A,C,GENERALE,9.5,{subject},4,8.0,1\n"));
+        }
+        for k in 0..35 {
+            for subject in ["FRANCAIS", "SES", "SES"] {
+                text.push_str(&format!("2024,B{k},C,GENERALE,9.5,{subject},4,8.0,0\n"));
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("h.csv");
+        std::fs::write(&path, text).unwrap();
+        let err = read_files(&[path], &ReadOptions::default()).unwrap_err();
+        assert_eq!(err.problems.len() + err.more, 36);
+        assert_eq!(
+            (err.problems[0].line, err.problems[0].column.as_str()),
+            (2, "chosen")
+        );
+        assert_eq!(err.problems[1].line, 7);
+    }
+
+    /// A candidate's rows in two files make one candidate, checked against its first
+    /// row in the first file, which a message then names.
+    #[test]
+    fn a_candidates_rows_in_two_files_are_merged_and_checked_against_the_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let head = "session,candidate_id,center,track,average,subject,coefficient,grade,chosen\n";
+        let a = dir.path().join("a.csv");
+        let b = dir.path().join("b.csv");
+        std::fs::write(
+            &a,
+            format!("{head}2024,A,C1,GENERALE,9.5,MATHS,16,8,1\n2024,B,C1,STMG,9,SES,4,7,0\n"),
+        )
+        .unwrap();
+        std::fs::write(&b, format!("{head}2024,A,C1,GENERALE,9.5,SES,16,9,0\n")).unwrap();
+        let paths = [a.clone(), b.clone()];
+        let data = read_files(&paths, &ReadOptions::default()).unwrap();
+        let subjects = |c: &Candidate| -> Vec<&str> {
+            c.subjects.iter().map(|s| data.subject_name(s)).collect()
+        };
+        assert_eq!(data.candidates.len(), 2);
+        assert_eq!(subjects(&data.candidates[0]), ["MATHS", "SES"]);
+
+        std::fs::write(&b, format!("{head}2024,A,C2,GENERALE,9.5,SES,16,9,0\n")).unwrap();
+        let err = read_files(&paths, &ReadOptions::default()).unwrap_err();
+        assert_eq!(err.problems.len(), 1);
+        let p = &err.problems[0];
+        assert_eq!(
+            (p.file.as_path(), p.line, p.value.as_str()),
+            (b.as_path(), 2, "C2")
+        );
+        let first = format!("line 2 of {}: 'C1'", a.display());
+        assert!(p.expected.contains(&first), "{}", p.expected);
+    }
+}

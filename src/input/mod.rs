@@ -1,0 +1,69 @@
+//! Input: reading and validating the candidate CSV files (history and forecast share one
+//! contract, see the README), and the small tables beside them.
+//!
+//! This module owns everything between raw bytes and a validated [`Dataset`]. It
+//! collects problems instead of stopping at the first, because an exam office fixing an
+//! export wants the whole list in one run. The work is split by concern:
+//! - [`problems`]: what is wrong, where, capped and sorted by file and line;
+//! - [`text`]: bytes to text (encoding), separator, numbers, CSV readers;
+//! - [`chunks`]: the data rows cut into fixed-size chunks, parsed and checked field by
+//!   field on every core;
+//! - [`runs`]: a chunk's rows grouped into runs of one candidate, checked against the
+//!   candidate's first row;
+//! - [`merge`]: the runs of every chunk renamed to sorted name tables and merged into
+//!   candidates, in the order a single pass over the files would give;
+//! - [`tables`]: the roster, the capacity file and the simulator's truth.
+
+mod chunks;
+mod merge;
+mod problems;
+mod runs;
+mod tables;
+mod text;
+
+pub(crate) use merge::read_files;
+pub(crate) use problems::InputError;
+pub(crate) use tables::{read_capacities, read_roster, read_truth, RosterEntry};
+
+/// Which separator to use; `Auto` looks at the header line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Separator {
+    #[default]
+    Auto,
+    Comma,
+    Semicolon,
+}
+
+/// What the caller wants from the files.
+#[derive(Debug, Clone)]
+pub(crate) struct ReadOptions {
+    pub(crate) separator: Separator,
+    /// Candidates with `min_average <= average < max_average` are kept.
+    pub(crate) min_average: f64,
+    pub(crate) max_average: f64,
+    /// History files must say which subjects were chosen; forecast files need not.
+    pub(crate) require_chosen: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            separator: Separator::Auto,
+            min_average: 8.0,
+            max_average: 10.0,
+            require_chosen: true,
+        }
+    }
+}
+
+pub(crate) const COLUMNS: [&str; 9] = [
+    "session",
+    "candidate_id",
+    "center",
+    "track",
+    "average",
+    "subject",
+    "coefficient",
+    "grade",
+    "chosen",
+];

@@ -1,0 +1,158 @@
+//! Problems: what is wrong with an input, located precisely enough to fix it in a
+//! spreadsheet (file, line, column, value, what was expected).
+//!
+//! Every reader collects problems instead of stopping at the first; the list is capped
+//! and sorted by file and line, whatever the order the checks found them in, so reading
+//! in parallel chunks reports what one pass over the files would.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// How many problems one error message lists before summarising the rest.
+pub(crate) const MAX_PROBLEMS: usize = 30;
+
+/// One thing wrong with an input file, located precisely enough to fix it in a spreadsheet.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Problem {
+    pub(crate) file: PathBuf,
+    /// 1-based line in the file; 0 when the problem is about the file as a whole.
+    pub(crate) line: u64,
+    /// Column name (as in the header) or empty when not about one column.
+    pub(crate) column: String,
+    pub(crate) value: String,
+    pub(crate) expected: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.file.display())?;
+        if self.line > 0 {
+            write!(f, ", line {}", self.line)?;
+        }
+        if !self.column.is_empty() {
+            write!(f, ", column '{}'", self.column)?;
+        }
+        // An empty value is worth showing in a data row ("candidate_id is empty"), not
+        // for a whole file or a missing header column.
+        if !self.value.is_empty() || (self.line > 1 && !self.column.is_empty()) {
+            write!(f, ": value '{}'", self.value)?;
+        }
+        write!(f, ": expected {}", self.expected)
+    }
+}
+
+/// Every problem found in the input files, capped at [`MAX_PROBLEMS`] listed.
+#[derive(Debug, thiserror::Error)]
+pub struct InputError {
+    pub(crate) problems: Vec<Problem>,
+    /// How many problems were found beyond those listed.
+    pub(crate) more: usize,
+}
+
+impl fmt::Display for InputError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let total = self.problems.len() + self.more;
+        write!(
+            f,
+            "{} problem{} in the input",
+            total,
+            if total == 1 { "" } else { "s" }
+        )?;
+        for p in &self.problems {
+            write!(f, "\n  - {p}")?;
+        }
+        if self.more > 0 {
+            write!(f, "\n  ... and {} more", self.more)?;
+        }
+        Ok(())
+    }
+}
+
+/// The problems found so far: the first [`MAX_PROBLEMS`] in file then line order, and
+/// how many more. Which ones those are does not depend on the order they were found in,
+/// so reading in parallel chunks lists the same ones as reading in one piece.
+#[derive(Default)]
+pub(crate) struct Problems {
+    /// The input files in order, to sort problems by file; empty for a single file.
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) list: Vec<Problem>,
+    /// Problems found beyond those in `list`.
+    pub(crate) more: usize,
+}
+
+impl Problems {
+    pub(crate) fn for_files(files: &[PathBuf]) -> Problems {
+        Problems {
+            files: files.to_vec(),
+            ..Problems::default()
+        }
+    }
+
+    pub(crate) fn push(
+        &mut self,
+        file: &Path,
+        line: u64,
+        column: &str,
+        value: &str,
+        expected: &str,
+    ) {
+        // A binary file could put megabytes in one field: keep messages readable.
+        let mut value: String = value.chars().take(40).collect();
+        if value.len() < 40 && value.chars().any(|c| c.is_control()) {
+            value = value.escape_debug().to_string();
+        }
+        self.list.push(Problem {
+            file: file.to_path_buf(),
+            line,
+            column: column.to_string(),
+            value,
+            expected: expected.to_string(),
+        });
+        self.keep_first(2 * MAX_PROBLEMS);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// How many problems were found, listed or not.
+    pub(crate) fn total(&self) -> usize {
+        self.list.len() + self.more
+    }
+
+    /// Takes in the problems found elsewhere (a chunk of a file, a candidate's rows).
+    pub(crate) fn absorb(&mut self, other: Problems) {
+        self.list.extend(other.list);
+        self.more += other.more;
+        self.keep_first(2 * MAX_PROBLEMS);
+    }
+
+    /// Once the list is longer than `limit`, keeps only the first [`MAX_PROBLEMS`] in
+    /// file then line order (problems on one line stay in the order found) and counts
+    /// the rest: a file with a problem on every row does not fill the memory.
+    pub(crate) fn keep_first(&mut self, limit: usize) {
+        if self.list.len() <= limit {
+            return;
+        }
+        let files = &self.files;
+        self.list.sort_by_cached_key(|p| {
+            let file = files
+                .iter()
+                .position(|f| *f == p.file)
+                .unwrap_or(usize::MAX);
+            (file, p.line)
+        });
+        let keep = self.list.len().min(MAX_PROBLEMS);
+        self.more += self.list.len() - keep;
+        self.list.truncate(keep);
+    }
+
+    pub(crate) fn into_error(mut self) -> InputError {
+        // Sorted even when short.
+        self.keep_first(0);
+        InputError {
+            problems: self.list,
+            more: self.more,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Tables: the small inputs beside the candidate files (the examiner roster, the
+//! per-subject capacities, the simulator's true probabilities), read with the same
+//! encoding, separator and problem rules.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::problems::{InputError, Problems};
+use super::text::{csv_reader, parse_number, read_text};
+use super::Separator;
+
+/// One row of an examiner roster.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RosterEntry {
+    pub(crate) examiner_id: String,
+    pub(crate) name: String,
+    pub(crate) subject: String,
+    /// Empty: can be sent to any centre (the pool).
+    pub(crate) center: String,
+    /// Lower first; rows without a priority come after all numbered ones.
+    pub(crate) priority: i64,
+}
+
+/// Reads a small table (roster, capacities): the rows as (line, fields in `columns`
+/// order), with the same encoding and separator rules as the candidate files. Columns
+/// after `required` are optional and read as empty when absent.
+pub(crate) fn read_small_table(
+    path: &Path,
+    separator: Separator,
+    columns: &[&str],
+    required: usize,
+    problems: &mut Problems,
+) -> Vec<(u64, Vec<String>)> {
+    let Some(text) = read_text(path, problems) else {
+        return Vec::new();
+    };
+    let (mut rdr, _) = csv_reader(&text, separator);
+    let header = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            problems.push(path, 1, "", "", &format!("a CSV header row ({e})"));
+            return Vec::new();
+        }
+    };
+    let idx: Vec<Option<usize>> = columns
+        .iter()
+        .map(|c| {
+            header.iter().position(|h| {
+                h.trim()
+                    .trim_start_matches('\u{feff}')
+                    .eq_ignore_ascii_case(c)
+            })
+        })
+        .collect();
+    let mut ok = true;
+    for (k, c) in columns.iter().enumerate().take(required) {
+        if idx[k].is_none() {
+            problems.push(
+                path,
+                1,
+                c,
+                "",
+                &format!("a column named '{c}' in the header"),
+            );
+            ok = false;
+        }
+    }
+    if !ok {
+        return Vec::new();
+    }
+    let mut out = Vec::new();
+    for rec in rdr.records() {
+        match rec {
+            Ok(r) => {
+                if r.iter().all(|f| f.trim().is_empty()) {
+                    continue;
+                }
+                let line = r.position().map(|p| p.line()).unwrap_or(0);
+                let fields = idx
+                    .iter()
+                    .map(|i| i.and_then(|i| r.get(i)).unwrap_or("").trim().to_string())
+                    .collect();
+                out.push((line, fields));
+            }
+            Err(e) => {
+                problems.push(path, 0, "", "", &format!("a well-formed CSV row ({e})"));
+                break;
+            }
+        }
+    }
+    out
+}
+
+pub(crate) fn into_result<T>(value: T, problems: Problems) -> Result<T, InputError> {
+    if problems.is_empty() {
+        Ok(value)
+    } else {
+        Err(problems.into_error())
+    }
+}
+
+/// Reads a roster: `examiner_id,name,subject,center[,priority]`.
+pub(crate) fn read_roster(
+    path: &Path,
+    separator: Separator,
+) -> Result<Vec<RosterEntry>, InputError> {
+    let cols = ["examiner_id", "name", "subject", "center", "priority"];
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &cols, 4, &mut problems);
+    let mut out = Vec::new();
+    let mut seen: HashMap<(String, String, String), u64> = HashMap::new();
+    for (line, f) in rows {
+        if f[0].is_empty() {
+            problems.push(path, line, "examiner_id", "", "a non-empty examiner id");
+            continue;
+        }
+        if f[2].is_empty() {
+            problems.push(
+                path,
+                line,
+                "subject",
+                "",
+                "the subject code the examiner can hear",
+            );
+            continue;
+        }
+        let priority = if f[4].is_empty() {
+            i64::MAX
+        } else {
+            match f[4].parse::<i64>() {
+                Ok(p) => p,
+                Err(_) => {
+                    problems.push(
+                        path,
+                        line,
+                        "priority",
+                        &f[4],
+                        "a whole number (lower is summoned first) or nothing",
+                    );
+                    continue;
+                }
+            }
+        };
+        let key = (f[0].clone(), f[2].clone(), f[3].clone());
+        if let Some(first) = seen.insert(key, line) {
+            problems.push(
+                path,
+                line,
+                "examiner_id",
+                &f[0],
+                &format!("each examiner once per subject and centre (already at line {first})"),
+            );
+            continue;
+        }
+        out.push(RosterEntry {
+            examiner_id: f[0].clone(),
+            name: f[1].clone(),
+            subject: f[2].clone(),
+            center: f[3].clone(),
+            priority,
+        });
+    }
+    into_result(out, problems)
+}
+
+/// Reads per-subject capacities: `subject,capacity`.
+pub(crate) fn read_capacities(
+    path: &Path,
+    separator: Separator,
+) -> Result<BTreeMap<String, usize>, InputError> {
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &["subject", "capacity"], 2, &mut problems);
+    let mut out = BTreeMap::new();
+    for (line, f) in rows {
+        match f[1].parse::<usize>() {
+            Ok(c) if c > 0 && !f[0].is_empty() => {
+                if out.insert(f[0].clone(), c).is_some() {
+                    problems.push(path, line, "subject", &f[0], "each subject once");
+                }
+            }
+            _ => problems.push(
+                path,
+                line,
+                "capacity",
+                &f[1],
+                "a whole number of candidates per examiner, at least 1",
+            ),
+        }
+    }
+    into_result(out, problems)
+}
+
+/// Reads the simulator's true probabilities: `session,candidate_id,subject,probability`.
+pub(crate) fn read_truth(
+    path: &Path,
+    separator: Separator,
+) -> Result<HashMap<(i32, String, String), f64>, InputError> {
+    let cols = ["session", "candidate_id", "subject", "probability"];
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &cols, 4, &mut problems);
+    let mut out = HashMap::new();
+    for (line, f) in rows {
+        let s = f[0].parse::<i32>();
+        let p = parse_number(&f[3]).filter(|p| (0.0..=1.0).contains(p));
+        match (s, p) {
+            (Ok(s), Some(p)) => {
+                out.insert((s, f[1].clone(), f[2].clone()), p);
+            }
+            (Err(_), _) => problems.push(path, line, "session", &f[0], "a session year"),
+            (_, None) => problems.push(
+                path,
+                line,
+                "probability",
+                &f[3],
+                "a probability between 0 and 1",
+            ),
+        }
+    }
+    into_result(out, problems)
+}

@@ -1,0 +1,192 @@
+//! Model: the choice model's types, its fitting and its persistence.
+//!
+//! Two parts, both from the multinomial logistic family:
+//! - a **count model** (how many orals: 0 = no-show, 1 or 2), a multinomial logistic
+//!   regression fitted with linfa-logistic on candidate-level features ([`count`]);
+//! - a **subject model**, a conditional logit over the candidate's eligible subjects in
+//!   which the orals are drawn one after the other without replacement (Plackett-Luce
+//!   with at most two picks). linfa cannot express that likelihood, so it is written
+//!   out with its analytic gradient and minimised with argmin's L-BFGS ([`choice`]).
+//!
+//! The inclusion probability of a subject mixes both ([`predict`]): P(1 oral) x P(first
+//! pick) + P(2 orals) x P(first or second pick). Per candidate the probabilities
+//! therefore sum to the expected number of orals. [`features`] turns a candidate into
+//! both parts' features, [`drift`] measures how far whole subjects move between
+//! sessions, [`train`] runs the fits in order, and [`file`] writes and checks the model
+//! file, which holds names of centres, tracks and subjects and fitted parameters, never a
+//! candidate id or a per-candidate value.
+
+mod choice;
+mod count;
+mod drift;
+mod features;
+mod file;
+mod predict;
+mod train;
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+pub(crate) use train::train;
+
+pub(crate) const FORMAT: &str = "bacpredict-model";
+pub(crate) const FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a valid bacpredict model (truncated or not JSON?): {detail}")]
+    Corrupt { path: String, detail: String },
+    #[error("{path} is a model of format version {found}; this bacpredict (version {tool}) reads format version {FORMAT_VERSION}: retrain with `bacpredict train`")]
+    Version {
+        path: String,
+        found: u32,
+        tool: &'static str,
+    },
+    #[error(
+        "{path} was modified after training (checksum mismatch): retrain with `bacpredict train`"
+    )]
+    Checksum { path: String },
+    /// The history cannot be learnt from (no candidate, no oral, one class only): the
+    /// user's data, exit 2.
+    #[error("cannot train: {0}")]
+    Data(String),
+    /// The optimiser itself failed: not the user's doing, exit 1.
+    #[error("cannot train: the optimiser failed: {0}")]
+    Optimiser(String),
+    #[error("the {part} fit did not converge: {detail}")]
+    NotConverged { part: &'static str, detail: String },
+}
+
+impl ModelError {
+    /// Whether the user's input is at fault (a missing, damaged or foreign model file, a
+    /// history that cannot be learnt from): exit 2, else exit 1.
+    pub(crate) fn is_bad_input(&self) -> bool {
+        match self {
+            ModelError::Io { .. }
+            | ModelError::Corrupt { .. }
+            | ModelError::Version { .. }
+            | ModelError::Checksum { .. }
+            | ModelError::Data(_) => true,
+            ModelError::Optimiser(_) | ModelError::NotConverged { .. } => false,
+        }
+    }
+}
+
+/// Settings of a fit. Defaults are what the backtests on the bundled sample supported
+/// (see the README, "How the model works").
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct FitOptions {
+    /// Half-life of a session's weight in the subject model, in sessions; `None` weights
+    /// every session equally.
+    pub(crate) half_life: Option<f64>,
+    /// Prior standard deviation of subject effects (logit scale).
+    pub(crate) subject_sd: f64,
+    /// Prior standard deviation of centre and track slopes (logit scale).
+    pub(crate) slope_sd: f64,
+    pub(crate) max_iterations: u64,
+}
+
+impl Default for FitOptions {
+    fn default() -> Self {
+        FitOptions {
+            half_life: None,
+            subject_sd: 1.5,
+            slope_sd: 0.5,
+            max_iterations: 500,
+        }
+    }
+}
+
+/// Shares of candidates with 0 and with 2 orals, shrunk towards the académie-wide shares
+/// so that a small centre is not judged on a handful of candidates.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Rates {
+    pub(crate) no_show: f64,
+    pub(crate) two_orals: f64,
+}
+
+/// Convergence report of one fit.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct FitReport {
+    pub(crate) method: String,
+    pub(crate) iterations: Option<u64>,
+    /// Euclidean norm of the gradient of the mean objective at the solution.
+    pub(crate) final_gradient_norm: f64,
+    pub(crate) objective: f64,
+    pub(crate) termination: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct ChoiceModel {
+    pub(crate) features: Vec<String>,
+    pub(crate) slope_features: Vec<String>,
+    pub(crate) scale_mean: Vec<f64>,
+    pub(crate) scale_std: Vec<f64>,
+    pub(crate) beta: Vec<f64>,
+    /// Effect of each subject in [`Model::subjects`] order.
+    pub(crate) subject_effects: Vec<f64>,
+    /// Per centre in [`Model::centers`] order, one slope per slope feature.
+    pub(crate) center_slopes: Vec<Vec<f64>>,
+    pub(crate) track_slopes: Vec<Vec<f64>>,
+    pub(crate) fit: FitReport,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct CountModel {
+    pub(crate) features: Vec<String>,
+    pub(crate) scale_mean: Vec<f64>,
+    pub(crate) scale_std: Vec<f64>,
+    /// Number of orals each class stands for.
+    pub(crate) classes: Vec<usize>,
+    pub(crate) intercept: Vec<f64>,
+    /// `weights[feature][class]`.
+    pub(crate) weights: Vec<Vec<f64>>,
+    pub(crate) overall_rates: Rates,
+    pub(crate) center_rates: Vec<Rates>,
+    pub(crate) track_rates: Vec<Rates>,
+    pub(crate) fit: FitReport,
+}
+
+/// Session-to-session spread that independent candidates do not explain, as a relative
+/// variance: a count with expectation E varies by an extra `rel_var * E^2`.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Drift {
+    /// Common to a subject across all centres (tastes, exam difficulty).
+    pub(crate) subject_rel_var: f64,
+    /// Left at the (centre, subject) level once the subject's drift is accounted for.
+    pub(crate) cell_rel_var: f64,
+    pub(crate) method: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct SubjectInfo {
+    pub(crate) code: String,
+    pub(crate) eligible: usize,
+    pub(crate) chosen: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct TrainingInfo {
+    /// Candidates per session.
+    pub(crate) sessions: BTreeMap<i32, usize>,
+    pub(crate) candidates: usize,
+    pub(crate) rows: usize,
+    pub(crate) options: FitOptions,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Model {
+    pub(crate) training: TrainingInfo,
+    pub(crate) subjects: Vec<SubjectInfo>,
+    pub(crate) centers: Vec<String>,
+    pub(crate) tracks: Vec<String>,
+    pub(crate) choice: ChoiceModel,
+    pub(crate) count: CountModel,
+    pub(crate) drift: Drift,
+}
