@@ -1,0 +1,357 @@
+//! Forecasting: the tables, their formats, unseen names, the roster and capacities.
+
+use std::collections::HashMap;
+use std::path::Path;
+
+use crate::util::*;
+
+#[test]
+fn forecast_writes_every_table_with_probabilities_following_the_rules() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let stdout = ok(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            "sim/candidates.csv",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(stdout.contains("expected orals"), "{stdout}");
+    assert!(stdout.contains("per-cell 95% plan"), "{stdout}");
+    assert_eq!(
+        header(&out.join("candidates.csv")),
+        "candidate_id,center,track,subject,probability"
+    );
+    assert_eq!(
+        header(&out.join("by_subject.csv")),
+        "subject,expected_candidates,low,high"
+    );
+    assert_eq!(
+        header(&out.join("by_center.csv")),
+        "center,subject,expected_candidates,low,high"
+    );
+    assert_eq!(
+        header(&out.join("convocations.csv")),
+        "center,subject,expected_candidates,examiners,capacity,expected_uncovered"
+    );
+    // One row per eligible subject of each kept candidate; per candidate the
+    // probabilities sum to an expected number of orals between 0 and 2.
+    let input = read_csv(&a.path.join("sim/candidates.csv"));
+    let kept: Vec<_> = input
+        .iter()
+        .filter(|r| {
+            let avg: f64 = r["average"].parse().unwrap();
+            (8.0..10.0).contains(&avg)
+        })
+        .collect();
+    let rows = read_csv(&out.join("candidates.csv"));
+    assert_eq!(rows.len(), kept.len());
+    let eligible: std::collections::HashSet<(String, String)> = kept
+        .iter()
+        .map(|r| (r["candidate_id"].clone(), r["subject"].clone()))
+        .collect();
+    let mut sums: HashMap<String, f64> = HashMap::new();
+    for r in &rows {
+        assert!(eligible.contains(&(r["candidate_id"].clone(), r["subject"].clone())));
+        let p: f64 = r["probability"].parse().unwrap();
+        assert!((0.0..=1.0).contains(&p));
+        *sums.entry(r["candidate_id"].clone()).or_default() += p;
+    }
+    assert!(sums.values().all(|s| (0.0..=2.0 + 1e-3).contains(s)));
+    assert!(
+        sums.values().any(|s| *s > 1.0),
+        "some candidates should expect two orals"
+    );
+    // The subject totals are the sums of the candidate probabilities.
+    for s in read_csv(&out.join("by_subject.csv")) {
+        let total: f64 = rows
+            .iter()
+            .filter(|r| r["subject"] == s["subject"])
+            .map(|r| r["probability"].parse::<f64>().unwrap())
+            .sum();
+        let e: f64 = s["expected_candidates"].parse().unwrap();
+        assert!(
+            (total - e).abs() < 0.01 * total.max(1.0) + 0.05,
+            "{}: {total} vs {e}",
+            s["subject"]
+        );
+        let (lo, hi): (f64, f64) = (s["low"].parse().unwrap(), s["high"].parse().unwrap());
+        assert!(lo <= e && e <= hi);
+    }
+}
+
+/// Writes the candidates file as a French-locale spreadsheet would: ';', decimal comma,
+/// Windows-1252 (accents in centre names and a subject code), CRLF.
+fn to_french_1252(src: &Path, dst: &Path) {
+    let text = std::fs::read_to_string(src).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    w.write_record(r.headers().unwrap()).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let fields: Vec<String> = rec
+            .iter()
+            .map(|f| {
+                if f.parse::<f64>().is_ok() && f.contains('.') {
+                    f.replace('.', ",")
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        w.write_record(&fields).unwrap();
+    }
+    let utf8 = String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&utf8);
+    assert!(!unmappable);
+    assert!(
+        bytes.contains(&0xE9),
+        "fixture should hold an é in Windows-1252"
+    );
+    std::fs::write(dst, &bytes).unwrap();
+}
+
+#[test]
+fn french_excel_and_windows_1252_input_give_the_same_forecast() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    let fr = tmp.path().join("candidats.csv");
+    to_french_1252(&a.path.join("sim/candidates.csv"), &fr);
+    // A UTF-8 file with BOM, ';' and decimal commas, as Excel's "CSV UTF-8" writes.
+    let bom = tmp.path().join("bom.csv");
+    let fr_utf8 = encoding_rs::WINDOWS_1252
+        .decode(&std::fs::read(&fr).unwrap())
+        .0
+        .into_owned();
+    std::fs::write(&bom, format!("\u{feff}{fr_utf8}")).unwrap();
+    for (name, input) in [
+        ("plain", a.path.join("sim/candidates.csv")),
+        ("fr", fr),
+        ("bom", bom),
+    ] {
+        let out = tmp.path().join(name);
+        ok(
+            &a.path,
+            &[
+                "forecast",
+                "--model",
+                "model.json",
+                "--candidates",
+                input.to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+                "-q",
+            ],
+        );
+    }
+    for f in [
+        "candidates.csv",
+        "by_subject.csv",
+        "by_center.csv",
+        "convocations.csv",
+    ] {
+        let plain = std::fs::read(tmp.path().join("plain").join(f)).unwrap();
+        assert_eq!(
+            plain,
+            std::fs::read(tmp.path().join("fr").join(f)).unwrap(),
+            "{f}: Windows-1252 differs"
+        );
+        assert_eq!(
+            plain,
+            std::fs::read(tmp.path().join("bom").join(f)).unwrap(),
+            "{f}: BOM differs"
+        );
+    }
+}
+
+#[test]
+fn excel_option_writes_semicolons_decimal_commas_and_a_bom() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    ok(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            "sim/candidates.csv",
+            "--out",
+            tmp.path().to_str().unwrap(),
+            "--excel",
+            "-q",
+        ],
+    );
+    let bytes = std::fs::read(tmp.path().join("by_subject.csv")).unwrap();
+    assert!(bytes.starts_with(b"\xEF\xBB\xBFsubject;expected_candidates;low;high"));
+    let text = String::from_utf8(bytes).unwrap();
+    let line = text.lines().nth(1).unwrap();
+    assert!(
+        line.split(';').nth(1).unwrap().contains(','),
+        "decimal comma expected: {line}"
+    );
+}
+
+#[test]
+fn unseen_subject_centre_and_track_are_forecast_with_warnings() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("c.csv"),
+        "session,candidate_id,center,track,average,subject,coefficient,grade\n\
+         2030,N1,Lycée Nouveau,STAV,9.2,FRANCAIS,5,7\n\
+         2030,N1,Lycée Nouveau,STAV,9.2,MATHS-ANTICIPEES,2,6\n\
+         2030,N1,Lycée Nouveau,STAV,9.2,AGRONOMIE,16,8\n",
+    )
+    .unwrap();
+    let o = run(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            tmp.path().join("c.csv").to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("2 subjects never seen in training")
+            && e.contains("AGRONOMIE, MATHS-ANTICIPEES"),
+        "{e}"
+    );
+    assert!(
+        e.contains("1 centre never seen") && e.contains("Lycée Nouveau"),
+        "{e}"
+    );
+    assert!(
+        e.contains("1 track never seen") && e.contains("STAV"),
+        "{e}"
+    );
+    let rows = read_csv(&tmp.path().join("o/candidates.csv"));
+    assert_eq!(rows.len(), 3);
+    assert!(rows
+        .iter()
+        .all(|r| r["probability"].parse::<f64>().unwrap() > 0.0));
+}
+
+#[test]
+fn roster_summons_by_priority_without_doubles_and_reports_shortages() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    let conv_dir = tmp.path().join("plan");
+    ok(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            "sim/candidates.csv",
+            "--out",
+            conv_dir.to_str().unwrap(),
+            "-q",
+        ],
+    );
+    let conv = read_csv(&conv_dir.join("convocations.csv"));
+    let need = conv
+        .iter()
+        .find(|r| r["subject"] == "PHILOSOPHIE" && r["examiners"] != "0")
+        .expect("a PHILOSOPHIE cell");
+    let center = need["center"].clone();
+    let n: usize = need["examiners"].parse().unwrap();
+    // Local examiners: n + 1 so that priority decides; the pool has one MATHEMATIQUES
+    // examiner only, so other subjects go short.
+    let mut roster = String::from("examiner_id,name,subject,center,priority\n");
+    for i in 0..=n {
+        roster.push_str(&format!(
+            "L{i},Local {i},PHILOSOPHIE,\"{center}\",{}\n",
+            n + 1 - i
+        ));
+    }
+    roster.push_str("P1,Pool One,MATHEMATIQUES,,1\n");
+    std::fs::write(tmp.path().join("roster.csv"), roster).unwrap();
+    let out = tmp.path().join("o");
+    let stdout = ok(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            "sim/candidates.csv",
+            "--out",
+            out.to_str().unwrap(),
+            "--roster",
+            tmp.path().join("roster.csv").to_str().unwrap(),
+            "-q",
+        ],
+    );
+    assert!(stdout.contains("short"), "{stdout}");
+    let summons = read_csv(&out.join("summons.csv"));
+    let philo: Vec<&str> = summons
+        .iter()
+        .filter(|r| r["center"] == center && r["subject"] == "PHILOSOPHIE")
+        .map(|r| r["examiner_id"].as_str())
+        .collect();
+    assert_eq!(philo.len(), n);
+    // The highest priority number (L0) is the one left at home.
+    assert!(!philo.contains(&"L0"), "{philo:?}");
+    let ids: std::collections::HashSet<&str> =
+        summons.iter().map(|r| r["examiner_id"].as_str()).collect();
+    assert_eq!(ids.len(), summons.len(), "an examiner summoned twice");
+    let shortages = read_csv(&out.join("shortages.csv"));
+    assert!(!shortages.is_empty());
+    assert!(shortages
+        .iter()
+        .all(|s| !(s["center"] == center && s["subject"] == "PHILOSOPHIE")));
+}
+
+#[test]
+fn capacity_file_overrides_the_default_per_subject() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("cap.csv"),
+        "subject;capacity\nPHILOSOPHIE;6\n",
+    )
+    .unwrap();
+    let out = tmp.path().join("o");
+    ok(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            "sim/candidates.csv",
+            "--out",
+            out.to_str().unwrap(),
+            "--capacity-file",
+            tmp.path().join("cap.csv").to_str().unwrap(),
+            "-q",
+        ],
+    );
+    let conv = read_csv(&out.join("convocations.csv"));
+    assert!(conv.iter().any(|r| r["subject"] == "PHILOSOPHIE"));
+    for r in &conv {
+        let want = if r["subject"] == "PHILOSOPHIE" {
+            "6"
+        } else {
+            "24"
+        };
+        assert_eq!(r["capacity"], want, "{r:?}");
+    }
+}

@@ -1,0 +1,127 @@
+//! Bad input: every problem listed with its location, nothing written, no mark next to
+//! an id.
+
+use crate::util::*;
+
+const HEADER: &str = "session,candidate_id,center,track,average,subject,coefficient,grade,chosen";
+
+#[test]
+fn bad_input_lists_every_problem_with_location_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hist = tmp.path().join("h.csv");
+    std::fs::write(
+        &hist,
+        format!(
+            "{HEADER}\n\
+             2024,A1,C1,GENERALE,9.1,MATHS,16,abs,1\n\
+             2024,A1,C1,GENERALE,9.1,PHILO,8,21,0\n\
+             2024,A2,C1,GENERALE,9.5,MATHS,16,8,1\n\
+             2024,A2,C1,GENERALE,9.5,MATHS,16,8,0\n\
+             2024,A3,C1,GENERALE,9.0,MATHS,16,8,1\n\
+             2024,A3,C1,GENERALE,9.0,PHILO,8,8,1\n\
+             2024,A3,C1,GENERALE,9.0,SES,16,8,1\n\
+             2024,A4,C1,GENERALE,9.0,MATHS,16,8,1\n\
+             2024,A4,C1,GENERALE,9.2,SES,16,8,0\n\
+             2024,A5,C1,GENERALE,9.0,SES,0,8,yes\n"
+        ),
+    )
+    .unwrap();
+    let model = tmp.path().join("m.json");
+    let o = run(
+        tmp.path(),
+        &["train", "--history", "h.csv", "--model", "m.json"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    for needle in [
+        "h.csv, line 2, column 'grade': value 'abs': expected a mark between 0 and 20",
+        "line 3, column 'grade': value '21'",
+        "line 5, column 'subject': value 'MATHS': expected each subject once",
+        "column 'chosen': value '3': expected at most two orals",
+        "line 10, column 'average'",
+        "line 11, column 'coefficient': value '0'",
+        "line 11, column 'chosen': value 'yes'",
+    ] {
+        assert!(e.contains(needle), "missing «{needle}» in:\n{e}");
+    }
+    assert!(!model.exists(), "no model may be written on bad input");
+    assert!(!e.contains("panicked"));
+}
+
+#[test]
+fn regression_average_disagreement_does_not_print_the_mark_next_to_the_id() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("h.csv"),
+        format!("{HEADER}\n2024,SECRET1,C1,GENERALE,9.13,MATHS,16,8,1\n2024,SECRET1,C1,GENERALE,9.27,SES,16,8,0\n"),
+    )
+    .unwrap();
+    let o = run(
+        tmp.path(),
+        &["train", "--history", "h.csv", "--model", "m.json"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("line 3, column 'average'"), "{e}");
+    assert!(!e.contains("9.27") && !e.contains("9.13"), "{e}");
+}
+
+#[test]
+fn missing_column_empty_and_binary_files_are_reported_together() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(
+        tmp.path().join("nocol.csv"),
+        "session;candidate_id;center;track;average;subject;grade;chosen\n2024;A;C;G;9;M;8;1\n",
+    )
+    .unwrap();
+    std::fs::write(tmp.path().join("empty.csv"), "").unwrap();
+    std::fs::write(tmp.path().join("bin.csv"), b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR").unwrap();
+    let o = run(
+        tmp.path(),
+        &[
+            "train",
+            "--history",
+            "nocol.csv",
+            "empty.csv",
+            "bin.csv",
+            "--model",
+            "m.json",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(e.contains("nocol.csv, line 1, column 'coefficient'"), "{e}");
+    assert!(e.contains("separator ';'"), "{e}");
+    assert!(
+        e.contains("empty.csv: expected a header row and data rows (the file is empty)"),
+        "{e}"
+    );
+    assert!(e.contains("bin.csv: expected a text CSV file"), "{e}");
+    assert!(e.contains("3 problems"), "{e}");
+}
+
+#[test]
+fn history_without_chosen_is_bad_input_but_a_forecast_file_may_omit_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("h.csv"), "session,candidate_id,center,track,average,subject,coefficient,grade\n2024,A,C,G,9,M,16,8\n").unwrap();
+    let o = run(
+        tmp.path(),
+        &["train", "--history", "h.csv", "--model", "m.json"],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("column 'chosen'"));
+    let a = academy();
+    let o = run(
+        &a.path,
+        &[
+            "forecast",
+            "--model",
+            "model.json",
+            "--candidates",
+            tmp.path().join("h.csv").to_str().unwrap(),
+            "--out",
+            tmp.path().join("o").to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}

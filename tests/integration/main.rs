@@ -1,0 +1,10 @@
+//! Integration tests: the real `bacpredict` executable, run in temporary folders on small
+//! inline fixtures or on académies it simulates itself. One test binary (so one link),
+//! with the shared helpers in [`util`] and one module per theme.
+
+mod backtest;
+mod cli;
+mod forecast;
+mod input_errors;
+mod model_file;
+mod util;
