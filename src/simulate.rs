@@ -389,6 +389,9 @@ pub(crate) fn make_candidate<R: Rng>(
     }
 }
 
+/// Simulates the sessions of `cfg`: per session, tastes drift and exam difficulty is
+/// drawn, then each candidate is made, behaves and chooses. The random draws come in a
+/// fixed order, so a seed always gives the same files.
 pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
     let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed);
     let centers: Vec<CenterHabit> = (0..cfg.centers)
@@ -399,28 +402,8 @@ pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
             size: (0.5 * normal(&mut rng)).exp(),
         })
         .collect();
-    let center_names: Vec<String> = (0..cfg.centers)
-        .map(|i| match CENTER_NAMES.get(i) {
-            Some(n) if cfg.centers <= CENTER_NAMES.len() => n.to_string(),
-            _ => format!("Centre {:04}", i + 1),
-        })
-        .collect();
+    let mut out = Writer::new(cfg);
     let mut taste: Vec<f64> = SUBJECTS.iter().map(|s| s.taste).collect();
-    let header = [
-        "session",
-        "candidate_id",
-        "center",
-        "track",
-        "average",
-        "subject",
-        "coefficient",
-        "grade",
-        "chosen",
-    ];
-    let mut history = Table::new(&header);
-    let mut forecast = cfg.forecast_session.then(|| Table::new(&header));
-    let mut truth = Table::new(&["session", "candidate_id", "subject", "probability"]);
-    let mut summary = SimSummary::default();
     let total_sessions = cfg.sessions + usize::from(cfg.forecast_session);
     for k in 0..total_sessions {
         let session = cfg.first_session + k as i32;
@@ -439,69 +422,132 @@ pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
             let chosen: Vec<bool> = if band {
                 let b = behaviour(&c, &centers[c.center], &taste);
                 if is_last {
-                    for (&(s, _, _), p) in c.subjects.iter().zip(b.inclusion()) {
-                        truth.push(vec![
-                            session.into(),
-                            c.id.clone().into(),
-                            SUBJECTS[s].code.into(),
-                            Field::Num(p, 6),
-                        ]);
-                    }
+                    out.truth(session, &c, &b);
                 }
-                let k = pick(&mut rng, b.count.iter().copied());
-                let mut chosen = vec![false; c.subjects.len()];
-                match k {
-                    1 => chosen[pick(&mut rng, b.single.iter().copied())] = true,
-                    2 => {
-                        let (a, bb, _) = b.pairs[pick(&mut rng, b.pairs.iter().map(|p| p.2))];
-                        chosen[a] = true;
-                        chosen[bb] = true;
-                    }
-                    _ => {}
-                }
+                let (k, chosen) = draw_choices(&mut rng, &b, c.subjects.len());
                 if !is_forecast {
-                    summary.candidates += 1;
-                    match k {
-                        0 => summary.no_show += 1,
-                        1 => summary.one_oral += 1,
-                        _ => summary.two_orals += 1,
-                    }
+                    out.count(k);
                 }
                 chosen
             } else {
                 vec![false; c.subjects.len()]
             };
-            for (&(s, coef, g), ch) in c.subjects.iter().zip(chosen) {
-                let row = vec![
-                    session.into(),
-                    c.id.clone().into(),
-                    center_names[c.center].clone().into(),
-                    TRACKS[c.track].name.into(),
-                    Field::Num(c.average, 2),
-                    SUBJECTS[s].code.into(),
-                    Field::Num(coef, 0),
-                    Field::Num(g, 1),
-                    if is_forecast {
-                        "".into()
-                    } else {
-                        Field::Int(i64::from(u8::from(ch)))
-                    },
-                ];
+            out.rows(session, &c, &chosen, is_forecast);
+        }
+    }
+    out.finish()
+}
+
+/// How many orals the candidate takes and which, drawn from its behaviour.
+fn draw_choices<R: Rng>(rng: &mut R, b: &Behaviour, n_subjects: usize) -> (usize, Vec<bool>) {
+    let k = pick(rng, b.count.iter().copied());
+    let mut chosen = vec![false; n_subjects];
+    match k {
+        1 => chosen[pick(rng, b.single.iter().copied())] = true,
+        2 => {
+            let (a, bb, _) = b.pairs[pick(rng, b.pairs.iter().map(|p| p.2))];
+            chosen[a] = true;
+            chosen[bb] = true;
+        }
+        _ => {}
+    }
+    (k, chosen)
+}
+
+/// The tables being filled, and the summary.
+struct Writer {
+    center_names: Vec<String>,
+    history: Table<'static>,
+    forecast: Option<Table<'static>>,
+    truth: Table<'static>,
+    summary: SimSummary,
+}
+
+impl Writer {
+    fn new(cfg: &SimConfig) -> Writer {
+        let header = [
+            "session",
+            "candidate_id",
+            "center",
+            "track",
+            "average",
+            "subject",
+            "coefficient",
+            "grade",
+            "chosen",
+        ];
+        Writer {
+            center_names: (0..cfg.centers)
+                .map(|i| match CENTER_NAMES.get(i) {
+                    Some(n) if cfg.centers <= CENTER_NAMES.len() => n.to_string(),
+                    _ => format!("Centre {:04}", i + 1),
+                })
+                .collect(),
+            history: Table::new(&header),
+            forecast: cfg.forecast_session.then(|| Table::new(&header)),
+            truth: Table::new(&["session", "candidate_id", "subject", "probability"]),
+            summary: SimSummary::default(),
+        }
+    }
+
+    /// The candidate's true inclusion probabilities.
+    fn truth(&mut self, session: i32, c: &SimCandidate, b: &Behaviour) {
+        for (&(s, _, _), p) in c.subjects.iter().zip(b.inclusion()) {
+            self.truth.push(vec![
+                session.into(),
+                c.id.clone().into(),
+                SUBJECTS[s].code.into(),
+                Field::Num(p, 6),
+            ]);
+        }
+    }
+
+    /// A history candidate who took `k` orals.
+    fn count(&mut self, k: usize) {
+        let s = &mut self.summary;
+        s.candidates += 1;
+        match k {
+            0 => s.no_show += 1,
+            1 => s.one_oral += 1,
+            _ => s.two_orals += 1,
+        }
+    }
+
+    /// The candidate's rows, in the history or in the file to forecast.
+    fn rows(&mut self, session: i32, c: &SimCandidate, chosen: &[bool], is_forecast: bool) {
+        for (&(s, coef, g), &ch) in c.subjects.iter().zip(chosen) {
+            let row = vec![
+                session.into(),
+                c.id.clone().into(),
+                self.center_names[c.center].clone().into(),
+                TRACKS[c.track].name.into(),
+                Field::Num(c.average, 2),
+                SUBJECTS[s].code.into(),
+                Field::Num(coef, 0),
+                Field::Num(g, 1),
                 if is_forecast {
-                    if let Some(f) = forecast.as_mut() {
-                        f.push(row);
-                    }
+                    "".into()
                 } else {
-                    summary.rows += 1;
-                    history.push(row);
+                    Field::Int(i64::from(u8::from(ch)))
+                },
+            ];
+            if is_forecast {
+                if let Some(f) = self.forecast.as_mut() {
+                    f.push(row);
                 }
+            } else {
+                self.summary.rows += 1;
+                self.history.push(row);
             }
         }
     }
-    Simulation {
-        history,
-        truth,
-        forecast,
-        summary,
+
+    fn finish(self) -> Simulation {
+        Simulation {
+            history: self.history,
+            truth: self.truth,
+            forecast: self.forecast,
+            summary: self.summary,
+        }
     }
 }

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use linfa::prelude::*;
-use linfa_logistic::MultiLogisticRegression;
+use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
 
 use super::score::{pairs_of, probabilistic, score, Probs};
@@ -155,87 +155,105 @@ pub(crate) fn plain_logistic(
     test: &Dataset,
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
-    let ns = train.subjects.len();
-    let nt = train.tracks.len();
-    let mut x = Vec::new();
-    let mut y = Vec::new();
-    let mut orals = 0usize;
-    for c in &train.candidates {
-        let f = plain_features(train, c, ns, nt);
-        for s in c.subjects.iter().filter(|s| s.chosen == Some(true)) {
-            x.extend_from_slice(&f);
-            y.push(s.subject as usize);
-            orals += 1;
-        }
-    }
-    let nf = 1 + nt + 2 * ns;
-    let rows = y.len();
-    let xa = Array2::from_shape_vec((rows, nf), x)
-        .map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
-    let ds = DatasetBase::new(xa, Array1::from(y));
-    let fitted = MultiLogisticRegression::default()
-        .alpha(1.0)
-        .max_iterations(100)
-        // Per-sample tolerance: linfa's absolute default never triggers on a summed loss.
-        .gradient_tolerance(1e-4 * rows as f64)
-        .fit(&ds)
-        .map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
-    let mean_orals = orals as f64 / train.candidates.len().max(1) as f64;
-    let classes = fitted.classes().to_vec();
-    // Test subjects and tracks are matched to training ones by name.
-    let train_subject: HashMap<&str, usize> = train
-        .subjects
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
-    let train_track: HashMap<&str, usize> = train
-        .tracks
-        .iter()
-        .enumerate()
-        .map(|(i, s)| (s.as_str(), i))
-        .collect();
+    let fit = PlainFit::new(train)?;
     let probs: Probs = test
         .candidates
         .iter()
-        .map(|c| {
-            let mut cc = c.clone();
-            cc.track = train_track
-                .get(test.track_name(c))
-                .map(|&t| t as u32)
-                .unwrap_or(u32::MAX);
-            for s in cc.subjects.iter_mut() {
-                s.subject = train_subject
-                    .get(test.subjects[s.subject as usize].as_str())
-                    .map(|&i| i as u32)
-                    .unwrap_or(u32::MAX);
-            }
-            let f =
-                Array2::from_shape_vec((1, nf), plain_features(train, &cc, ns, nt)).expect("shape");
-            let p = fitted.predict_probabilities(&f);
-            let raw: Vec<f64> = cc
-                .subjects
-                .iter()
-                .map(|s| {
-                    classes
-                        .iter()
-                        .position(|&k| k == s.subject as usize)
-                        .map(|k| p[[0, k]])
-                        .unwrap_or(0.0)
-                })
-                .collect();
-            let tot: f64 = raw.iter().sum();
-            raw.iter()
-                .map(|r| {
-                    let q = if tot > 0.0 {
-                        r / tot
-                    } else {
-                        1.0 / raw.len() as f64
-                    };
-                    (q * mean_orals).min(1.0)
-                })
-                .collect()
-        })
+        .map(|c| fit.probabilities(train, test, c))
         .collect();
     probabilistic("plain logistic", test, &probs, 0.0, 0.0, opts)
+}
+
+/// The plain logistic regression fitted on one training set.
+struct PlainFit<'t> {
+    model: MultiFittedLogisticRegression<f64, usize>,
+    classes: Vec<usize>,
+    mean_orals: f64,
+    /// Test subjects and tracks are matched to training ones by name.
+    subject: HashMap<&'t str, usize>,
+    track: HashMap<&'t str, usize>,
+}
+
+impl<'t> PlainFit<'t> {
+    /// One row per oral taken in `train`, its subject the class.
+    fn new(train: &'t Dataset) -> Result<PlainFit<'t>, BacktestError> {
+        let (ns, nt) = (train.subjects.len(), train.tracks.len());
+        let mut x = Vec::new();
+        let mut y = Vec::new();
+        for c in &train.candidates {
+            let f = plain_features(train, c, ns, nt);
+            for s in c.subjects.iter().filter(|s| s.chosen == Some(true)) {
+                x.extend_from_slice(&f);
+                y.push(s.subject as usize);
+            }
+        }
+        let rows = y.len();
+        let xa = Array2::from_shape_vec((rows, 1 + nt + 2 * ns), x)
+            .map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
+        let model = MultiLogisticRegression::default()
+            .alpha(1.0)
+            .max_iterations(100)
+            // Per-sample tolerance: linfa's absolute default never triggers on a summed loss.
+            .gradient_tolerance(1e-4 * rows as f64)
+            .fit(&DatasetBase::new(xa, Array1::from(y)))
+            .map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
+        let index = |names: &'t [String]| -> HashMap<&'t str, usize> {
+            names
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.as_str(), i))
+                .collect()
+        };
+        Ok(PlainFit {
+            classes: model.classes().to_vec(),
+            model,
+            mean_orals: rows as f64 / train.candidates.len().max(1) as f64,
+            subject: index(&train.subjects),
+            track: index(&train.tracks),
+        })
+    }
+
+    /// The class probabilities restricted to the candidate's eligible subjects, scaled
+    /// to the training mean number of orals.
+    fn probabilities(&self, train: &Dataset, test: &Dataset, c: &Candidate) -> Vec<f64> {
+        let (ns, nt) = (train.subjects.len(), train.tracks.len());
+        let mut cc = c.clone();
+        cc.track = self
+            .track
+            .get(test.track_name(c))
+            .map(|&t| t as u32)
+            .unwrap_or(u32::MAX);
+        for s in cc.subjects.iter_mut() {
+            s.subject = self
+                .subject
+                .get(test.subjects[s.subject as usize].as_str())
+                .map(|&i| i as u32)
+                .unwrap_or(u32::MAX);
+        }
+        let f = Array2::from_shape_vec((1, 1 + nt + 2 * ns), plain_features(train, &cc, ns, nt))
+            .expect("shape");
+        let p = self.model.predict_probabilities(&f);
+        let raw: Vec<f64> = cc
+            .subjects
+            .iter()
+            .map(|s| {
+                self.classes
+                    .iter()
+                    .position(|&k| k == s.subject as usize)
+                    .map(|k| p[[0, k]])
+                    .unwrap_or(0.0)
+            })
+            .collect();
+        let tot: f64 = raw.iter().sum();
+        raw.iter()
+            .map(|r| {
+                let q = if tot > 0.0 {
+                    r / tot
+                } else {
+                    1.0 / raw.len() as f64
+                };
+                (q * self.mean_orals).min(1.0)
+            })
+            .collect()
+    }
 }

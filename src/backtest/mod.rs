@@ -8,15 +8,14 @@ mod baselines;
 mod metrics;
 mod score;
 
-use std::collections::HashMap;
-
 use polars::prelude::PolarsError;
 use serde::Serialize;
 
 use self::baselines::{last_year_plus_25, plain_logistic, two_lowest};
 use self::score::{pairs_of, planned, probabilistic, Probs};
 use crate::data::Dataset;
-use crate::forecast;
+use crate::forecast::{self, Forecast};
+use crate::input::Truth;
 use crate::model::{self, FitOptions, ModelError};
 use crate::planning::PlanOptions;
 
@@ -102,7 +101,7 @@ pub(crate) fn backtest_session(
     history: &Dataset,
     session: i32,
     opts: &BacktestOptions,
-    truth: Option<&HashMap<(i32, String, String), f64>>,
+    truth: Option<&Truth>,
 ) -> Result<SessionResult, BacktestError> {
     let sessions = history.sessions();
     if !sessions.contains_key(&session) {
@@ -116,17 +115,7 @@ pub(crate) fn backtest_session(
     let test = history.filter_sessions(|s| s == session);
     let model = model::train(&train, &opts.fit)?;
     let fc = forecast::forecast(&model, &test);
-    let probs: Probs = {
-        let mut v: Probs = test
-            .candidates
-            .iter()
-            .map(|c| Vec::with_capacity(c.subjects.len()))
-            .collect();
-        for r in &fc.rows {
-            v[r.candidate].push(r.probability);
-        }
-        v
-    };
+    let probs = forecast_probs(&fc, &test);
     // The forecast's own cells are scored, not recomputed from its probabilities.
     let bp = planned(
         "bacpredict",
@@ -141,34 +130,9 @@ pub(crate) fn backtest_session(
         two_lowest(&test, opts)?,
         plain_logistic(&train, &test, opts)?,
     ];
-    if let Some(truth) = truth {
-        let mut missing = 0usize;
-        let tp: Probs = test
-            .candidates
-            .iter()
-            .map(|c| {
-                c.subjects
-                    .iter()
-                    .map(|s| {
-                        let key = (c.session, c.id.clone(), test.subject_name(s).to_string());
-                        truth.get(&key).copied().unwrap_or_else(|| {
-                            missing += 1;
-                            0.0
-                        })
-                    })
-                    .collect()
-            })
-            .collect();
-        if missing == 0 {
-            baselines.push(probabilistic(
-                "oracle (true probabilities)",
-                &test,
-                &tp,
-                0.0,
-                0.0,
-                opts,
-            )?);
-        }
+    if let Some(tp) = truth.and_then(|t| oracle_probs(&test, t)) {
+        let name = "oracle (true probabilities)";
+        baselines.push(probabilistic(name, &test, &tp, 0.0, 0.0, opts)?);
     }
     Ok(SessionResult {
         session,
@@ -177,6 +141,35 @@ pub(crate) fn backtest_session(
         baselines,
         warnings: fc.warnings,
     })
+}
+
+/// The forecast's probabilities, per candidate in `test` order.
+fn forecast_probs(fc: &Forecast, test: &Dataset) -> Probs {
+    let mut v: Probs = test
+        .candidates
+        .iter()
+        .map(|c| Vec::with_capacity(c.subjects.len()))
+        .collect();
+    for r in &fc.rows {
+        v[r.candidate].push(r.probability);
+    }
+    v
+}
+
+/// The simulator's true probabilities of `test`, if the file covers every candidate.
+fn oracle_probs(test: &Dataset, truth: &Truth) -> Option<Probs> {
+    test.candidates
+        .iter()
+        .map(|c| {
+            c.subjects
+                .iter()
+                .map(|s| {
+                    let key = (c.session, c.id.clone(), test.subject_name(s).to_string());
+                    truth.get(&key).copied()
+                })
+                .collect()
+        })
+        .collect()
 }
 
 /// The sessions `--all` replays: those with at least two earlier sessions.

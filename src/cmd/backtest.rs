@@ -2,7 +2,7 @@
 //! and the baselines, write the cells, the subjects and the HTML report.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::json;
@@ -10,7 +10,8 @@ use serde_json::json;
 use super::args::{FitArgs, InputArgs, OutputArgs, PlanArgs};
 use super::{pct, read_data, usage, Error, Notes};
 use crate::backtest::{self, BacktestOptions, MethodResult, Metrics, SessionResult};
-use crate::input;
+use crate::data::Dataset;
+use crate::input::{self, Truth};
 use crate::report::{self, text_table, CsvStyle, Field, Outputs, Table};
 
 #[derive(Debug, Args)]
@@ -136,7 +137,6 @@ pub(crate) fn append<'a>(t: &mut Table<'a>, other: Table<'a>) {
 }
 
 pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
-    let mut out = String::new();
     let read = a.input.config(true)?;
     let fit = a.fit.config()?;
     let (plan, interval) = a.plan.config(read.separator)?;
@@ -145,27 +145,60 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
         None => None,
     };
     let history = read_data(&a.history, &read, notes)?;
-    let sessions: Vec<i32> = if a.all {
-        backtest::rolling_sessions(&history)?
-    } else {
-        match a.session {
-            Some(s) => vec![s],
-            None => match history.sessions().keys().last() {
-                Some(&s) => vec![s],
-                None => return Err(usage("the history holds no candidate in the average band")),
-            },
-        }
-    };
+    let sessions = sessions_to_replay(&a, &history)?;
     let opts = BacktestOptions {
         fit,
         plan,
         interval,
     };
+    let results = replay(&history, &sessions, &opts, truth.as_ref(), notes)?;
+    let averages = (results.len() > 1).then(|| backtest::average(&results));
+    if let Some(dir) = &a.out {
+        let style = if a.output.excel {
+            CsvStyle::FrenchExcel
+        } else {
+            CsvStyle::Plain
+        };
+        output_files(dir, &results, averages.as_deref(), &opts, style).write()?;
+        notes.say(&format!(
+            "wrote cells.csv, subjects.csv and report.html in {}",
+            dir.display()
+        ));
+    }
+    if a.output.json {
+        Ok(json_summary(&results, averages.as_deref()))
+    } else {
+        text_summary(&results, averages.as_deref(), &sessions, &opts)
+    }
+}
+
+/// `--all`: every session with two earlier ones; else `--session` or the last one.
+fn sessions_to_replay(a: &BacktestArgs, history: &Dataset) -> Result<Vec<i32>, Error> {
+    if a.all {
+        return Ok(backtest::rolling_sessions(history)?);
+    }
+    match a
+        .session
+        .or_else(|| history.sessions().keys().last().copied())
+    {
+        Some(s) => Ok(vec![s]),
+        None => Err(usage("the history holds no candidate in the average band")),
+    }
+}
+
+/// Backtests each session in turn, with a spinner, then prints the warnings.
+fn replay(
+    history: &Dataset,
+    sessions: &[i32],
+    opts: &BacktestOptions,
+    truth: Option<&Truth>,
+    notes: &Notes,
+) -> Result<Vec<SessionResult>, Error> {
     let pb = notes.spinner("backtesting");
     let mut results: Vec<SessionResult> = Vec::new();
-    for s in &sessions {
+    for s in sessions {
         pb.set_message(format!("backtesting session {s}"));
-        match backtest::backtest_session(&history, *s, &opts, truth.as_ref()) {
+        match backtest::backtest_session(history, *s, opts, truth) {
             Ok(r) => results.push(r),
             Err(e) => {
                 pb.finish_and_clear();
@@ -174,7 +207,7 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
         }
     }
     pb.finish_and_clear();
-    if let Some(truth) = &truth {
+    if let Some(truth) = truth {
         for r in &results {
             if !r.baselines.iter().any(|b| b.name.starts_with("oracle")) && !truth.is_empty() {
                 notes.warn(&format!(
@@ -187,73 +220,78 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
     for w in results.iter().flat_map(|r| &r.warnings) {
         notes.warn(w);
     }
-    let averages = if results.len() > 1 {
-        Some(backtest::average(&results))
-    } else {
-        None
-    };
-    if let Some(dir) = &a.out {
-        let style = if a.output.excel {
-            CsvStyle::FrenchExcel
-        } else {
-            CsvStyle::Plain
-        };
-        let multi = results.len() > 1;
-        let mut cells = Table::default();
-        let mut subjects = Table::default();
-        for r in &results {
-            let sess = multi.then_some(r.session);
-            let c = scored_table(&r.bacpredict.cells, sess, true);
-            let s = scored_table(&r.bacpredict.subjects, sess, false);
-            if cells.header.is_empty() {
-                cells.header = c.header.clone();
-                subjects.header = s.header.clone();
-            }
-            append(&mut cells, c);
-            append(&mut subjects, s);
+    Ok(results)
+}
+
+/// `cells.csv`, `subjects.csv` (with a leading `session` column when there are several)
+/// and `report.html`.
+fn output_files(
+    dir: &Path,
+    results: &[SessionResult],
+    averages: Option<&[(String, Metrics)]>,
+    opts: &BacktestOptions,
+    style: CsvStyle,
+) -> Outputs {
+    let multi = results.len() > 1;
+    let mut cells = Table::default();
+    let mut subjects = Table::default();
+    for r in results {
+        let sess = multi.then_some(r.session);
+        let c = scored_table(&r.bacpredict.cells, sess, true);
+        let s = scored_table(&r.bacpredict.subjects, sess, false);
+        if cells.header.is_empty() {
+            cells.header = c.header.clone();
+            subjects.header = s.header.clone();
         }
-        let mut outputs = Outputs::default();
-        outputs.add_table(dir, "cells.csv", &cells, style);
-        outputs.add_table(dir, "subjects.csv", &subjects, style);
-        outputs.add(
-            dir.join("report.html"),
-            report::html_report(&results, averages.as_deref(), &opts).into_bytes(),
-        );
-        outputs.write()?;
-        notes.say(&format!(
-            "wrote cells.csv, subjects.csv and report.html in {}",
-            dir.display()
-        ));
+        append(&mut cells, c);
+        append(&mut subjects, s);
     }
-    if a.output.json {
-        let per: Vec<serde_json::Value> = results
-            .iter()
-            .map(|r| {
-                let b: Vec<(&str, &Metrics)> = r
-                    .baselines
-                    .iter()
-                    .map(|m| (m.name.as_str(), &m.metrics))
-                    .collect();
-                metrics_json(Some(r.session), &r.bacpredict.metrics, &b)
-            })
-            .collect();
-        let v = if let Some(avg) = &averages {
-            let bp = &avg[0].1;
-            let b: Vec<(&str, &Metrics)> = avg[1..].iter().map(|(n, m)| (n.as_str(), m)).collect();
-            json!({ "sessions": per, "average": metrics_json(None, bp, &b) })
-        } else {
-            per.into_iter().next().unwrap_or(serde_json::Value::Null)
-        };
-        writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
-        return Ok(out);
-    }
+    let mut outputs = Outputs::default();
+    outputs.add_table(dir, "cells.csv", &cells, style);
+    outputs.add_table(dir, "subjects.csv", &subjects, style);
+    outputs.add(
+        dir.join("report.html"),
+        report::html_report(results, averages, opts).into_bytes(),
+    );
+    outputs
+}
+
+fn json_summary(results: &[SessionResult], averages: Option<&[(String, Metrics)]>) -> String {
+    let per: Vec<serde_json::Value> = results
+        .iter()
+        .map(|r| {
+            let b: Vec<(&str, &Metrics)> = r
+                .baselines
+                .iter()
+                .map(|m| (m.name.as_str(), &m.metrics))
+                .collect();
+            metrics_json(Some(r.session), &r.bacpredict.metrics, &b)
+        })
+        .collect();
+    let v = if let Some(avg) = averages {
+        let bp = &avg[0].1;
+        let b: Vec<(&str, &Metrics)> = avg[1..].iter().map(|(n, m)| (n.as_str(), m)).collect();
+        json!({ "sessions": per, "average": metrics_json(None, bp, &b) })
+    } else {
+        per.into_iter().next().unwrap_or(serde_json::Value::Null)
+    };
+    format!("{}\n", serde_json::to_string_pretty(&v).expect("json"))
+}
+
+fn text_summary(
+    results: &[SessionResult],
+    averages: Option<&[(String, Metrics)]>,
+    sessions: &[i32],
+    opts: &BacktestOptions,
+) -> Result<String, Error> {
+    let mut out = String::new();
     let method_rows = |r: &SessionResult| -> Vec<Vec<String>> {
         std::iter::once(&r.bacpredict)
             .chain(&r.baselines)
             .map(|m: &MethodResult| metrics_row(&m.name, &m.metrics))
             .collect()
     };
-    for r in &results {
+    for r in results {
         let trained: Vec<String> = r.trained_on.iter().map(|s| s.to_string()).collect();
         writeln!(
             out,
@@ -269,16 +307,9 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
         write!(out, "{}", text_table(&METRIC_HEADER, &method_rows(r)))?;
         writeln!(out)?;
     }
-    if let Some(avg) = &averages {
-        writeln!(
-            out,
-            "Average over sessions {}",
-            sessions
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )?;
+    if let Some(avg) = averages {
+        let list: Vec<String> = sessions.iter().map(|s| s.to_string()).collect();
+        writeln!(out, "Average over sessions {}", list.join(", "))?;
         let rows: Vec<Vec<String>> = avg.iter().map(|(n, m)| metrics_row(n, m)).collect();
         write!(out, "{}", text_table(&METRIC_HEADER, &rows))?;
     }

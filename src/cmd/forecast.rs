@@ -3,7 +3,7 @@
 //! per subject.
 
 use std::fmt::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::Args;
 use serde_json::json;
@@ -14,7 +14,7 @@ use crate::data::Dataset;
 use crate::forecast::{self, Forecast};
 use crate::input;
 use crate::model::Model;
-use crate::planning::{self, Plan};
+use crate::planning::{self, Plan, PlanOptions, Shortage, Summon};
 use crate::report::{text_table, CsvStyle, Field, Outputs, Table};
 
 #[derive(Debug, Args)]
@@ -101,7 +101,6 @@ pub(crate) fn forecast_tables<'a>(
 }
 
 pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
-    let mut out = String::new();
     let read = a.input.config(false)?;
     let (popts, q) = a.plan.config(read.separator)?;
     let model = Model::load(&a.model)?;
@@ -115,60 +114,103 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         notes.warn(w);
     }
     let plan = planning::plan(&fc.cells, &popts);
+    let named = roster.as_ref().map(|r| planning::summon(&plan, r));
+    for s in named.iter().flat_map(|(_, shortages)| shortages) {
+        notes.warn(&format!(
+            "roster short for {} at {}: {} of {} examiners",
+            s.subject, s.center, s.summoned, s.planned
+        ));
+    }
+    let outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q);
+    outputs.write()?;
+    let run = Run {
+        data: &data,
+        fc: &fc,
+        plan: &plan,
+        named: named.as_ref(),
+        q,
+    };
+    if a.output.json {
+        Ok(run.json(&outputs))
+    } else {
+        run.text(&popts, &a.out)
+    }
+}
+
+/// Every file of the run, rendered in memory.
+fn output_files(
+    a: &ForecastArgs,
+    data: &Dataset,
+    fc: &Forecast,
+    plan: &Plan,
+    named: Option<&(Vec<Summon>, Vec<Shortage>)>,
+    q: f64,
+) -> Outputs {
     let style = if a.output.excel {
         CsvStyle::FrenchExcel
     } else {
         CsvStyle::Plain
     };
-    let (cands, subj, cent, conv) = forecast_tables(&data, &fc, &plan, q);
+    let (cands, subj, cent, conv) = forecast_tables(data, fc, plan, q);
     let mut outputs = Outputs::default();
     outputs.add_table(&a.out, "candidates.csv", &cands, style);
     outputs.add_table(&a.out, "by_subject.csv", &subj, style);
     outputs.add_table(&a.out, "by_center.csv", &cent, style);
     outputs.add_table(&a.out, "convocations.csv", &conv, style);
-    let mut shortages_n = None;
-    let mut summoned = 0;
-    if let Some(roster) = &roster {
-        let (summons, shortages) = planning::summon(&plan, roster);
-        let mut t = Table::new(&["examiner_id", "name", "subject", "center"]);
-        for s in &summons {
-            t.push(vec![
-                s.examiner_id.as_str().into(),
-                s.name.as_str().into(),
-                s.subject.as_str().into(),
-                s.center.as_str().into(),
-            ]);
-        }
-        let mut sh = Table::new(&[
-            "center",
-            "subject",
-            "examiners_planned",
-            "summoned",
-            "missing",
-        ]);
-        for s in &shortages {
-            sh.push(vec![
-                s.center.as_str().into(),
-                s.subject.as_str().into(),
-                s.planned.into(),
-                s.summoned.into(),
-                (s.planned - s.summoned).into(),
-            ]);
-            notes.warn(&format!(
-                "roster short for {} at {}: {} of {} examiners",
-                s.subject, s.center, s.summoned, s.planned
-            ));
-        }
+    if let Some((summons, shortages)) = named {
+        let (t, sh) = summons_tables(summons, shortages);
         outputs.add_table(&a.out, "summons.csv", &t, style);
         outputs.add_table(&a.out, "shortages.csv", &sh, style);
-        summoned = summons.len();
-        shortages_n = Some(shortages);
     }
-    outputs.write()?;
-    let lo = (1.0 - q) / 2.0;
-    let by_subject = plan.by_subject();
-    if a.output.json {
-        let subjects: Vec<_> = fc
+    outputs
+}
+
+/// `summons.csv` and `shortages.csv`.
+fn summons_tables<'a>(summons: &'a [Summon], shortages: &'a [Shortage]) -> (Table<'a>, Table<'a>) {
+    let mut t = Table::new(&["examiner_id", "name", "subject", "center"]);
+    for s in summons {
+        t.push(vec![
+            s.examiner_id.as_str().into(),
+            s.name.as_str().into(),
+            s.subject.as_str().into(),
+            s.center.as_str().into(),
+        ]);
+    }
+    let mut sh = Table::new(&[
+        "center",
+        "subject",
+        "examiners_planned",
+        "summoned",
+        "missing",
+    ]);
+    for s in shortages {
+        sh.push(vec![
+            s.center.as_str().into(),
+            s.subject.as_str().into(),
+            s.planned.into(),
+            s.summoned.into(),
+            (s.planned - s.summoned).into(),
+        ]);
+    }
+    (t, sh)
+}
+
+/// What the summary printed on stdout reads from.
+struct Run<'a> {
+    data: &'a Dataset,
+    fc: &'a Forecast,
+    plan: &'a Plan,
+    named: Option<&'a (Vec<Summon>, Vec<Shortage>)>,
+    q: f64,
+}
+
+impl Run<'_> {
+    /// Per subject: the row as (subject, eligible, expected, low, high, examiners,
+    /// expected uncovered).
+    fn subject_rows(&self) -> Vec<(&str, usize, f64, usize, usize, usize, f64)> {
+        let lo = (1.0 - self.q) / 2.0;
+        let by_subject = self.plan.by_subject();
+        self.fc
             .subjects
             .iter()
             .map(|s| {
@@ -176,22 +218,44 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
                     .get(s.subject.as_str())
                     .copied()
                     .unwrap_or_default();
-                json!({
-                    "subject": s.subject,
-                    "eligible": s.eligible,
-                    "expected": s.expected(),
-                    "low": s.dist.quantile(lo),
-                    "high": s.dist.quantile(1.0 - lo),
-                    "examiners": p.0,
-                    "expected_uncovered": p.2,
-                })
+                let (low, high) = (s.dist.quantile(lo), s.dist.quantile(1.0 - lo));
+                (
+                    s.subject.as_str(),
+                    s.eligible,
+                    s.expected(),
+                    low,
+                    high,
+                    p.0,
+                    p.2,
+                )
             })
+            .collect()
+    }
+
+    fn json(&self, outputs: &Outputs) -> String {
+        let subjects: Vec<_> = self
+            .subject_rows()
+            .into_iter()
+            .map(
+                |(subject, eligible, expected, low, high, examiners, uncovered)| {
+                    json!({
+                        "subject": subject,
+                        "eligible": eligible,
+                        "expected": expected,
+                        "low": low,
+                        "high": high,
+                        "examiners": examiners,
+                        "expected_uncovered": uncovered,
+                    })
+                },
+            )
             .collect();
+        let (data, fc, plan) = (self.data, self.fc, self.plan);
         let v = json!({
             "candidates": data.candidates.len(),
             "set_aside": data.set_aside,
             "expected_orals": fc.expected_orals.iter().sum::<f64>(),
-            "interval": q,
+            "interval": self.q,
             "subjects": subjects,
             "plan": {
                 "rule": plan.rule,
@@ -201,79 +265,74 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
                 "marginal_examiners": plan.marginal_examiners,
                 "per_cell_95_examiners": plan.per_cell_95_examiners,
             },
-            "summoned": roster.as_ref().map(|_| summoned),
-            "shortages": shortages_n.as_ref().map(|s| s.len()),
+            "summoned": self.named.map(|(s, _)| s.len()),
+            "shortages": self.named.map(|(_, s)| s.len()),
             "warnings": fc.warnings,
             "files": outputs.paths().map(|p| p.display().to_string()).collect::<Vec<_>>(),
         });
-        writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
-        return Ok(out);
+        format!("{}\n", serde_json::to_string_pretty(&v).expect("json"))
     }
-    let rows: Vec<Vec<String>> = fc
-        .subjects
-        .iter()
-        .map(|s| {
-            let p = by_subject
-                .get(s.subject.as_str())
-                .copied()
-                .unwrap_or_default();
-            vec![
-                s.subject.clone(),
-                s.eligible.to_string(),
-                format!("{:.1}", s.expected()),
-                format!("{}-{}", s.dist.quantile(lo), s.dist.quantile(1.0 - lo)),
-                p.0.to_string(),
-            ]
-        })
-        .collect();
-    let interval = format!("{:.0}% interval", q * 100.0);
-    write!(
-        out,
-        "{}",
-        text_table(
-            &[
-                "subject",
-                "eligible",
-                "expected orals",
-                &interval,
-                "examiners"
-            ],
-            &rows
-        )
-    )?;
-    writeln!(
-        out,
-        "\n{} candidates, {:.0} orals expected. Plan ({}): {} examiners, expected coverage {}, {:.1} orals expected uncovered.",
-        data.candidates.len(),
-        fc.expected_orals.iter().sum::<f64>(),
-        plan.rule,
-        plan.examiners,
-        pct(plan.expected_coverage()),
-        plan.expected_uncovered
-    )?;
-    if popts.service_level.is_some() {
+
+    fn text(&self, popts: &PlanOptions, dir: &Path) -> Result<String, Error> {
+        let mut out = String::new();
+        let rows: Vec<Vec<String>> = self
+            .subject_rows()
+            .into_iter()
+            .map(|(subject, eligible, expected, low, high, examiners, _)| {
+                vec![
+                    subject.to_string(),
+                    eligible.to_string(),
+                    format!("{expected:.1}"),
+                    format!("{low}-{high}"),
+                    examiners.to_string(),
+                ]
+            })
+            .collect();
+        let interval = format!("{:.0}% interval", self.q * 100.0);
+        let header = [
+            "subject",
+            "eligible",
+            "expected orals",
+            &interval,
+            "examiners",
+        ];
+        write!(out, "{}", text_table(&header, &rows))?;
+        let (data, fc, plan) = (self.data, self.fc, self.plan);
         writeln!(
             out,
-            "For comparison: the marginal allocation to {} expected coverage needs {} examiners; a per-cell 95% plan {}.",
-            pct(popts.coverage),
-            plan.marginal_examiners,
-            plan.per_cell_95_examiners
+            "\n{} candidates, {:.0} orals expected. Plan ({}): {} examiners, expected coverage {}, {:.1} orals expected uncovered.",
+            data.candidates.len(),
+            fc.expected_orals.iter().sum::<f64>(),
+            plan.rule,
+            plan.examiners,
+            pct(plan.expected_coverage()),
+            plan.expected_uncovered
         )?;
-    } else {
-        writeln!(
-            out,
-            "For comparison: a per-cell 95% plan would need {} examiners.",
-            plan.per_cell_95_examiners
-        )?;
+        if popts.service_level.is_some() {
+            writeln!(
+                out,
+                "For comparison: the marginal allocation to {} expected coverage needs {} examiners; a per-cell 95% plan {}.",
+                pct(popts.coverage),
+                plan.marginal_examiners,
+                plan.per_cell_95_examiners
+            )?;
+        } else {
+            writeln!(
+                out,
+                "For comparison: a per-cell 95% plan would need {} examiners.",
+                plan.per_cell_95_examiners
+            )?;
+        }
+        if let Some((summons, sh)) = self.named {
+            writeln!(
+                out,
+                "Roster: {} examiners summoned; {} cell{} short (see shortages.csv).",
+                summons.len(),
+                sh.len(),
+                if sh.len() == 1 { "" } else { "s" }
+            )?;
+        }
+        writeln!(out, "Files written in {}", dir.display())?;
+        Ok(out)
     }
-    if let Some(sh) = &shortages_n {
-        writeln!(
-            out,
-            "Roster: {summoned} examiners summoned; {} cell{} short (see shortages.csv).",
-            sh.len(),
-            if sh.len() == 1 { "" } else { "s" }
-        )?;
-    }
-    writeln!(out, "Files written in {}", a.out.display())?;
-    Ok(out)
 }

@@ -12,7 +12,7 @@ use super::problems::Problems;
 use super::runs::{group_runs, Pending};
 use super::text::{parse_number, trim};
 use super::{ReadOptions, COLUMNS};
-use crate::data::SubjectRow;
+use crate::data::{SubjectRow, MAX_MARK};
 
 /// Names in order of first appearance, each with its index. Three lookups per row of a
 /// national file: the hasher is foldhash's (SipHash, the default, guards against
@@ -154,26 +154,15 @@ pub(crate) fn parse_chunk(
     chunk_idx: usize,
     opts: &ReadOptions,
 ) -> Chunk {
-    let mut problems = Problems::default();
-    let mut centers = Interner::default();
-    let mut tracks = Interner::default();
-    let mut subjects = Interner::default();
-    let mut rows = Vec::new();
-    let mut ids = String::new();
-    let mut rows_read = 0;
+    let mut chunk = Chunk::empty(file);
     let mut rdr = csv::ReaderBuilder::new()
         .delimiter(sep)
         .flexible(true)
         .has_headers(false)
         .from_reader(std::io::Cursor::new(&bytes[..*end]));
     if let Err(e) = rdr.seek(start.clone()) {
-        problems.push(
-            path,
-            start.line(),
-            "",
-            "",
-            &format!("a well-formed CSV row ({e})"),
-        );
+        let expected = format!("a well-formed CSV row ({e})");
+        chunk.problems.push(path, start.line(), "", "", &expected);
     }
     let mut record = csv::StringRecord::new();
     loop {
@@ -182,7 +171,8 @@ pub(crate) fn parse_chunk(
             Ok(false) => break,
             Ok(true) => {}
             Err(e) => {
-                problems.push(path, line, "", "", &format!("a well-formed CSV row ({e})"));
+                let expected = format!("a well-formed CSV row ({e})");
+                chunk.problems.push(path, line, "", "", &expected);
                 break;
             }
         }
@@ -190,116 +180,152 @@ pub(crate) fn parse_chunk(
         if record.iter().all(|f| trim(f).is_empty()) {
             continue;
         }
-        rows_read += 1;
-        let field = |k: usize| -> &str {
-            if col[k] == usize::MAX {
-                ""
-            } else {
-                trim(record.get(col[k]).unwrap_or(""))
+        chunk.rows_read += 1;
+        let mut row = RowCheck {
+            record: &record,
+            col,
+            path,
+            line,
+            problems: &mut chunk.problems,
+            ok: true,
+        };
+        if let Some(fields) = row.fields(opts.require_chosen) {
+            chunk.push_row(line, &fields);
+        }
+    }
+    group_runs(&mut chunk, chunk_idx, path);
+    chunk
+}
+
+/// A data row's fields once each passed its check.
+struct Fields<'r> {
+    session: i32,
+    id: &'r str,
+    center: &'r str,
+    track: &'r str,
+    average: f64,
+    subject: &'r str,
+    coefficient: f64,
+    grade: f64,
+    chosen: Option<bool>,
+}
+
+/// The checks of one data row: each field is checked, every problem recorded, and the
+/// row kept only if all pass.
+struct RowCheck<'r, 'p> {
+    record: &'r csv::StringRecord,
+    col: &'r [usize; 9],
+    path: &'r Path,
+    line: u64,
+    problems: &'p mut Problems,
+    ok: bool,
+}
+
+impl<'r> RowCheck<'r, '_> {
+    /// Field `k` of [`COLUMNS`], trimmed; empty when the column is absent.
+    fn field(&self, k: usize) -> &'r str {
+        match self.col[k] {
+            usize::MAX => "",
+            i => trim(self.record.get(i).unwrap_or("")),
+        }
+    }
+
+    fn bad(&mut self, k: usize, value: &str, expected: &str) {
+        self.problems
+            .push(self.path, self.line, COLUMNS[k], value, expected);
+        self.ok = false;
+    }
+
+    fn text(&mut self, k: usize, expected: &str) -> &'r str {
+        let v = self.field(k);
+        if v.is_empty() {
+            self.bad(k, v, expected);
+        }
+        v
+    }
+
+    fn number(&mut self, k: usize, valid: impl Fn(f64) -> bool, expected: &str) -> f64 {
+        match parse_number(self.field(k)) {
+            Some(v) if valid(v) => v,
+            _ => {
+                self.bad(k, self.field(k), expected);
+                0.0
             }
-        };
-        let mut row_ok = true;
-        let mut bad = |k: usize, v: &str, expected: &str, problems: &mut Problems| {
-            problems.push(path, line, COLUMNS[k], v, expected);
-            row_ok = false;
-        };
-        let session = match field(0).parse::<i32>() {
+        }
+    }
+
+    /// The row's fields, in column order, or `None` after recording its problems.
+    fn fields(&mut self, require_chosen: bool) -> Option<Fields<'r>> {
+        let session = match self.field(0).parse::<i32>() {
             Ok(s) if (1900..=2200).contains(&s) => s,
             _ => {
-                bad(0, field(0), "a session year such as 2024", &mut problems);
+                self.bad(0, self.field(0), "a session year such as 2024");
                 0
             }
         };
-        let id = field(1);
-        if id.is_empty() {
-            bad(1, id, "a non-empty candidate id", &mut problems);
-        }
-        let center = field(2);
-        if center.is_empty() {
-            bad(2, center, "a non-empty exam centre", &mut problems);
-        }
-        let track = field(3);
-        if track.is_empty() {
-            bad(
-                3,
-                track,
-                "a non-empty track (GENERALE, STMG, ...)",
-                &mut problems,
-            );
-        }
-        let average = match parse_number(field(4)) {
-            Some(v) if (0.0..=20.0).contains(&v) => v,
-            _ => {
-                bad(4, field(4), "an average between 0 and 20", &mut problems);
-                0.0
-            }
+        let mark = |v: f64| (0.0..=MAX_MARK).contains(&v);
+        let fields = Fields {
+            session,
+            id: self.text(1, "a non-empty candidate id"),
+            center: self.text(2, "a non-empty exam centre"),
+            track: self.text(3, "a non-empty track (GENERALE, STMG, ...)"),
+            average: self.number(4, mark, "an average between 0 and 20"),
+            subject: self.text(5, "a non-empty subject code"),
+            coefficient: self.number(6, |v| v > 0.0, "a coefficient greater than 0"),
+            grade: self.number(7, mark, "a mark between 0 and 20"),
+            chosen: self.chosen(require_chosen),
         };
-        let subject = field(5);
-        if subject.is_empty() {
-            bad(5, subject, "a non-empty subject code", &mut problems);
-        }
-        let coefficient = match parse_number(field(6)) {
-            Some(v) if v > 0.0 => v,
-            _ => {
-                bad(6, field(6), "a coefficient greater than 0", &mut problems);
-                0.0
-            }
-        };
-        let grade = match parse_number(field(7)) {
-            Some(v) if (0.0..=20.0).contains(&v) => v,
-            _ => {
-                bad(7, field(7), "a mark between 0 and 20", &mut problems);
-                0.0
-            }
-        };
-        let chosen = match field(8) {
+        self.ok.then_some(fields)
+    }
+
+    fn chosen(&mut self, required: bool) -> Option<bool> {
+        match self.field(8) {
             "" => {
-                if opts.require_chosen {
-                    bad(
-                        8,
-                        "",
-                        "1 or 0 (history files say which orals were taken)",
-                        &mut problems,
-                    );
+                if required {
+                    self.bad(8, "", "1 or 0 (history files say which orals were taken)");
                 }
                 None
             }
             "1" => Some(true),
             "0" => Some(false),
             v => {
-                bad(8, v, "1 (oral taken) or 0", &mut problems);
+                self.bad(8, v, "1 (oral taken) or 0");
                 None
             }
-        };
-        if !row_ok {
-            continue;
         }
-        let start = ids.len();
-        ids.push_str(id);
-        rows.push(ParsedRow {
+    }
+}
+
+impl Chunk {
+    fn empty(file: usize) -> Chunk {
+        Chunk {
+            file,
+            rows: Vec::new(),
+            ids: String::new(),
+            centers: Interner::default(),
+            tracks: Interner::default(),
+            subjects: Interner::default(),
+            runs: Vec::new(),
+            problems: Problems::default(),
+            rows_read: 0,
+        }
+    }
+
+    /// Keeps a checked row, its names interned and its id in the chunk's one string.
+    fn push_row(&mut self, line: u64, f: &Fields<'_>) {
+        let start = self.ids.len();
+        self.ids.push_str(f.id);
+        self.rows.push(ParsedRow {
             line,
-            session,
-            id: start..ids.len(),
-            center: centers.get(center),
-            track: tracks.get(track),
-            average,
-            subject: subjects.get(subject),
-            coefficient,
-            grade,
-            chosen,
+            session: f.session,
+            id: start..self.ids.len(),
+            center: self.centers.get(f.center),
+            track: self.tracks.get(f.track),
+            average: f.average,
+            subject: self.subjects.get(f.subject),
+            coefficient: f.coefficient,
+            grade: f.grade,
+            chosen: f.chosen,
         });
     }
-    let mut chunk = Chunk {
-        file,
-        rows,
-        ids,
-        centers,
-        tracks,
-        subjects,
-        runs: Vec::new(),
-        problems,
-        rows_read,
-    };
-    group_runs(&mut chunk, chunk_idx, path);
-    chunk
 }

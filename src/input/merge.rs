@@ -5,14 +5,14 @@
 //! Names in sorted order and everything sorted: every downstream result, the model file
 //! included, is then independent of row and file order.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use super::chunks::{chunk_bounds, parse_chunk, Chunk, Interner, ParsedRow, CHUNK_BYTES};
 use super::problems::{InputError, Problems};
 use super::runs::{add_row, Names, Pending};
 use super::text::{csv_reader, read_text};
 use super::{ReadOptions, COLUMNS};
-use crate::data::Dataset;
+use crate::data::{Candidate, Dataset};
 
 /// Reads and validates several files into one dataset. Either every file is valid and a
 /// dataset comes back, or an [`InputError`] lists the problems of all of them.
@@ -34,208 +34,293 @@ pub(crate) fn read_files_in_chunks(
 ) -> Result<Dataset, InputError> {
     let mut problems = Problems::for_files(paths);
     let mut chunks: Vec<Chunk> = Vec::new();
-
     for (file_idx, path) in paths.iter().enumerate() {
-        let Some(text) = read_text(path, &mut problems) else {
-            continue;
-        };
-        if text.trim().is_empty() {
-            problems.push(
-                path,
-                0,
-                "",
-                "",
-                "a header row and data rows (the file is empty)",
-            );
-            continue;
-        }
-        let (mut rdr, sep) = csv_reader(&text, opts.separator);
-        let header = match rdr.headers() {
-            Ok(h) => h.clone(),
-            Err(e) => {
-                problems.push(path, 1, "", "", &format!("a CSV header row ({e})"));
-                continue;
-            }
-        };
-        let mut col = [usize::MAX; 9];
-        for (i, h) in header.iter().enumerate() {
-            let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-            if let Some(k) = COLUMNS.iter().position(|c| *c == h) {
-                if col[k] == usize::MAX {
-                    col[k] = i;
-                }
-            }
-        }
-        let mut missing = false;
-        for (k, name) in COLUMNS.iter().enumerate() {
-            let required = k < 8 || opts.require_chosen;
-            if col[k] == usize::MAX && required {
-                let sep_name = if sep == b';' { "';'" } else { "','" };
-                problems.push(
-                    path,
-                    1,
-                    name,
-                    "",
-                    &format!(
-                        "a column named '{name}' in the header (separator {sep_name}; found: {})",
-                        header.iter().collect::<Vec<_>>().join(", ")
-                    ),
-                );
-                missing = true;
-            }
-        }
-        if missing {
-            continue;
-        }
-        let data_start = rdr.position().clone();
-        let bytes = text.as_bytes();
-        let first = chunks.len();
-        let bounds: Vec<_> = chunk_bounds(bytes, &data_start, chunk_bytes)
-            .into_iter()
-            .enumerate()
-            .collect();
-        let parsed = crate::parallel::par_map(bounds, |(k, bound)| {
-            parse_chunk(bytes, sep, bound, &col, (path, file_idx), first + k, opts)
-        });
-        let (mut any_row, mut any_problem) = (false, false);
-        for mut chunk in parsed {
-            any_row |= chunk.rows_read > 0;
-            any_problem |= chunk.problems.total() > 0;
-            problems.absorb(std::mem::take(&mut chunk.problems));
-            chunks.push(chunk);
-        }
-        if !any_row && !any_problem {
-            problems.push(path, 0, "", "", "at least one data row after the header");
-        }
+        read_file(
+            path,
+            file_idx,
+            opts,
+            chunk_bytes,
+            &mut chunks,
+            &mut problems,
+        );
     }
-
-    // Names in sorted order and everything sorted: every downstream result, the model
-    // file included, is then independent of row and file order.
-    let sorted = |names: &dyn Fn(&Chunk) -> &Interner| {
-        let mut all: Vec<String> = chunks
-            .iter()
-            .flat_map(|c| names(c).names.iter().cloned())
-            .collect();
-        all.sort_unstable();
-        all.dedup();
-        let maps: Vec<Vec<u32>> = chunks
-            .iter()
-            .map(|c| {
-                names(c)
-                    .names
-                    .iter()
-                    .map(|n| all.binary_search(n).expect("a name of this chunk") as u32)
-                    .collect()
-            })
-            .collect();
-        (all, maps)
+    let tables = NameTables::new(&mut chunks);
+    let runs = sorted_runs(&mut chunks);
+    let mut merge = Merge {
+        paths,
+        opts,
+        chunks: &chunks,
+        tables: &tables,
+        problems: &mut problems,
+        set_aside: 0,
     };
-    let (center_names, cmaps) = sorted(&|c| &c.centers);
-    let (track_names, tmaps) = sorted(&|c| &c.tracks);
-    let (subject_names, smaps) = sorted(&|c| &c.subjects);
-    let names: Names<'_> = [&center_names, &track_names, &subject_names];
-
-    crate::parallel::par_for_each_mut(&mut chunks, |k, chunk| {
-        for p in chunk.runs.iter_mut() {
-            let c = &mut p.candidate;
-            c.center = cmaps[k][c.center as usize];
-            c.track = tmaps[k][c.track as usize];
-            for s in c.subjects.iter_mut() {
-                s.subject = smaps[k][s.subject as usize];
-            }
-            c.subjects.sort_unstable_by_key(|s| s.subject);
-        }
-    });
-    let mut runs: Vec<Pending> = Vec::with_capacity(chunks.iter().map(|c| c.runs.len()).sum());
-    for chunk in chunks.iter_mut() {
-        runs.append(&mut chunk.runs);
-    }
-    // Each chunk's runs are sorted already, and a stable sort keeps a candidate's runs in
-    // file and row order: its first run comes first.
-    runs.sort_by(|a, b| a.key().cmp(&b.key()));
-
-    let mut candidates = Vec::with_capacity(runs.len());
-    let mut set_aside = 0;
-    let mut runs = runs.into_iter().peekable();
-    while let Some(mut p) = runs.next() {
-        problems.absorb(std::mem::take(&mut p.problems));
-        let mut merged = false;
-        while let Some(later) = runs.next_if(|q| q.key() == p.key()) {
-            // The later run's own checks compared its rows with its own first row; they
-            // are redone against the candidate's first row.
-            merged = true;
-            let k = later.chunk;
-            let chunk = &chunks[k];
-            let path = &paths[chunk.file];
-            let first_file = (chunk.file != p.file).then(|| paths[p.file].as_path());
-            for r in &chunk.rows[later.rows] {
-                let row = ParsedRow {
-                    center: cmaps[k][r.center as usize],
-                    track: tmaps[k][r.track as usize],
-                    id: 0..0,
-                    ..*r
-                };
-                let subject = r.subject_row(smaps[k][r.subject as usize]);
-                add_row(
-                    &mut p,
-                    &row,
-                    subject,
-                    names,
-                    path,
-                    first_file,
-                    &mut problems,
-                );
-            }
-        }
-        if merged {
-            p.candidate.subjects.sort_unstable_by_key(|s| s.subject);
-        }
-        let c = p.candidate;
-        if let Some(n) = c.n_chosen() {
-            if n > 2 {
-                problems.push(
-                    &paths[p.file],
-                    p.line,
-                    "chosen",
-                    &n.to_string(),
-                    "at most two orals per candidate (this candidate's rows have more chosen = 1)",
-                );
-                continue;
-            }
-        }
-        if p.chosen_missing && c.subjects.iter().any(|s| s.chosen.is_some()) && !opts.require_chosen
-        {
-            problems.push(
-                &paths[p.file],
-                p.line,
-                "chosen",
-                "",
-                "'chosen' filled on all or none of a candidate's rows",
-            );
-            continue;
-        }
-        if c.average < opts.min_average || c.average >= opts.max_average {
-            set_aside += 1;
-            continue;
-        }
-        candidates.push(c);
-    }
+    let candidates = merge.candidates(runs);
+    let set_aside = merge.set_aside;
     if !problems.is_empty() {
         return Err(problems.into_error());
     }
     Ok(Dataset {
         candidates,
-        centers: center_names,
-        tracks: track_names,
-        subjects: subject_names,
+        centers: tables.centers,
+        tracks: tables.tracks,
+        subjects: tables.subjects,
         set_aside,
     })
+}
+
+/// Reads file number `file_idx`: its header, then its data rows in chunks parsed on every
+/// core, appended to `chunks`.
+fn read_file(
+    path: &Path,
+    file_idx: usize,
+    opts: &ReadOptions,
+    chunk_bytes: usize,
+    chunks: &mut Vec<Chunk>,
+    problems: &mut Problems,
+) {
+    let Some(text) = read_text(path, problems) else {
+        return;
+    };
+    if text.trim().is_empty() {
+        let expected = "a header row and data rows (the file is empty)";
+        problems.push(path, 0, "", "", expected);
+        return;
+    }
+    let (mut rdr, sep) = csv_reader(&text, opts.separator);
+    let Some(col) = header_columns(&mut rdr, sep, path, opts, problems) else {
+        return;
+    };
+    let data_start = rdr.position().clone();
+    let bytes = text.as_bytes();
+    let first = chunks.len();
+    let bounds: Vec<_> = chunk_bounds(bytes, &data_start, chunk_bytes)
+        .into_iter()
+        .enumerate()
+        .collect();
+    let parsed = crate::parallel::par_map(bounds, |(k, bound)| {
+        parse_chunk(bytes, sep, bound, &col, (path, file_idx), first + k, opts)
+    });
+    let (mut any_row, mut any_problem) = (false, false);
+    for mut chunk in parsed {
+        any_row |= chunk.rows_read > 0;
+        any_problem |= chunk.problems.total() > 0;
+        problems.absorb(std::mem::take(&mut chunk.problems));
+        chunks.push(chunk);
+    }
+    if !any_row && !any_problem {
+        problems.push(path, 0, "", "", "at least one data row after the header");
+    }
+}
+
+/// The position of each of [`COLUMNS`] in the header (`usize::MAX` when absent), or
+/// `None` when the header cannot be read or a required column is missing.
+fn header_columns(
+    rdr: &mut csv::Reader<&[u8]>,
+    sep: u8,
+    path: &Path,
+    opts: &ReadOptions,
+    problems: &mut Problems,
+) -> Option<[usize; 9]> {
+    let header = match rdr.headers() {
+        Ok(h) => h.clone(),
+        Err(e) => {
+            problems.push(path, 1, "", "", &format!("a CSV header row ({e})"));
+            return None;
+        }
+    };
+    let mut col = [usize::MAX; 9];
+    for (i, h) in header.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
+        if let Some(k) = COLUMNS.iter().position(|c| *c == h) {
+            if col[k] == usize::MAX {
+                col[k] = i;
+            }
+        }
+    }
+    let mut missing = false;
+    for (k, name) in COLUMNS.iter().enumerate() {
+        let required = k < 8 || opts.require_chosen;
+        if col[k] == usize::MAX && required {
+            let sep_name = if sep == b';' { "';'" } else { "','" };
+            problems.push(
+                path,
+                1,
+                name,
+                "",
+                &format!(
+                    "a column named '{name}' in the header (separator {sep_name}; found: {})",
+                    header.iter().collect::<Vec<_>>().join(", ")
+                ),
+            );
+            missing = true;
+        }
+    }
+    (!missing).then_some(col)
+}
+
+/// The sorted name tables of the whole input, and for each chunk the map from its own
+/// name numbers to them.
+struct NameTables {
+    centers: Vec<String>,
+    tracks: Vec<String>,
+    subjects: Vec<String>,
+    maps: [Vec<Vec<u32>>; 3],
+}
+
+impl NameTables {
+    /// The tables, with every chunk's runs renamed to them (on every core).
+    fn new(chunks: &mut [Chunk]) -> NameTables {
+        let sorted = |names: &dyn Fn(&Chunk) -> &Interner| {
+            let mut all: Vec<String> = chunks
+                .iter()
+                .flat_map(|c| names(c).names.iter().cloned())
+                .collect();
+            all.sort_unstable();
+            all.dedup();
+            let maps: Vec<Vec<u32>> = chunks
+                .iter()
+                .map(|c| {
+                    names(c)
+                        .names
+                        .iter()
+                        .map(|n| all.binary_search(n).expect("a name of this chunk") as u32)
+                        .collect()
+                })
+                .collect();
+            (all, maps)
+        };
+        let (centers, cmaps) = sorted(&|c| &c.centers);
+        let (tracks, tmaps) = sorted(&|c| &c.tracks);
+        let (subjects, smaps) = sorted(&|c| &c.subjects);
+        crate::parallel::par_for_each_mut(chunks, |k, chunk| {
+            for p in chunk.runs.iter_mut() {
+                let c = &mut p.candidate;
+                c.center = cmaps[k][c.center as usize];
+                c.track = tmaps[k][c.track as usize];
+                for s in c.subjects.iter_mut() {
+                    s.subject = smaps[k][s.subject as usize];
+                }
+                c.subjects.sort_unstable_by_key(|s| s.subject);
+            }
+        });
+        NameTables {
+            centers,
+            tracks,
+            subjects,
+            maps: [cmaps, tmaps, smaps],
+        }
+    }
+
+    fn names(&self) -> Names<'_> {
+        [&self.centers, &self.tracks, &self.subjects]
+    }
+}
+
+/// Every chunk's runs in session and id order. Each chunk's runs are sorted already, and
+/// a stable sort keeps a candidate's runs in file and row order: its first run comes
+/// first.
+fn sorted_runs(chunks: &mut [Chunk]) -> Vec<Pending> {
+    let mut runs: Vec<Pending> = Vec::with_capacity(chunks.iter().map(|c| c.runs.len()).sum());
+    for chunk in chunks.iter_mut() {
+        runs.append(&mut chunk.runs);
+    }
+    runs.sort_by(|a, b| a.key().cmp(&b.key()));
+    runs
+}
+
+/// The merge of the sorted runs into candidates.
+struct Merge<'a> {
+    paths: &'a [PathBuf],
+    opts: &'a ReadOptions,
+    chunks: &'a [Chunk],
+    tables: &'a NameTables,
+    problems: &'a mut Problems,
+    /// Candidates read but outside the average band.
+    set_aside: usize,
+}
+
+impl Merge<'_> {
+    /// One candidate per (session, id), from its first run and its later ones.
+    fn candidates(&mut self, runs: Vec<Pending>) -> Vec<Candidate> {
+        let mut candidates = Vec::with_capacity(runs.len());
+        let mut runs = runs.into_iter().peekable();
+        while let Some(mut p) = runs.next() {
+            self.problems.absorb(std::mem::take(&mut p.problems));
+            let mut merged = false;
+            while let Some(later) = runs.next_if(|q| q.key() == p.key()) {
+                merged = true;
+                self.replay(&mut p, &later);
+            }
+            if merged {
+                p.candidate.subjects.sort_unstable_by_key(|s| s.subject);
+            }
+            if let Some(c) = self.finish(p) {
+                candidates.push(c);
+            }
+        }
+        candidates
+    }
+
+    /// The later run's own checks compared its rows with its own first row; they are
+    /// redone against the candidate's first row.
+    fn replay(&mut self, p: &mut Pending, later: &Pending) {
+        let k = later.chunk;
+        let chunk = &self.chunks[k];
+        let path = &self.paths[chunk.file];
+        let first_file = (chunk.file != p.file).then(|| self.paths[p.file].as_path());
+        let [cmaps, tmaps, smaps] = &self.tables.maps;
+        for r in &chunk.rows[later.rows.clone()] {
+            let row = ParsedRow {
+                center: cmaps[k][r.center as usize],
+                track: tmaps[k][r.track as usize],
+                id: 0..0,
+                ..*r
+            };
+            let subject = r.subject_row(smaps[k][r.subject as usize]);
+            let names = self.tables.names();
+            add_row(p, &row, subject, names, path, first_file, self.problems);
+        }
+    }
+
+    /// The candidate once all its rows are in, unless it has a problem or lies outside
+    /// the average band.
+    fn finish(&mut self, p: Pending) -> Option<Candidate> {
+        let c = p.candidate;
+        let path = &self.paths[p.file];
+        if let Some(n) = c.n_chosen() {
+            if n > 2 {
+                self.problems.push(
+                    path,
+                    p.line,
+                    "chosen",
+                    &n.to_string(),
+                    "at most two orals per candidate (this candidate's rows have more chosen = 1)",
+                );
+                return None;
+            }
+        }
+        let partly_chosen = p.chosen_missing && c.subjects.iter().any(|s| s.chosen.is_some());
+        if partly_chosen && !self.opts.require_chosen {
+            self.problems.push(
+                path,
+                p.line,
+                "chosen",
+                "",
+                "'chosen' filled on all or none of a candidate's rows",
+            );
+            return None;
+        }
+        if c.average < self.opts.min_average || c.average >= self.opts.max_average {
+            self.set_aside += 1;
+            return None;
+        }
+        Some(c)
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::Candidate;
     use crate::input::problems::MAX_PROBLEMS;
 
     /// A history of `n` candidates with four subjects each; every seventh candidate's

@@ -23,7 +23,7 @@ mod text;
 
 pub(crate) use merge::read_files;
 pub(crate) use problems::InputError;
-pub(crate) use tables::{read_capacities, read_roster, read_truth, RosterEntry};
+pub(crate) use tables::{read_capacities, read_roster, read_truth, RosterEntry, Truth};
 
 /// Which separator to use; `Auto` looks at the header line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

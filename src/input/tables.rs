@@ -190,11 +190,11 @@ pub(crate) fn read_capacities(
     into_result(out, problems)
 }
 
+/// The simulator's true probabilities by (session, candidate id, subject).
+pub(crate) type Truth = HashMap<(i32, String, String), f64>;
+
 /// Reads the simulator's true probabilities: `session,candidate_id,subject,probability`.
-pub(crate) fn read_truth(
-    path: &Path,
-    separator: Separator,
-) -> Result<HashMap<(i32, String, String), f64>, InputError> {
+pub(crate) fn read_truth(path: &Path, separator: Separator) -> Result<Truth, InputError> {
     let cols = ["session", "candidate_id", "subject", "probability"];
     let mut problems = Problems::default();
     let rows = read_small_table(path, separator, &cols, 4, &mut problems);

@@ -201,6 +201,18 @@ pub(crate) fn report(
          .legend span{display:inline-block;margin-right:1.5em}</style></head><body>",
     );
     let _ = write!(h, "<h1>Backtest of the examiner plan</h1>");
+    headline(&mut h, results, averages);
+    assumptions(&mut h, opts);
+    for r in results {
+        session_section(&mut h, r, averages.is_some());
+    }
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// The headline sentence and the table of methods (of the average when there are
+/// several sessions).
+fn headline(h: &mut String, results: &[SessionResult], averages: Option<&[(String, Metrics)]>) {
     if let Some(first) = results.first() {
         let (label, bp, rows): (String, Metrics, Vec<(String, Metrics)>) = match averages {
             Some(avg) => (
@@ -243,6 +255,9 @@ pub(crate) fn report(
         let refs: Vec<(&str, &Metrics)> = rows.iter().map(|(n, m)| (n.as_str(), m)).collect();
         h.push_str(&metrics_table(&refs));
     }
+}
+
+fn assumptions(h: &mut String, opts: &BacktestOptions) {
     let _ = write!(
         h,
         "<h2>Assumptions</h2><ul><li>Capacity: {} candidates per examiner over the oral period{}.</li>\
@@ -260,16 +275,19 @@ pub(crate) fn report(
         },
         opts.interval * 100.0
     );
-    for r in results {
-        let _ = write!(h, "<h2>Session {}</h2>", r.session);
-        if averages.is_some() {
-            let rows: Vec<(&str, &Metrics)> = std::iter::once(&r.bacpredict)
-                .chain(&r.baselines)
-                .map(|m| (m.name.as_str(), &m.metrics))
-                .collect();
-            h.push_str(&metrics_table(&rows));
-        }
-        let _ = write!(
+}
+
+/// One session: its table of methods (when there are several sessions) and its charts.
+fn session_section(h: &mut String, r: &SessionResult, with_table: bool) {
+    let _ = write!(h, "<h2>Session {}</h2>", r.session);
+    if with_table {
+        let rows: Vec<(&str, &Metrics)> = std::iter::once(&r.bacpredict)
+            .chain(&r.baselines)
+            .map(|m| (m.name.as_str(), &m.metrics))
+            .collect();
+        h.push_str(&metrics_table(&rows));
+    }
+    let _ = write!(
             h,
             "<h3>Orals per subject: forecast interval and actual</h3>\
              <p class=\"legend\"><span>bar: forecast interval</span><span>tick: expected</span>\
@@ -282,7 +300,4 @@ pub(crate) fn report(
             center_chart(&r.bacpredict.cells),
             calibration_chart(&r.bacpredict.calibration)
         );
-    }
-    h.push_str("</body></html>\n");
-    h
 }

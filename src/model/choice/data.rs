@@ -3,7 +3,11 @@
 //! log-likelihood plus Gaussian priors, with its analytic gradient, summed over fixed
 //! chunks of candidates on every core.
 
+use std::collections::HashMap;
+
 use super::likelihood::pl_loglik_into;
+use crate::data::Sessions;
+use crate::model::features::choice_features;
 use crate::model::features::{N_DENSE, N_SLOPES, SLOPE_FEATURES};
 
 /// Flattened training data of the subject model.
@@ -59,6 +63,54 @@ impl ChoiceData {
             beta_prec: precisions[2],
             threads: crate::parallel::cores(),
         }
+    }
+
+    /// The candidates of `data` that say something about preferences (an oral among two
+    /// or more eligible subjects), with their session weights; features not yet
+    /// standardised.
+    pub(crate) fn from_candidates(
+        data: Sessions<'_>,
+        precisions: [f64; 3],
+        weights: &HashMap<i32, f64>,
+        threads: usize,
+    ) -> ChoiceData {
+        let names = data.names;
+        let sizes = [
+            names.subjects.len(),
+            names.centers.len(),
+            names.tracks.len(),
+        ];
+        let mut cd = ChoiceData::empty(sizes, precisions);
+        cd.threads = threads;
+        for c in data.candidates {
+            let k = c.n_chosen().unwrap_or(0);
+            // A single eligible subject, or no oral, says nothing about preferences.
+            if k == 0 || c.subjects.len() < 2 {
+                continue;
+            }
+            let mut ch = [0u32; 2];
+            let chosen = c
+                .subjects
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.chosen == Some(true));
+            for (slot, (i, _)) in ch.iter_mut().zip(chosen) {
+                *slot = i as u32;
+            }
+            for (row, s) in choice_features(c).iter().zip(&c.subjects) {
+                cd.x.extend_from_slice(row);
+                cd.subject.push(s.subject);
+            }
+            cd.start.push(cd.subject.len());
+            cd.center.push(c.center);
+            cd.track.push(c.track);
+            cd.chosen.push(ch);
+            cd.n_chosen.push(k as u8);
+            let w = weights[&c.session];
+            cd.weight.push(w);
+            cd.total_weight += w;
+        }
+        cd
     }
 
     pub(crate) fn n_params(&self) -> usize {

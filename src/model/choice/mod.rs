@@ -20,7 +20,7 @@ use ndarray::Array1;
 
 use self::data::ChoiceData;
 use self::precond::Precond;
-use super::features::{choice_features, CHOICE_FEATURES, N_DENSE, N_SLOPES, SLOPE_FEATURES};
+use super::features::{CHOICE_FEATURES, N_DENSE, N_SLOPES, SLOPE_FEATURES};
 use super::{ChoiceModel, FitOptions, FitReport, ModelError};
 use crate::data::Sessions;
 use crate::numeric::standardise;
@@ -69,6 +69,11 @@ impl Gradient for ChoiceProblem<'_> {
     }
 }
 
+/// Prior standard deviation of the dense coefficients (logit scale, per standard
+/// deviation of a feature): wide enough to say nothing next to thousands of candidates,
+/// it only keeps a coefficient finite when a tiny history cannot pin it down.
+pub(crate) const DENSE_PRIOR_SD: f64 = 10.0;
+
 /// Stopping tolerance of the subject model, on the gradient in preconditioned
 /// coordinates (half its square approximates what the objective could still lose). The
 /// fit is then accepted only if the plain gradient norm is below [`CHOICE_ACCEPT`]; a
@@ -79,6 +84,10 @@ pub(crate) const CHOICE_ACCEPT: f64 = 1e-4;
 /// Fits the subject model on `threads` threads, from `init` when given (a fit on fewer
 /// sessions of the same dataset, hence the same parameter layout). Returns the raw
 /// parameters too.
+///
+/// The steps: the data flattened and standardised, the preconditioner at the starting
+/// point, L-BFGS in preconditioned coordinates, the convergence check on the plain
+/// gradient, and the parameters as a [`ChoiceModel`].
 pub(crate) fn fit_choice(
     data: Sessions<'_>,
     opts: &FitOptions,
@@ -86,46 +95,12 @@ pub(crate) fn fit_choice(
     init: Option<&[f64]>,
     threads: usize,
 ) -> Result<(ChoiceModel, Vec<f64>), ModelError> {
-    let mut cd = ChoiceData::empty(
-        [
-            data.names.subjects.len(),
-            data.names.centers.len(),
-            data.names.tracks.len(),
-        ],
-        [
-            1.0 / (opts.subject_sd * opts.subject_sd),
-            1.0 / (opts.slope_sd * opts.slope_sd),
-            1.0 / 100.0,
-        ],
-    );
-    cd.threads = threads;
-    for c in data.candidates {
-        let k = c.n_chosen().unwrap_or(0);
-        // A single eligible subject, or no oral, says nothing about preferences.
-        if k == 0 || c.subjects.len() < 2 {
-            continue;
-        }
-        let mut ch = [0u32; 2];
-        let mut j = 0;
-        for (i, s) in c.subjects.iter().enumerate() {
-            if s.chosen == Some(true) {
-                ch[j] = i as u32;
-                j += 1;
-            }
-        }
-        for (row, s) in choice_features(c).iter().zip(&c.subjects) {
-            cd.x.extend_from_slice(row);
-            cd.subject.push(s.subject);
-        }
-        cd.start.push(cd.subject.len());
-        cd.center.push(c.center);
-        cd.track.push(c.track);
-        cd.chosen.push(ch);
-        cd.n_chosen.push(k as u8);
-        let w = weights[&c.session];
-        cd.weight.push(w);
-        cd.total_weight += w;
-    }
+    let precisions = [
+        1.0 / (opts.subject_sd * opts.subject_sd),
+        1.0 / (opts.slope_sd * opts.slope_sd),
+        1.0 / (DENSE_PRIOR_SD * DENSE_PRIOR_SD),
+    ];
+    let mut cd = ChoiceData::from_candidates(data, precisions, weights, threads);
     if cd.weight.is_empty() {
         return Err(ModelError::Data(
             "no candidate in the history took an oral among two or more eligible subjects".into(),
@@ -137,10 +112,38 @@ pub(crate) fn fit_choice(
         _ => vec![0.0; cd.n_params()],
     };
     let pre = cd.preconditioner(&theta0);
+    let run = minimise(&cd, &theta0, &pre, opts.max_iterations)?;
+    let (objective, gnorm) = check_convergence(&cd, &run)?;
+    let fit = FitReport {
+        method: "L-BFGS (argmin), analytic gradient, Hessian-preconditioned".into(),
+        iterations: Some(run.iterations),
+        final_gradient_norm: gnorm,
+        objective,
+        termination: run.reason,
+    };
+    Ok((to_model(&cd, &run.theta, mean, std, fit), run.theta))
+}
+
+/// What L-BFGS ended with.
+struct Run {
+    theta: Vec<f64>,
+    iterations: u64,
+    reason: String,
+    /// Whether argmin says it converged (rather than stopped on its budget).
+    solver_converged: bool,
+}
+
+/// L-BFGS on the objective in the coordinates phi of `pre`, from phi = 0 (theta0).
+fn minimise(
+    cd: &ChoiceData,
+    theta0: &[f64],
+    pre: &Precond,
+    max_iterations: u64,
+) -> Result<Run, ModelError> {
     let problem = ChoiceProblem {
-        data: &cd,
-        theta0: &theta0,
-        pre: &pre,
+        data: cd,
+        theta0,
+        pre,
         cache: Mutex::new(None),
     };
     let init = Array1::zeros(cd.n_params());
@@ -149,27 +152,35 @@ pub(crate) fn fit_choice(
         .and_then(|s| s.with_tolerance_cost(1e-12))
         .map_err(|e| ModelError::Optimiser(e.to_string()))?;
     let res = Executor::new(problem, solver)
-        .configure(|st| st.param(init).max_iters(opts.max_iterations))
+        .configure(|st| st.param(init).max_iters(max_iterations))
         .run()
         .map_err(|e| ModelError::Optimiser(e.to_string()))?;
     let state = res.state();
     let phi = state
         .get_best_param()
         .ok_or_else(|| ModelError::Optimiser("it returned no parameters".into()))?;
-    let theta = pre.point(&theta0, phi.as_slice().expect("contiguous"));
-    let (f, g) = cd.objective(&theta);
+    Ok(Run {
+        theta: pre.point(theta0, phi.as_slice().expect("contiguous")),
+        iterations: state.get_iter(),
+        reason: state
+            .get_termination_reason()
+            .map(|r| r.text().to_string())
+            .unwrap_or_default(),
+        solver_converged: matches!(
+            state.get_termination_reason(),
+            Some(TerminationReason::SolverConverged)
+        ),
+    })
+}
+
+/// The objective and the plain gradient norm at the solution; an error unless argmin
+/// converged and the gradient is below [`CHOICE_ACCEPT`] (stopping on a tiny cost change
+/// is fine only if the gradient is small too).
+fn check_convergence(cd: &ChoiceData, run: &Run) -> Result<(f64, f64), ModelError> {
+    let (f, g) = cd.objective(&run.theta);
     let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
-    let reason = state
-        .get_termination_reason()
-        .map(|r| r.text().to_string())
-        .unwrap_or_default();
-    let iters = state.get_iter();
-    // Stopping on a tiny cost change is fine only if the gradient is small too.
-    let converged = matches!(
-        state.get_termination_reason(),
-        Some(TerminationReason::SolverConverged)
-    ) && gnorm < CHOICE_ACCEPT;
-    if !converged {
+    if !(run.solver_converged && gnorm < CHOICE_ACCEPT) {
+        let (reason, iters) = (&run.reason, run.iterations);
         return Err(ModelError::NotConverged {
             part: "subject-choice (conditional logit)",
             detail: format!(
@@ -177,14 +188,25 @@ pub(crate) fn fit_choice(
             ),
         });
     }
-    let t = theta.as_slice();
+    Ok((f, gnorm))
+}
+
+/// The raw parameters `t` (dense coefficients, subject effects, centre slopes, track
+/// slopes) as the model file's named arrays.
+fn to_model(
+    cd: &ChoiceData,
+    t: &[f64],
+    mean: Vec<f64>,
+    std: Vec<f64>,
+    fit: FitReport,
+) -> ChoiceModel {
     let ns = cd.n_subjects;
     let slopes = |base: usize, n: usize| -> Vec<Vec<f64>> {
         (0..n)
             .map(|i| t[base + N_SLOPES * i..base + N_SLOPES * (i + 1)].to_vec())
             .collect()
     };
-    let model = ChoiceModel {
+    ChoiceModel {
         features: CHOICE_FEATURES.iter().map(|s| s.to_string()).collect(),
         slope_features: SLOPE_FEATURES
             .iter()
@@ -196,15 +218,8 @@ pub(crate) fn fit_choice(
         subject_effects: t[N_DENSE..N_DENSE + ns].to_vec(),
         center_slopes: slopes(N_DENSE + ns, cd.n_centers),
         track_slopes: slopes(N_DENSE + ns + N_SLOPES * cd.n_centers, cd.n_tracks),
-        fit: FitReport {
-            method: "L-BFGS (argmin), analytic gradient, Hessian-preconditioned".into(),
-            iterations: Some(iters),
-            final_gradient_norm: gnorm,
-            objective: f,
-            termination: reason,
-        },
-    };
-    Ok((model, t.to_vec()))
+        fit,
+    }
 }
 
 #[cfg(test)]

@@ -133,126 +133,178 @@ impl ChoiceData {
         hi: usize,
     ) -> (Vec<f64>, Vec<f64>, Vec<[f64; N_SLOPES * N_SLOPES]>, f64) {
         let nc = self.n_centers;
-        let mut a = vec![0.0; ng * ng];
-        let mut b = vec![0.0; nc * ng * N_SLOPES];
-        let mut c = vec![[0.0; N_SLOPES * N_SLOPES]; nc];
-        let mut u = Vec::new();
-        let mut coef = Vec::new();
-        let mut vecs = Vec::new();
-        let mut cm = Vec::new();
-        let mut kr = Vec::new();
-        let mut mj = Vec::new();
-        let mut slot = Vec::new();
+        let mut blocks = Blocks {
+            a: vec![0.0; ng * ng],
+            b: vec![0.0; nc * ng * N_SLOPES],
+            c: vec![[0.0; N_SLOPES * N_SLOPES]; nc],
+            ng,
+        };
+        let mut cv = Curvature::default();
         let mut tw = 0.0;
-        // A row's utility depends on the dense coefficients through its features x, on
-        // its subject's effect (weight 1), and on its track's and its centre's slopes
-        // through the same slope features: with K = [x, slope features] (DK columns),
-        // every block of the candidate's Hessian J^T C J is a block of C, of C K or of
-        // K^T C K, where C is the curvature with respect to the utilities.
-        const DK: usize = N_DENSE + N_SLOPES;
         for k in (lo..hi).filter(|k| k % stride == 0) {
-            let (r0, r1) = (self.start[k], self.start[k + 1]);
-            let n = r1 - r0;
-            let (_, tbase) = self.utilities_into(theta, k, &mut u);
-            pl_curvature(
-                &u,
-                &self.chosen[k][..self.n_chosen[k] as usize],
-                &mut coef,
-                &mut vecs,
-            );
-            // C = diag(sum_t c_t v_t) - sum_t c_t v_t v_t^T, n x n.
-            cm.clear();
-            cm.resize(n * n, 0.0);
-            for (t, ct) in coef.iter().enumerate() {
-                let v = &vecs[t * n..(t + 1) * n];
-                for r in 0..n {
-                    cm[r * n + r] += ct * v[r];
-                    for q in 0..n {
-                        cm[r * n + q] -= ct * v[r] * v[q];
-                    }
-                }
-            }
-            // K, the rows' features then their slope features, n x DK.
-            kr.clear();
-            for x in self.x[r0 * N_DENSE..r1 * N_DENSE].chunks(N_DENSE) {
-                kr.extend_from_slice(x);
-                kr.extend(SLOPE_FEATURES.iter().map(|&f| x[f]));
-            }
-            // M = C K, n x DK; then K^T C K = K^T M, DK x DK.
-            mj.clear();
-            mj.resize(n * DK, 0.0);
-            for r in 0..n {
-                for q in 0..n {
-                    let crq = cm[r * n + q];
-                    if crq != 0.0 {
-                        let (to, from) = (&mut mj[r * DK..(r + 1) * DK], &kr[q * DK..(q + 1) * DK]);
-                        for (m, k) in to.iter_mut().zip(from) {
-                            *m += crq * k;
-                        }
-                    }
-                }
-            }
-            let mut kk = [[0.0; DK]; DK];
-            for r in 0..n {
-                for (row, &kf) in kk.iter_mut().zip(&kr[r * DK..(r + 1) * DK]) {
-                    for (v, m) in row.iter_mut().zip(&mj[r * DK..(r + 1) * DK]) {
-                        *v += kf * m;
-                    }
-                }
-            }
-            // Scatter into the blocks. The global slots are the dense coefficients (slot
-            // f = f), the rows' subject effects, then the track slopes, in increasing
-            // order; only the lower triangle of the global block is kept, which is all the
-            // factorisation reads. Each entry gets one term per candidate.
+            let tbase = cv.compute(self, theta, k);
             let w = self.weight[k];
             tw += w;
-            slot.clear();
-            slot.extend((r0..r1).map(|r| pos[N_DENSE + self.subject[r] as usize]));
+            // The global slots are the dense coefficients (slot f = f), the rows' subject
+            // effects, then the track slopes, in increasing order.
+            let (r0, r1) = (self.start[k], self.start[k + 1]);
+            cv.slot.clear();
+            cv.slot
+                .extend((r0..r1).map(|r| pos[N_DENSE + self.subject[r] as usize]));
             let track: [usize; N_SLOPES] = std::array::from_fn(|j| pos[tbase + j]);
-            let ci = self.center[k] as usize;
-            let bc = &mut b[ci * ng * N_SLOPES..(ci + 1) * ng * N_SLOPES];
-            for f in 0..N_DENSE {
-                for g in 0..=f {
-                    a[f * ng + g] += w * kk[f][g];
-                }
-                for j in 0..N_SLOPES {
-                    bc[f * N_SLOPES + j] += w * kk[f][N_DENSE + j];
-                }
-            }
-            for (r, &sr) in slot.iter().enumerate() {
-                let m = &mj[r * DK..(r + 1) * DK];
-                for f in 0..N_DENSE {
-                    a[sr * ng + f] += w * m[f];
-                }
-                for (q, &sq) in slot[..=r].iter().enumerate() {
-                    a[sr.max(sq) * ng + sr.min(sq)] += w * cm[r * n + q];
-                }
-                for j in 0..N_SLOPES {
-                    bc[sr * N_SLOPES + j] += w * m[N_DENSE + j];
-                }
-            }
-            for (jt, &tj) in track.iter().enumerate() {
-                let kt = &kk[N_DENSE + jt];
-                for f in 0..N_DENSE {
-                    a[tj * ng + f] += w * kt[f];
-                }
-                for (r, &sr) in slot.iter().enumerate() {
-                    a[tj * ng + sr] += w * mj[r * DK + N_DENSE + jt];
-                }
-                for (l, &tl) in track[..=jt].iter().enumerate() {
-                    a[tj * ng + tl] += w * kt[N_DENSE + l];
-                }
-                for j in 0..N_SLOPES {
-                    bc[tj * N_SLOPES + j] += w * kt[N_DENSE + j];
-                }
-            }
-            for j in 0..N_SLOPES {
-                for l in 0..N_SLOPES {
-                    c[ci][j * N_SLOPES + l] += w * kk[N_DENSE + j][N_DENSE + l];
+            blocks.add(&cv, w, &track, self.center[k] as usize);
+        }
+        (blocks.a, blocks.b, blocks.c, tw)
+    }
+}
+
+/// A row's utility depends on the dense coefficients through its features x, on its
+/// subject's effect (weight 1), and on its track's and its centre's slopes through the
+/// same slope features: with K = [x, slope features] (N_K columns), every block of the
+/// candidate's Hessian J^T C J is a block of C, of C K or of K^T C K, where C is the
+/// curvature with respect to the utilities.
+const N_K: usize = N_DENSE + N_SLOPES;
+
+/// One candidate's curvature in the forms the blocks are built from, in buffers reused
+/// from one candidate to the next.
+#[derive(Default)]
+struct Curvature {
+    u: Vec<f64>,
+    coef: Vec<f64>,
+    vecs: Vec<f64>,
+    /// Number of the candidate's subjects (rows).
+    n: usize,
+    /// C, n x n.
+    cm: Vec<f64>,
+    /// K, n x N_K.
+    kr: Vec<f64>,
+    /// M = C K, n x N_K.
+    mj: Vec<f64>,
+    /// K^T C K = K^T M.
+    kk: [[f64; N_K]; N_K],
+    /// Each row's position in the global block (its subject effect).
+    slot: Vec<usize>,
+}
+
+impl Curvature {
+    /// Candidate k's C, K, C K and K^T C K at `theta`; returns the first parameter of
+    /// the candidate's track slopes.
+    fn compute(&mut self, cd: &ChoiceData, theta: &[f64], k: usize) -> usize {
+        let (r0, r1) = (cd.start[k], cd.start[k + 1]);
+        let n = r1 - r0;
+        self.n = n;
+        let (_, tbase) = cd.utilities_into(theta, k, &mut self.u);
+        let chosen = &cd.chosen[k][..cd.n_chosen[k] as usize];
+        pl_curvature(&self.u, chosen, &mut self.coef, &mut self.vecs);
+        // C = diag(sum_t c_t v_t) - sum_t c_t v_t v_t^T, n x n.
+        let cm = &mut self.cm;
+        cm.clear();
+        cm.resize(n * n, 0.0);
+        for (t, ct) in self.coef.iter().enumerate() {
+            let v = &self.vecs[t * n..(t + 1) * n];
+            for r in 0..n {
+                cm[r * n + r] += ct * v[r];
+                for q in 0..n {
+                    cm[r * n + q] -= ct * v[r] * v[q];
                 }
             }
         }
-        (a, b, c, tw)
+        // K, the rows' features then their slope features, n x N_K.
+        self.kr.clear();
+        for x in cd.x[r0 * N_DENSE..r1 * N_DENSE].chunks(N_DENSE) {
+            self.kr.extend_from_slice(x);
+            self.kr.extend(SLOPE_FEATURES.iter().map(|&f| x[f]));
+        }
+        self.products();
+        tbase
+    }
+
+    /// M = C K, then K^T C K = K^T M.
+    fn products(&mut self) {
+        let (n, cm, kr) = (self.n, &self.cm, &self.kr);
+        let mj = &mut self.mj;
+        mj.clear();
+        mj.resize(n * N_K, 0.0);
+        for r in 0..n {
+            for q in 0..n {
+                let crq = cm[r * n + q];
+                if crq != 0.0 {
+                    let (to, from) = (&mut mj[r * N_K..(r + 1) * N_K], &kr[q * N_K..(q + 1) * N_K]);
+                    for (m, k) in to.iter_mut().zip(from) {
+                        *m += crq * k;
+                    }
+                }
+            }
+        }
+        let mut kk = [[0.0; N_K]; N_K];
+        for r in 0..n {
+            for (row, &kf) in kk.iter_mut().zip(&kr[r * N_K..(r + 1) * N_K]) {
+                for (v, m) in row.iter_mut().zip(&mj[r * N_K..(r + 1) * N_K]) {
+                    *v += kf * m;
+                }
+            }
+        }
+        self.kk = kk;
+    }
+}
+
+/// A chunk's share of the Hessian: the global block `a` (`ng` x `ng`, lower triangle
+/// only, which is all the factorisation reads), each centre's global x centre block `b`
+/// and each centre's own block `c`.
+struct Blocks {
+    a: Vec<f64>,
+    b: Vec<f64>,
+    c: Vec<[f64; N_SLOPES * N_SLOPES]>,
+    ng: usize,
+}
+
+impl Blocks {
+    /// Adds one candidate's curvature, weighted by `w`: each entry gets one term per
+    /// candidate.
+    fn add(&mut self, cv: &Curvature, w: f64, track: &[usize; N_SLOPES], ci: usize) {
+        let (ng, n, kk, mj, slot) = (self.ng, cv.n, &cv.kk, &cv.mj, &cv.slot);
+        let a = &mut self.a;
+        let bc = &mut self.b[ci * ng * N_SLOPES..(ci + 1) * ng * N_SLOPES];
+        for f in 0..N_DENSE {
+            for g in 0..=f {
+                a[f * ng + g] += w * kk[f][g];
+            }
+            for j in 0..N_SLOPES {
+                bc[f * N_SLOPES + j] += w * kk[f][N_DENSE + j];
+            }
+        }
+        for (r, &sr) in slot.iter().enumerate() {
+            let m = &mj[r * N_K..(r + 1) * N_K];
+            for f in 0..N_DENSE {
+                a[sr * ng + f] += w * m[f];
+            }
+            for (q, &sq) in slot[..=r].iter().enumerate() {
+                a[sr.max(sq) * ng + sr.min(sq)] += w * cv.cm[r * n + q];
+            }
+            for j in 0..N_SLOPES {
+                bc[sr * N_SLOPES + j] += w * m[N_DENSE + j];
+            }
+        }
+        for (jt, &tj) in track.iter().enumerate() {
+            let kt = &kk[N_DENSE + jt];
+            for f in 0..N_DENSE {
+                a[tj * ng + f] += w * kt[f];
+            }
+            for (r, &sr) in slot.iter().enumerate() {
+                a[tj * ng + sr] += w * mj[r * N_K + N_DENSE + jt];
+            }
+            for (l, &tl) in track[..=jt].iter().enumerate() {
+                a[tj * ng + tl] += w * kt[N_DENSE + l];
+            }
+            for j in 0..N_SLOPES {
+                bc[tj * N_SLOPES + j] += w * kt[N_DENSE + j];
+            }
+        }
+        for j in 0..N_SLOPES {
+            for l in 0..N_SLOPES {
+                self.c[ci][j * N_SLOPES + l] += w * kk[N_DENSE + j][N_DENSE + l];
+            }
+        }
     }
 }
 
