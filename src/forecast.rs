@@ -295,6 +295,30 @@ pub(crate) fn cells_from(
     (cells, subjects)
 }
 
+impl Forecast {
+    /// An error unless every probability lies in [0, 1] and every expected count is
+    /// finite: a validated model cannot give anything else, and should it, nothing is
+    /// written (exit 1) rather than NaN in a convocation list.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        if let Some(r) = self
+            .rows
+            .iter()
+            .find(|r| !(0.0..=1.0).contains(&r.probability))
+        {
+            return Err(format!("a probability of {} was computed", r.probability));
+        }
+        let cells = self.cells.iter().chain(&self.subjects);
+        if let Some(c) = cells.clone().find(|c| !c.expected().is_finite()) {
+            return Err(format!(
+                "an expected count of {} for {}",
+                c.expected(),
+                c.subject
+            ));
+        }
+        Ok(())
+    }
+}
+
 pub(crate) fn forecast(model: &Model, data: &Dataset) -> Forecast {
     let map = model.mapping(data);
     let mut rows = Vec::new();

@@ -12,14 +12,25 @@ pub(crate) fn logit(p: f64) -> f64 {
 /// In-place lower Cholesky factor of a symmetric positive-definite n x n matrix; a
 /// jitter on the diagonal keeps it defined when a direction has almost no curvature.
 pub(crate) fn cholesky(a: &mut [f64], n: usize) {
+    cholesky_floored(a, n, 0.0);
+}
+
+/// [`cholesky`] with every squared pivot at least `floor` times the mean diagonal: a
+/// whitening by L^-1 then amplifies no direction more than 1 / sqrt(floor)-fold, where a
+/// nearly constant feature would otherwise be blown up by its tiny pivot (a 100,000-fold
+/// amplification turned linfa's objective into NaN on an 18-candidate history, and its
+/// line search never returned).
+pub(crate) fn cholesky_floored(a: &mut [f64], n: usize, floor: f64) {
     let trace: f64 = (0..n).map(|i| a[i * n + i]).sum();
-    let jitter = 1e-10 * (trace / n.max(1) as f64).max(1e-300);
+    let mean = trace / n.max(1) as f64;
+    let jitter = 1e-10 * mean.max(1e-300);
+    let floor = (floor * mean).max(jitter);
     for j in 0..n {
         let mut d = a[j * n + j] + jitter;
         for k in 0..j {
             d -= a[j * n + k] * a[j * n + k];
         }
-        let d = d.max(jitter).sqrt();
+        let d = d.max(floor).sqrt();
         a[j * n + j] = d;
         for i in j + 1..n {
             let mut v = a[i * n + j];

@@ -14,6 +14,10 @@ use std::collections::{BTreeMap, BinaryHeap, HashSet};
 use crate::forecast::{CountDist, ForecastCell};
 use crate::input::RosterEntry;
 
+/// The most candidates one examiner can be said to hear (the option and the capacity
+/// file): far above any oral period, and small enough that no count overflows.
+pub(crate) const MAX_CAPACITY: usize = 1000;
+
 #[derive(Debug, Clone)]
 pub(crate) struct PlanOptions {
     /// Candidates one examiner can hear over the whole oral period.

@@ -33,8 +33,10 @@ pub enum BacktestError {
     Model(#[from] ModelError),
     #[error("baseline '{0}' failed: {1}")]
     Baseline(&'static str, String),
-    #[error("table computation failed: {0}")]
+    #[error("table computation failed")]
     Table(#[from] PolarsError),
+    #[error("internal error in the forecast: {0}")]
+    Forecast(String),
 }
 
 impl BacktestError {
@@ -47,7 +49,9 @@ impl BacktestError {
             | BacktestError::NoEarlier(_)
             | BacktestError::TooFewSessions => true,
             BacktestError::Model(e) => e.is_bad_input(),
-            BacktestError::Baseline(..) | BacktestError::Table(_) => false,
+            BacktestError::Baseline(..) | BacktestError::Table(_) | BacktestError::Forecast(_) => {
+                false
+            }
         }
     }
 }
@@ -115,6 +119,7 @@ pub(crate) fn backtest_session(
     let test = history.filter_sessions(|s| s == session);
     let model = model::train(&train, &opts.fit)?;
     let fc = forecast::forecast(&model, &test);
+    fc.check().map_err(BacktestError::Forecast)?;
     let probs = forecast_probs(&fc, &test);
     // The forecast's own cells are scored, not recomputed from its probabilities.
     let bp = planned(

@@ -10,9 +10,10 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{usage, Error};
+use crate::data::MAX_MARK;
 use crate::input::{self, ReadOptions, Separator};
 use crate::model::FitOptions;
-use crate::planning::PlanOptions;
+use crate::planning::{PlanOptions, MAX_CAPACITY};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum SepArg {
@@ -96,8 +97,40 @@ pub(crate) fn share(name: &str, v: f64, allow_one: bool) -> Result<f64, Error> {
     }
 }
 
+/// `v` if it lies within `lo..=hi` (and is a number), else a usage error naming the
+/// option, its range and its unit: an option's value is never wrapped or guessed.
+pub(crate) fn within<T: PartialOrd + std::fmt::Display>(
+    name: &str,
+    v: T,
+    lo: T,
+    hi: T,
+    unit: &str,
+) -> Result<T, Error> {
+    if lo <= v && v <= hi {
+        Ok(v)
+    } else {
+        Err(usage(format!(
+            "--{name} must be between {lo} and {hi} ({unit}), got {v}"
+        )))
+    }
+}
+
 impl InputArgs {
     pub(crate) fn config(&self, require_chosen: bool) -> Result<ReadOptions, Error> {
+        within(
+            "min-average",
+            self.min_average,
+            0.0,
+            MAX_MARK,
+            "marks out of 20",
+        )?;
+        within(
+            "max-average",
+            self.max_average,
+            0.0,
+            MAX_MARK,
+            "marks out of 20",
+        )?;
         if self.min_average.partial_cmp(&self.max_average) != Some(std::cmp::Ordering::Less) {
             return Err(usage(format!(
                 "--min-average ({}) must be below --max-average ({})",
@@ -122,11 +155,13 @@ impl InputArgs {
 
 impl PlanArgs {
     pub(crate) fn config(&self, sep: Separator) -> Result<(PlanOptions, f64), Error> {
-        if self.capacity == 0 {
-            return Err(usage(
-                "--capacity must be at least 1 candidate per examiner",
-            ));
-        }
+        within(
+            "capacity",
+            self.capacity,
+            1,
+            MAX_CAPACITY,
+            "candidates per examiner",
+        )?;
         let coverage = share("coverage", self.coverage, true)?;
         let service_level = match self.service_level {
             Some(q) => Some(share("service-level", q, false)?),
@@ -152,15 +187,20 @@ impl PlanArgs {
 impl FitArgs {
     pub(crate) fn config(&self) -> Result<FitOptions, Error> {
         if let Some(h) = self.half_life {
-            if !(h > 0.0 && h.is_finite()) {
+            if h <= 0.0 {
                 return Err(usage(format!(
                     "--half-life must be a positive number of sessions, got {h}"
                 )));
             }
+            within("half-life", h, 0.0, 1000.0, "sessions")?;
         }
-        if self.max_iterations == 0 {
-            return Err(usage("--max-iterations must be at least 1"));
-        }
+        within(
+            "max-iterations",
+            self.max_iterations,
+            1,
+            100_000,
+            "iterations",
+        )?;
         Ok(FitOptions {
             half_life: self.half_life,
             max_iterations: self.max_iterations,

@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{FitArgs, InputArgs, OutputArgs, PlanArgs};
-use super::{pct, read_data, usage, Error, Notes};
+use super::{pct, read_data, refuse_overwriting_inputs, usage, Error, Notes};
 use crate::backtest::{self, BacktestOptions, MethodResult, Metrics, SessionResult};
 use crate::data::Dataset;
 use crate::input::{self, Truth};
@@ -136,7 +136,24 @@ pub(crate) fn append<'a>(t: &mut Table<'a>, other: Table<'a>) {
     t.rows.extend(other.rows);
 }
 
+/// Every file `backtest --out` writes.
+const FILES: [&str; 3] = ["cells.csv", "subjects.csv", "report.html"];
+
+impl BacktestArgs {
+    fn inputs(&self) -> Vec<PathBuf> {
+        let optional = [self.oracle.as_ref(), self.plan.capacity_file.as_ref()];
+        self.history
+            .iter()
+            .chain(optional.into_iter().flatten())
+            .cloned()
+            .collect()
+    }
+}
+
 pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
+    if let Some(dir) = &a.out {
+        refuse_overwriting_inputs(dir, &FILES, &a.inputs())?;
+    }
     let read = a.input.config(true)?;
     let fit = a.fit.config()?;
     let (plan, interval) = a.plan.config(read.separator)?;
@@ -159,7 +176,7 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
         } else {
             CsvStyle::Plain
         };
-        output_files(dir, &results, averages.as_deref(), &opts, style).write()?;
+        output_files(dir, &results, averages.as_deref(), &opts, style).write(&a.inputs())?;
         notes.say(&format!(
             "wrote cells.csv, subjects.csv and report.html in {}",
             dir.display()
@@ -246,11 +263,11 @@ fn output_files(
         append(&mut cells, c);
         append(&mut subjects, s);
     }
-    let mut outputs = Outputs::default();
-    outputs.add_table(dir, "cells.csv", &cells, style);
-    outputs.add_table(dir, "subjects.csv", &subjects, style);
+    let mut outputs = Outputs::new(dir, "backtest");
+    outputs.add_table("cells.csv", &cells, style);
+    outputs.add_table("subjects.csv", &subjects, style);
     outputs.add(
-        dir.join("report.html"),
+        "report.html",
         report::html_report(results, averages, opts).into_bytes(),
     );
     outputs

@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{InputArgs, OutputArgs, PlanArgs};
-use super::{pct, read_data, Error, Notes};
+use super::{pct, read_data, refuse_overwriting_inputs, Error, Notes};
 use crate::data::Dataset;
 use crate::forecast::{self, Forecast};
 use crate::input;
@@ -100,7 +100,33 @@ pub(crate) fn forecast_tables<'a>(
     (cands, subj, cent, conv)
 }
 
+/// Every file `forecast` may write (or remove, as a leftover of an earlier run).
+const FILES: [&str; 6] = [
+    "candidates.csv",
+    "by_subject.csv",
+    "by_center.csv",
+    "convocations.csv",
+    "summons.csv",
+    "shortages.csv",
+];
+
+impl ForecastArgs {
+    fn inputs(&self) -> Vec<PathBuf> {
+        [
+            Some(&self.model),
+            Some(&self.candidates),
+            self.roster.as_ref(),
+            self.plan.capacity_file.as_ref(),
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect()
+    }
+}
+
 pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
+    refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
     let read = a.input.config(false)?;
     let (popts, q) = a.plan.config(read.separator)?;
     let model = Model::load(&a.model)?;
@@ -110,6 +136,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     };
     let data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
     let fc = forecast::forecast(&model, &data);
+    fc.check().map_err(Error::Internal)?;
     for w in &fc.warnings {
         notes.warn(w);
     }
@@ -122,7 +149,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         ));
     }
     let outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q);
-    outputs.write()?;
+    outputs.write(&a.inputs())?;
     let run = Run {
         data: &data,
         fc: &fc,
@@ -152,15 +179,15 @@ fn output_files(
         CsvStyle::Plain
     };
     let (cands, subj, cent, conv) = forecast_tables(data, fc, plan, q);
-    let mut outputs = Outputs::default();
-    outputs.add_table(&a.out, "candidates.csv", &cands, style);
-    outputs.add_table(&a.out, "by_subject.csv", &subj, style);
-    outputs.add_table(&a.out, "by_center.csv", &cent, style);
-    outputs.add_table(&a.out, "convocations.csv", &conv, style);
+    let mut outputs = Outputs::new(&a.out, "forecast");
+    outputs.add_table("candidates.csv", &cands, style);
+    outputs.add_table("by_subject.csv", &subj, style);
+    outputs.add_table("by_center.csv", &cent, style);
+    outputs.add_table("convocations.csv", &conv, style);
     if let Some((summons, shortages)) = named {
         let (t, sh) = summons_tables(summons, shortages);
-        outputs.add_table(&a.out, "summons.csv", &t, style);
-        outputs.add_table(&a.out, "shortages.csv", &sh, style);
+        outputs.add_table("summons.csv", &t, style);
+        outputs.add_table("shortages.csv", &sh, style);
     }
     outputs
 }

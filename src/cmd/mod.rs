@@ -10,16 +10,18 @@
 
 mod args;
 mod backtest;
+mod check;
 mod forecast;
 mod simulate;
 mod train;
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Parser, Subcommand};
 
 use self::backtest::BacktestArgs;
+use self::check::CheckArgs;
 use self::forecast::ForecastArgs;
 use self::simulate::SimulateArgs;
 use self::train::TrainArgs;
@@ -28,7 +30,7 @@ use crate::backtest::BacktestError;
 use crate::data::Dataset;
 use crate::input::{self, InputError, ReadOptions};
 use crate::model::ModelError;
-use crate::report::WriteError;
+use crate::report::{self, WriteError};
 
 /// Forecast second-group (rattrapage) oral choices and plan examiner convocations.
 #[derive(Debug, Parser)]
@@ -51,6 +53,8 @@ pub(crate) enum Command {
     Backtest(BacktestArgs),
     /// Write a synthetic académie in the input format (for trials and demonstrations).
     Simulate(SimulateArgs),
+    /// Check that an output folder holds one run's files as written (from manifest.json).
+    Check(CheckArgs),
 }
 
 /// Everything that can stop a command. Each kind knows whether it is the user's doing
@@ -70,6 +74,10 @@ pub enum Error {
     /// Only the final write of a command's text to stdout: file errors are [`Error::Write`].
     #[error("cannot write to stdout")]
     Stdout(#[source] std::io::Error),
+    #[error("{0}")]
+    Check(String),
+    #[error("internal error: {0}")]
+    Internal(String),
     #[error("internal error while formatting the output")]
     Format(#[from] std::fmt::Error),
 }
@@ -78,10 +86,10 @@ impl Error {
     /// 2 for bad usage or bad input (a damaged model file included), 1 for anything else.
     pub fn exit_code(&self) -> u8 {
         let bad_input = match self {
-            Error::Usage(_) | Error::Input(_) => true,
+            Error::Usage(_) | Error::Input(_) | Error::Check(_) => true,
             Error::Model(e) => e.is_bad_input(),
             Error::Backtest(e) => e.is_bad_input(),
-            Error::Write(_) | Error::Stdout(_) | Error::Format(_) => false,
+            Error::Write(_) | Error::Stdout(_) | Error::Format(_) | Error::Internal(_) => false,
         };
         if bad_input {
             2
@@ -155,6 +163,7 @@ impl Cli {
             Command::Forecast(_) => "forecast",
             Command::Backtest(_) => "backtest",
             Command::Simulate(_) => "simulate",
+            Command::Check(_) => "check",
         }
     }
 }
@@ -168,8 +177,34 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
         Command::Forecast(a) => forecast::run(a, &notes)?,
         Command::Backtest(a) => backtest::run(a, &notes)?,
         Command::Simulate(a) => simulate::run(a, &notes)?,
+        Command::Check(a) => check::run(a, &notes)?,
     };
     out.write_all(text.as_bytes()).map_err(Error::Stdout)
+}
+
+/// Refuses, before anything is read, an output that is one of the inputs (after links
+/// and `..`): writing it would destroy the office's file.
+pub(crate) fn refuse_overwriting(output: &Path, inputs: &[PathBuf]) -> Result<(), Error> {
+    match inputs.iter().find(|i| report::same_file(i, output)) {
+        Some(i) => Err(usage(format!(
+            "the output {} is the input {}: writing it would destroy the input; choose another output",
+            output.display(),
+            i.display()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// [`refuse_overwriting`] for each of the `names` of folder `dir`, and its manifest.
+pub(crate) fn refuse_overwriting_inputs(
+    dir: &Path,
+    names: &[&str],
+    inputs: &[PathBuf],
+) -> Result<(), Error> {
+    for name in names.iter().chain([&report::MANIFEST]) {
+        refuse_overwriting(&dir.join(name), inputs)?;
+    }
+    Ok(())
 }
 
 pub(crate) fn pct(v: f64) -> String {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 
+use super::args::within;
 use super::{pct, usage, Error, Notes};
 use crate::report::{CsvStyle, Outputs};
 use crate::simulate::{self, SimConfig};
@@ -42,11 +43,17 @@ pub(crate) struct SimulateArgs {
 
 pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
     let mut out = String::new();
-    if a.sessions == 0 || a.candidates == 0 || a.centers == 0 {
-        return Err(usage(
-            "--sessions, --candidates and --centers must be at least 1",
-        ));
-    }
+    within("sessions", a.sessions, 1, 50, "sessions")?;
+    within(
+        "candidates",
+        a.candidates,
+        1,
+        1_000_000,
+        "candidates a session",
+    )?;
+    within("centers", a.centers, 1, 10_000, "centres")?;
+    let last = 2200 - a.sessions as i32;
+    within("first-session", a.first_session, 1900, last, "a year")?;
     if !(0.0..1.0).contains(&a.out_of_band) {
         return Err(usage("--out-of-band must be a share between 0 and 1"));
     }
@@ -67,13 +74,13 @@ pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
     } else {
         CsvStyle::Plain
     };
-    let mut outputs = Outputs::default();
-    outputs.add_table(&a.out, "history.csv", &sim.history, style);
-    outputs.add_table(&a.out, "truth.csv", &sim.truth, style);
+    let mut outputs = Outputs::new(&a.out, "simulate");
+    outputs.add_table("history.csv", &sim.history, style);
+    outputs.add_table("truth.csv", &sim.truth, style);
     if let Some(f) = &sim.forecast {
-        outputs.add_table(&a.out, "candidates.csv", f, style);
+        outputs.add_table("candidates.csv", f, style);
     }
-    outputs.write()?;
+    outputs.write(&[])?;
     let s = &sim.summary;
     let n = s.candidates.max(1) as f64;
     writeln!(

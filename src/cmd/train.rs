@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{FitArgs, InputArgs};
-use super::{read_data, Error, Notes};
+use super::{read_data, refuse_overwriting, Error, Notes};
 use crate::model;
 use crate::report;
 
@@ -30,6 +30,7 @@ pub(crate) struct TrainArgs {
 }
 
 pub(crate) fn run(a: TrainArgs, notes: &Notes) -> Result<String, Error> {
+    refuse_overwriting(&a.model, &a.history)?;
     let mut out = String::new();
     let read = a.input.config(true)?;
     let fit = a.fit.config()?;

@@ -197,6 +197,15 @@ pub(crate) fn parse_chunk(
     chunk
 }
 
+/// The longest candidate id accepted (Cyclades numbers have 11 digits): a longer one is
+/// a damaged file, and would be copied into every output.
+pub(crate) const MAX_ID_CHARS: usize = 64;
+/// The longest centre, track or subject name accepted.
+pub(crate) const MAX_NAME_CHARS: usize = 120;
+/// The largest coefficient accepted: the coefficients of the whole baccalauréat sum to
+/// 100 since 2021 (less before), and a huge one would overflow a candidate's sums.
+pub(crate) const MAX_COEFFICIENT: f64 = 100.0;
+
 /// A data row's fields once each passed its check.
 struct Fields<'r> {
     session: i32,
@@ -236,10 +245,13 @@ impl<'r> RowCheck<'r, '_> {
         self.ok = false;
     }
 
-    fn text(&mut self, k: usize, expected: &str) -> &'r str {
+    /// A non-empty text field of at most `max` characters.
+    fn text(&mut self, k: usize, expected: &str, max: usize) -> &'r str {
         let v = self.field(k);
         if v.is_empty() {
             self.bad(k, v, expected);
+        } else if v.chars().count() > max {
+            self.bad(k, v, &format!("at most {max} characters"));
         }
         v
     }
@@ -266,12 +278,16 @@ impl<'r> RowCheck<'r, '_> {
         let mark = |v: f64| (0.0..=MAX_MARK).contains(&v);
         let fields = Fields {
             session,
-            id: self.text(1, "a non-empty candidate id"),
-            center: self.text(2, "a non-empty exam centre"),
-            track: self.text(3, "a non-empty track (GENERALE, STMG, ...)"),
+            id: self.text(1, "a non-empty candidate id", MAX_ID_CHARS),
+            center: self.text(2, "a non-empty exam centre", MAX_NAME_CHARS),
+            track: self.text(3, "a non-empty track (GENERALE, STMG, ...)", MAX_NAME_CHARS),
             average: self.number(4, mark, "an average between 0 and 20"),
-            subject: self.text(5, "a non-empty subject code"),
-            coefficient: self.number(6, |v| v > 0.0, "a coefficient greater than 0"),
+            subject: self.text(5, "a non-empty subject code", MAX_NAME_CHARS),
+            coefficient: self.number(
+                6,
+                |v| v > 0.0 && v <= MAX_COEFFICIENT,
+                "a coefficient greater than 0 and at most 100 (the whole baccalauréat)",
+            ),
             grade: self.number(7, mark, "a mark between 0 and 20"),
             chosen: self.chosen(require_chosen),
         };

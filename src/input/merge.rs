@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use super::chunks::{chunk_bounds, parse_chunk, Chunk, Interner, ParsedRow, CHUNK_BYTES};
 use super::problems::{InputError, Problems};
 use super::runs::{add_row, Names, Pending};
-use super::text::{csv_reader, read_text};
+use super::text::{csv_reader, match_header, read_text};
 use super::{ReadOptions, COLUMNS};
 use crate::data::{Candidate, Dataset};
 
@@ -128,34 +128,9 @@ fn header_columns(
             return None;
         }
     };
-    let mut col = [usize::MAX; 9];
-    for (i, h) in header.iter().enumerate() {
-        let h = h.trim().trim_start_matches('\u{feff}').to_ascii_lowercase();
-        if let Some(k) = COLUMNS.iter().position(|c| *c == h) {
-            if col[k] == usize::MAX {
-                col[k] = i;
-            }
-        }
-    }
-    let mut missing = false;
-    for (k, name) in COLUMNS.iter().enumerate() {
-        let required = k < 8 || opts.require_chosen;
-        if col[k] == usize::MAX && required {
-            let sep_name = if sep == b';' { "';'" } else { "','" };
-            problems.push(
-                path,
-                1,
-                name,
-                "",
-                &format!(
-                    "a column named '{name}' in the header (separator {sep_name}; found: {})",
-                    header.iter().collect::<Vec<_>>().join(", ")
-                ),
-            );
-            missing = true;
-        }
-    }
-    (!missing).then_some(col)
+    let required = if opts.require_chosen { 9 } else { 8 };
+    let idx = match_header(&header, &COLUMNS, required, sep, path, problems)?;
+    Some(std::array::from_fn(|k| idx[k].unwrap_or(usize::MAX)))
 }
 
 /// The sorted name tables of the whole input, and for each chunk the map from its own

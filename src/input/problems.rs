@@ -41,6 +41,40 @@ impl fmt::Display for Problem {
     }
 }
 
+/// How many characters of a value a message shows: enough to recognise a typo, too few
+/// for a line of personal data (a value that swallowed a row through a stray quote).
+pub(crate) const MAX_VALUE_SHOWN: usize = 40;
+/// How many characters of a column name a message shows.
+pub(crate) const MAX_NAME_SHOWN: usize = 60;
+
+/// A value as a message shows it: control characters escaped (an ESC sequence must not
+/// reach the terminal raw), cut at [`MAX_VALUE_SHOWN`] characters, and not at all when it
+/// runs over several lines, which only a quote swallowing rows produces and which would
+/// print other candidates' data.
+pub(crate) fn shown_value(value: &str) -> String {
+    if value.contains(['\n', '\r']) {
+        return "(a value running over several lines: is a quote missing?)".into();
+    }
+    escape_controls(value, MAX_VALUE_SHOWN)
+}
+
+/// `text` cut at `max` characters (with "..." when cut), control characters escaped.
+pub(crate) fn escape_controls(text: &str, max: usize) -> String {
+    let mut out = String::new();
+    for (i, c) in text.chars().enumerate() {
+        if i == max {
+            out.push_str("...");
+            break;
+        }
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// Every problem found in the input files, capped at [`MAX_PROBLEMS`] listed.
 #[derive(Debug, thiserror::Error)]
 pub struct InputError {
@@ -96,17 +130,12 @@ impl Problems {
         value: &str,
         expected: &str,
     ) {
-        // A binary file could put megabytes in one field: keep messages readable.
-        let mut value: String = value.chars().take(40).collect();
-        if value.len() < 40 && value.chars().any(|c| c.is_control()) {
-            value = value.escape_debug().to_string();
-        }
         self.list.push(Problem {
             file: file.to_path_buf(),
             line,
-            column: column.to_string(),
-            value,
-            expected: expected.to_string(),
+            column: escape_controls(column, MAX_NAME_SHOWN),
+            value: shown_value(value),
+            expected: escape_controls(expected, usize::MAX),
         });
         self.keep_first(2 * MAX_PROBLEMS);
     }

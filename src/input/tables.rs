@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::problems::{InputError, Problems};
-use super::text::{csv_reader, parse_number, read_text};
+use super::text::{csv_reader, match_header, parse_number, read_text};
 use super::Separator;
+use crate::planning::MAX_CAPACITY;
 
 /// One row of an examiner roster.
 #[derive(Debug, Clone, PartialEq)]
@@ -34,7 +35,7 @@ pub(crate) fn read_small_table(
     let Some(text) = read_text(path, problems) else {
         return Vec::new();
     };
-    let (mut rdr, _) = csv_reader(&text, separator);
+    let (mut rdr, sep) = csv_reader(&text, separator);
     let header = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -42,32 +43,9 @@ pub(crate) fn read_small_table(
             return Vec::new();
         }
     };
-    let idx: Vec<Option<usize>> = columns
-        .iter()
-        .map(|c| {
-            header.iter().position(|h| {
-                h.trim()
-                    .trim_start_matches('\u{feff}')
-                    .eq_ignore_ascii_case(c)
-            })
-        })
-        .collect();
-    let mut ok = true;
-    for (k, c) in columns.iter().enumerate().take(required) {
-        if idx[k].is_none() {
-            problems.push(
-                path,
-                1,
-                c,
-                "",
-                &format!("a column named '{c}' in the header"),
-            );
-            ok = false;
-        }
-    }
-    if !ok {
+    let Some(idx) = match_header(&header, columns, required, sep, path, problems) else {
         return Vec::new();
-    }
+    };
     let mut out = Vec::new();
     for rec in rdr.records() {
         match rec {
@@ -173,7 +151,7 @@ pub(crate) fn read_capacities(
     let mut out = BTreeMap::new();
     for (line, f) in rows {
         match f[1].parse::<usize>() {
-            Ok(c) if c > 0 && !f[0].is_empty() => {
+            Ok(c) if (1..=MAX_CAPACITY).contains(&c) && !f[0].is_empty() => {
                 if out.insert(f[0].clone(), c).is_some() {
                     problems.push(path, line, "subject", &f[0], "each subject once");
                 }
@@ -183,7 +161,7 @@ pub(crate) fn read_capacities(
                 line,
                 "capacity",
                 &f[1],
-                "a whole number of candidates per examiner, at least 1",
+                "a whole number of candidates per examiner, from 1 to 1000",
             ),
         }
     }

@@ -7,24 +7,40 @@
 
 use std::path::Path;
 
-use super::problems::Problems;
+use super::problems::{shown_value, Problems};
 use super::Separator;
 
 /// Turns raw bytes into text: UTF-8 (BOM stripped) when valid, else Windows-1252, which
 /// is what French-locale spreadsheets write. Windows-1252 maps every byte, so the choice
-/// never fails; a NUL byte marks a binary file instead. Valid UTF-8 keeps the buffer
-/// read (a national export is tens of megabytes) and is checked once.
+/// never fails; a NUL byte anywhere marks a binary file instead (it would otherwise be
+/// copied into the outputs). Lone CR line endings (old Mac exports) become LF, so lines
+/// are numbered as a text editor numbers them. Valid UTF-8 keeps the buffer read (a
+/// national export is tens of megabytes) and is checked once.
 pub(crate) fn decode(mut bytes: Vec<u8>) -> Result<String, &'static str> {
-    if bytes.iter().take(64 * 1024).any(|&b| b == 0) {
+    if bytes.contains(&0) {
         return Err("a text CSV file (this one looks binary: it holds NUL bytes)");
     }
     if bytes.starts_with(b"\xEF\xBB\xBF") {
         bytes.drain(..3);
     }
+    lone_cr_to_lf(&mut bytes);
     String::from_utf8(bytes).or_else(|e| {
         let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(e.as_bytes());
         Ok(text.into_owned())
     })
+}
+
+/// Replaces each CR not followed by LF with LF, in place (a byte for a byte, so valid
+/// UTF-8 stays valid).
+fn lone_cr_to_lf(bytes: &mut [u8]) {
+    let mut i = 0;
+    while let Some(k) = bytes[i..].iter().position(|&b| b == b'\r') {
+        let at = i + k;
+        if bytes.get(at + 1) != Some(&b'\n') {
+            bytes[at] = b'\n';
+        }
+        i = at + 1;
+    }
 }
 
 /// Picks ';' when the header line has more of them than commas (French Excel).
@@ -99,6 +115,82 @@ pub(crate) fn csv_reader(text: &str, separator: Separator) -> (csv::Reader<&[u8]
         .has_headers(true)
         .from_reader(text.as_bytes());
     (rdr, sep)
+}
+
+/// Finds `columns` in a header row (names trimmed, case-insensitive, a BOM ignored):
+/// each column's position, `None` when absent. Records a problem and returns `None` when
+/// a column appears twice (which one to read would be a guess) or when one of the first
+/// `required` columns is missing.
+///
+/// A header row is echoed in the message only as names: a first row that looks like
+/// data (no column name recognised, a number among its fields) is said to be data and
+/// not shown, since it would print a candidate's id next to their marks.
+pub(crate) fn match_header(
+    header: &csv::StringRecord,
+    columns: &[&str],
+    required: usize,
+    sep: u8,
+    path: &Path,
+    problems: &mut Problems,
+) -> Option<Vec<Option<usize>>> {
+    let mut idx: Vec<Option<usize>> = vec![None; columns.len()];
+    let mut ok = true;
+    for (i, h) in header.iter().enumerate() {
+        let h = h.trim().trim_start_matches('\u{feff}');
+        let Some(k) = columns.iter().position(|c| h.eq_ignore_ascii_case(c)) else {
+            continue;
+        };
+        match idx[k] {
+            None => idx[k] = Some(i),
+            Some(first) => {
+                let expected = format!(
+                    "each column once: '{}' is both column {} and column {}, which one to read would be a guess",
+                    columns[k],
+                    first + 1,
+                    i + 1
+                );
+                problems.push(path, 1, columns[k], "", &expected);
+                ok = false;
+            }
+        }
+    }
+    let missing: Vec<usize> = (0..required).filter(|&k| idx[k].is_none()).collect();
+    if missing.is_empty() {
+        return ok.then_some(idx);
+    }
+    let looks_like_data =
+        idx.iter().all(Option::is_none) && header.iter().any(|h| parse_number(h).is_some());
+    if looks_like_data {
+        let expected = format!(
+            "a header row naming the columns ({}): the first row looks like data, not a header",
+            columns[..required].join(", ")
+        );
+        problems.push(path, 1, "", "", &expected);
+        return None;
+    }
+    let sep_name = if sep == b';' { "';'" } else { "','" };
+    let found = header_names(header);
+    for k in missing {
+        let name = columns[k];
+        let expected =
+            format!("a column named '{name}' in the header (separator {sep_name}; found: {found})");
+        problems.push(path, 1, name, "", &expected);
+    }
+    None
+}
+
+/// The header's names for a message: each escaped and cut, at most a dozen.
+fn header_names(header: &csv::StringRecord) -> String {
+    const MAX_NAMES: usize = 12;
+    let mut names: Vec<String> = header
+        .iter()
+        .take(MAX_NAMES)
+        .map(|h| shown_value(h.trim()))
+        .collect();
+    if header.len() > MAX_NAMES {
+        names.push(format!("and {} more", header.len() - MAX_NAMES));
+    }
+    names.join(", ")
 }
 
 #[cfg(test)]

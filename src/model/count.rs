@@ -11,8 +11,8 @@ use ndarray::{Array2, ArrayView1, ArrayView2};
 
 use super::features::{count_features, own_count_features, COUNT_FEATURES, N_COUNT, N_OWN};
 use super::{CountModel, FitReport, ModelError, Rates};
-use crate::data::{Candidate, Sessions};
-use crate::numeric::{cholesky, scaling, solve_l, solve_lt};
+use crate::data::Sessions;
+use crate::numeric::{cholesky_floored, scaling, solve_l, solve_lt};
 
 pub(crate) const SHRINK: f64 = 50.0;
 
@@ -21,16 +21,11 @@ pub(crate) const SHRINK: f64 = 50.0;
 pub(crate) const COUNT_TOL: f64 = 5e-5;
 pub(crate) const COUNT_ACCEPT: f64 = 1e-4;
 
-pub(crate) fn rates_by(
-    data: Sessions<'_>,
-    y: &[usize],
-    key: impl Fn(&Candidate) -> usize,
-    n: usize,
-    prior: Rates,
-) -> Vec<Rates> {
+/// Each group's rates, shrunk towards `prior`; `key[i]` is candidate i's group.
+pub(crate) fn rates_by(y: &[usize], key: &[u32], n: usize, prior: Rates) -> Vec<Rates> {
     let mut counts = vec![[0.0f64; 3]; n];
-    for (c, &k) in data.candidates.iter().zip(y) {
-        counts[key(c)][k] += 1.0;
+    for (&g, &k) in key.iter().zip(y) {
+        counts[g as usize][k] += 1.0;
     }
     counts
         .iter()
@@ -45,46 +40,56 @@ pub(crate) fn rates_by(
 }
 
 /// What the count fits of a chain need of each candidate, computed once for all of them
-/// (each fit uses the first candidates: see [`Sessions`]).
+/// (each fit uses the first candidates: see [`Sessions`]). It owns everything, so the
+/// chain can run on a thread of its own that the caller may stop waiting for.
 pub(crate) struct CountInputs {
     /// Features of the candidate alone.
     pub(crate) own: Vec<[f64; N_OWN]>,
     /// Number of orals taken, at most 2.
     pub(crate) y: Vec<usize>,
+    pub(crate) center: Vec<u32>,
+    pub(crate) track: Vec<u32>,
+    pub(crate) n_centers: usize,
+    pub(crate) n_tracks: usize,
     /// The whitened features handed to linfa, refilled by each fit: one allocation of
     /// tens of megabytes for the chain instead of one per fit.
     pub(crate) z: Vec<f64>,
 }
 
 impl CountInputs {
-    pub(crate) fn new(candidates: &[Candidate]) -> CountInputs {
+    pub(crate) fn new(data: Sessions<'_>) -> CountInputs {
+        let candidates = data.candidates;
         CountInputs {
             own: candidates.iter().map(own_count_features).collect(),
             y: candidates
                 .iter()
                 .map(|c| c.n_chosen().unwrap_or(0).min(2))
                 .collect(),
+            center: candidates.iter().map(|c| c.center).collect(),
+            track: candidates.iter().map(|c| c.track).collect(),
+            n_centers: data.names.centers.len(),
+            n_tracks: data.names.tracks.len(),
             z: Vec::with_capacity(candidates.len() * (N_COUNT + 1)),
         }
     }
 }
 
 /// Fits the number-of-orals model, from `init` when given (a fit on fewer sessions of
-/// the same dataset). `inputs` holds at least the part's candidates, first.
+/// the same dataset), on the first `n` candidates of `inputs`.
 ///
 /// The steps: the centre and track rates, the standardised features, a starting point,
 /// the whitening, linfa's fit, our own convergence check, and the weights brought back
 /// to the standardised features.
 pub(crate) fn fit_count(
-    data: Sessions<'_>,
+    n: usize,
     inputs: &mut CountInputs,
     max_iterations: u64,
     init: Option<&CountModel>,
 ) -> Result<CountModel, ModelError> {
-    let n = data.candidates.len();
-    let CountInputs { own, y, z } = inputs;
-    let (own, y) = (&own[..n], &y[..n]);
-    let rates = FitRates::new(data, y);
+    let z = &mut inputs.z;
+    let (own, y) = (&inputs.own[..n], &inputs.y[..n]);
+    let (center, track) = (&inputs.center[..n], &inputs.track[..n]);
+    let rates = FitRates::new(y, [center, track], [inputs.n_centers, inputs.n_tracks]);
     let classes_present = rates.totals.iter().filter(|&&t| t > 0.0).count();
     if classes_present < 2 {
         return Err(ModelError::Data(
@@ -92,7 +97,7 @@ pub(crate) fn fit_count(
                 .into(),
         ));
     }
-    let features = Features::new(data, own, &rates);
+    let features = Features::new(own, [center, track], &rates);
     let start = starting_point(init, &rates.totals, classes_present, &features);
     let l = whitening(&features, &start, classes_present);
     let c = (n as f64).sqrt();
@@ -128,6 +133,10 @@ pub(crate) fn fit_count(
 /// parameters that is nearly alpha / n (exactly, were the whitening orthogonal).
 const ALPHA: f64 = 1.0;
 
+/// The smallest squared pivot of the whitening, relative to the mean curvature: no
+/// direction is amplified more than 100-fold.
+const WHITENING_FLOOR: f64 = 1e-4;
+
 /// The features with the intercept as their last column.
 const N_AUG: usize = N_COUNT + 1;
 
@@ -141,7 +150,9 @@ struct FitRates {
 }
 
 impl FitRates {
-    fn new(data: Sessions<'_>, y: &[usize]) -> FitRates {
+    /// `keys` are each candidate's centre and track, `sizes` the number of centres and
+    /// tracks.
+    fn new(y: &[usize], keys: [&[u32]; 2], sizes: [usize; 2]) -> FitRates {
         let mut totals = [0.0f64; 3];
         for &k in y {
             totals[k] += 1.0;
@@ -151,12 +162,11 @@ impl FitRates {
             no_show: totals[0] / nf,
             two_orals: totals[2] / nf,
         };
-        let by = |key: fn(&Candidate) -> usize, n| rates_by(data, y, key, n, overall);
         FitRates {
             totals,
             overall,
-            center: by(|c| c.center as usize, data.names.centers.len()),
-            track: by(|c| c.track as usize, data.names.tracks.len()),
+            center: rates_by(y, keys[0], sizes[0], overall),
+            track: rates_by(y, keys[1], sizes[1], overall),
         }
     }
 }
@@ -165,8 +175,9 @@ impl FitRates {
 /// centre's and track's, never stored: a pass for their scaling, one for the whitening,
 /// one for the matrix handed to linfa.
 struct Features<'a> {
-    data: Sessions<'a>,
     own: &'a [[f64; N_OWN]],
+    /// Each candidate's centre and track.
+    keys: [&'a [u32]; 2],
     center_logits: Vec<[f64; 2]>,
     track_logits: Vec<[f64; 2]>,
     mean: Vec<f64>,
@@ -174,10 +185,10 @@ struct Features<'a> {
 }
 
 impl<'a> Features<'a> {
-    fn new(data: Sessions<'a>, own: &'a [[f64; N_OWN]], rates: &FitRates) -> Features<'a> {
+    fn new(own: &'a [[f64; N_OWN]], keys: [&'a [u32]; 2], rates: &FitRates) -> Features<'a> {
         let mut f = Features {
-            data,
             own,
+            keys,
             center_logits: rates.center.iter().map(|r| r.logits()).collect(),
             track_logits: rates.track.iter().map(|r| r.logits()).collect(),
             mean: Vec::new(),
@@ -200,11 +211,10 @@ impl<'a> Features<'a> {
     }
 
     fn raw(&self, i: usize) -> [f64; N_COUNT] {
-        let c = &self.data.candidates[i];
         count_features(
             &self.own[i],
-            self.center_logits[c.center as usize],
-            self.track_logits[c.track as usize],
+            self.center_logits[self.keys[0][i] as usize],
+            self.track_logits[self.keys[1][i] as usize],
         )
     }
 
@@ -301,7 +311,7 @@ fn whitening(features: &Features<'_>, start: &Array2<f64>, classes_present: usiz
             m2[j * N_AUG + i] = m2[i * N_AUG + j];
         }
     }
-    cholesky(&mut m2, N_AUG);
+    cholesky_floored(&mut m2, N_AUG, WHITENING_FLOOR);
     m2
 }
 

@@ -5,7 +5,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::features::{N_COUNT, N_DENSE, N_SLOPES};
+use super::features::{CHOICE_FEATURES, COUNT_FEATURES, N_COUNT, N_DENSE, N_SLOPES};
 use super::{Model, ModelError, FORMAT, FORMAT_VERSION};
 
 #[derive(Serialize, Deserialize)]
@@ -64,7 +64,7 @@ impl Model {
         if found != u64::from(FORMAT_VERSION) {
             return Err(ModelError::Version {
                 path: p,
-                found: found as u32,
+                found,
                 tool: env!("CARGO_PKG_VERSION"),
             });
         }
@@ -75,7 +75,7 @@ impl Model {
         }
         let model: Model =
             serde_json::from_value(file.model).map_err(|e| corrupt(e.to_string()))?;
-        model.check_shapes().map_err(corrupt)?;
+        model.validate().map_err(corrupt)?;
         Ok(model)
     }
 
@@ -87,9 +87,47 @@ impl Model {
         Model::from_json(&text, path)
     }
 
-    pub(crate) fn check_shapes(&self) -> Result<(), String> {
-        let ch = &self.choice;
-        let ok = ch.beta.len() == N_DENSE
+    /// Every array's length against the names and features the model holds, and every
+    /// number finite and in a plausible range, whatever the checksum says: a file edited
+    /// with its checksum recomputed must not crash the forecast or write NaN.
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        self.check_shapes()?;
+        let (ch, co) = (&self.choice, &self.count);
+        let params = ch
+            .beta
+            .iter()
+            .chain(&ch.subject_effects)
+            .chain(ch.center_slopes.iter().chain(&ch.track_slopes).flatten())
+            .chain(&co.intercept)
+            .chain(co.weights.iter().flatten());
+        check_all(params, "a parameter", -MAX_PARAMETER, MAX_PARAMETER)?;
+        let means = ch.scale_mean.iter().chain(&co.scale_mean);
+        check_all(means, "a feature mean", -MAX_SCALE, MAX_SCALE)?;
+        let stds = ch.scale_std.iter().chain(&co.scale_std);
+        check_all(stds, "a feature scale", 1.0 / MAX_SCALE, MAX_SCALE)?;
+        let rates = std::iter::once(&co.overall_rates)
+            .chain(&co.center_rates)
+            .chain(&co.track_rates)
+            .flat_map(|r| [&r.no_show, &r.two_orals]);
+        check_all(rates, "a rate", 0.0, 1.0)?;
+        let drift = [&self.drift.subject_rel_var, &self.drift.cell_rel_var];
+        check_all(drift.into_iter(), "a drift variance", 0.0, MAX_DRIFT)
+    }
+
+    fn check_shapes(&self) -> Result<(), String> {
+        let (ch, co) = (&self.choice, &self.count);
+        let k = co.classes.len();
+        let names =
+            |a: &[String], b: &[&str]| a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y);
+        let mut seen = [false; 3];
+        let classes_ok = (2..=3).contains(&k)
+            && co
+                .classes
+                .iter()
+                .all(|&c| c < 3 && !std::mem::replace(&mut seen[c], true));
+        let ok = names(&ch.features, &CHOICE_FEATURES)
+            && names(&co.features, &COUNT_FEATURES)
+            && ch.beta.len() == N_DENSE
             && ch.scale_mean.len() == N_DENSE
             && ch.scale_std.len() == N_DENSE
             && ch.subject_effects.len() == self.subjects.len()
@@ -100,19 +138,42 @@ impl Model {
                 .iter()
                 .chain(&ch.track_slopes)
                 .all(|v| v.len() == N_SLOPES)
-            && self.count.weights.len() == N_COUNT
-            && self
-                .count
-                .weights
-                .iter()
-                .all(|w| w.len() == self.count.classes.len())
-            && self.count.intercept.len() == self.count.classes.len()
-            && self.count.center_rates.len() == self.centers.len()
-            && self.count.track_rates.len() == self.tracks.len();
+            && classes_ok
+            && co.scale_mean.len() == N_COUNT
+            && co.scale_std.len() == N_COUNT
+            && co.weights.len() == N_COUNT
+            && co.weights.iter().all(|w| w.len() == k)
+            && co.intercept.len() == k
+            && co.center_rates.len() == self.centers.len()
+            && co.track_rates.len() == self.tracks.len();
         if ok {
             Ok(())
         } else {
-            Err("parameter arrays do not match the model's dimensions".into())
+            Err("its arrays do not match the model's names and features".into())
         }
+    }
+}
+
+/// The largest parameter a fit can give (logit scale, per standard deviation of a
+/// feature): priors keep fitted ones within a few units.
+const MAX_PARAMETER: f64 = 1e3;
+/// The range of feature means and scales (marks, coefficients, shares: far inside).
+const MAX_SCALE: f64 = 1e6;
+/// The largest relative drift variance (a subject moving by a factor of ten).
+const MAX_DRIFT: f64 = 100.0;
+
+/// An error naming `what` unless every value is finite and within `lo..=hi`.
+fn check_all<'a>(
+    values: impl Iterator<Item = &'a f64>,
+    what: &str,
+    lo: f64,
+    hi: f64,
+) -> Result<(), String> {
+    match values
+        .copied()
+        .find(|v| !(v.is_finite() && (lo..=hi).contains(v)))
+    {
+        Some(v) => Err(format!("{what} is {v:e}, outside [{lo:e}, {hi:e}]")),
+        None => Ok(()),
     }
 }

@@ -35,7 +35,7 @@ pub(crate) const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
-    #[error("cannot read model file {path}: {source}")]
+    #[error("cannot read model file {path}")]
     Io {
         path: String,
         source: std::io::Error,
@@ -45,7 +45,7 @@ pub enum ModelError {
     #[error("{path} is a model of format version {found}; this bacpredict (version {tool}) reads format version {FORMAT_VERSION}: retrain with `bacpredict train`")]
     Version {
         path: String,
-        found: u32,
+        found: u64,
         tool: &'static str,
     },
     #[error(

@@ -122,7 +122,9 @@ pub(crate) fn inclusion_probabilities(pi: [f64; 3], u: &[f64]) -> Vec<f64> {
         return Vec::new();
     }
     let m = u.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-    let w: Vec<f64> = u.iter().map(|v| (v - m).exp()).collect();
+    // Weights floored at e^-700: where one subject dominates by more, the others' sum
+    // would underflow to 0 and the second pick divide by it.
+    let w: Vec<f64> = u.iter().map(|v| (v - m).max(-700.0).exp()).collect();
     let total: f64 = w.iter().sum();
     let first: Vec<f64> = w.iter().map(|wj| wj / total).collect();
     if n == 1 {

@@ -44,6 +44,7 @@ pub(crate) fn session_weights(data: Sessions<'_>, opts: &FitOptions) -> HashMap<
 /// cost. With fewer sessions, in-sample residuals per session are used, scaled up by
 /// S / (S - 1).
 pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
+    check_size(data)?;
     // [`Sessions`] needs the candidates in session order, as `input` leaves them.
     let sorted;
     let data = if data.candidates.is_sorted_by_key(|c| c.session) {
@@ -97,7 +98,37 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         cell_rel_var,
         method,
     };
+    // What is written must load: a fit that ran off to absurd values is an error here,
+    // not a model file that every forecast then refuses.
+    model
+        .validate()
+        .map_err(|e| ModelError::Optimiser(format!("the fitted model is out of range: {e}")))?;
     Ok(model)
+}
+
+/// The most subjects, tracks and centres a history may name. The subject model's dense
+/// block grows with subjects and tracks and its factorisation as their cube (20,000
+/// codes once asked for 3.2 GB), the Hessian's centre blocks with centres times that
+/// block: these bounds keep a national training under a gigabyte, with room to spare
+/// (a national history has about 60 subject codes, 15 tracks and 400 to 4,000 centres).
+pub(crate) const MAX_SUBJECTS: usize = 200;
+pub(crate) const MAX_TRACKS: usize = 60;
+pub(crate) const MAX_CENTERS: usize = 5_000;
+
+/// An error naming the first of [`MAX_SUBJECTS`], [`MAX_TRACKS`], [`MAX_CENTERS`] that
+/// the history goes over.
+fn check_size(data: &Dataset) -> Result<(), ModelError> {
+    let sizes = [
+        ("subject codes", data.subjects.len(), MAX_SUBJECTS),
+        ("tracks", data.tracks.len(), MAX_TRACKS),
+        ("centres", data.centers.len(), MAX_CENTERS),
+    ];
+    match sizes.iter().find(|(_, n, max)| n > max) {
+        Some((what, n, max)) => Err(ModelError::Data(format!(
+            "the history names {n} {what}, more than the {max} bacpredict can learn from; is a column shifted?"
+        ))),
+        None => Ok(()),
+    }
 }
 
 /// Fits the subject and count models on each of `parts` in turn, each fit starting from
@@ -124,43 +155,71 @@ pub(crate) fn fit_chain(
             ));
         }
     }
-    std::thread::scope(|scope| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        scope.spawn(move || {
-            // Every part's candidates are the first of the longest part's (see [`Sessions`]).
-            let longest = parts.iter().map(|p| p.candidates).max_by_key(|c| c.len());
-            let longest = longest.unwrap_or_default();
-            assert!(parts
-                .iter()
-                .all(|p| std::ptr::eq(p.candidates.as_ptr(), longest.as_ptr())));
-            let mut inputs = CountInputs::new(longest);
-            let mut prev: Option<CountModel> = None;
-            for p in parts {
-                let fitted = fit_count(*p, &mut inputs, opts.max_iterations, prev.as_ref());
-                let failed = fitted.is_err();
-                if let Ok(c) = &fitted {
-                    prev = Some(c.clone());
-                }
-                // A closed channel means the subject chain failed: stop too.
-                if tx.send(fitted).is_err() || failed {
-                    return;
-                }
+    // Every part's candidates are the first of the longest part's (see [`Sessions`]).
+    let longest = parts.iter().max_by_key(|p| p.candidates.len()).copied();
+    let longest = longest.expect("at least one part");
+    assert!(parts
+        .iter()
+        .all(|p| std::ptr::eq(p.candidates.as_ptr(), longest.candidates.as_ptr())));
+    let counts = count_chain(
+        CountInputs::new(longest),
+        parts.iter().map(|p| p.candidates.len()).collect(),
+        opts.max_iterations,
+    );
+    // One core is the count chain's: the subject model's evaluations take the others
+    // (chunked the same way whatever the number of threads, so the sums, and the
+    // model, do not depend on it).
+    let threads = crate::parallel::cores().max(2) - 1;
+    let mut theta: Option<Vec<f64>> = None;
+    for (i, p) in parts.iter().enumerate() {
+        let weights = session_weights(*p, opts);
+        let (choice, t) = fit_choice(*p, opts, &weights, theta.as_deref(), threads)?;
+        let count = match counts.recv_timeout(COUNT_FIT_BUDGET) {
+            Ok(fitted) => fitted?,
+            Err(_) => return Err(count_timeout()),
+        };
+        each(i, assemble(*p, opts, choice, count));
+        theta = Some(t);
+    }
+    Ok(())
+}
+
+/// How long the subject chain waits for a count fit once its own fit is done. linfa's
+/// line search has no evaluation cap that its API reaches, so a fit that never ends is
+/// stopped here instead (the national count fits take seconds).
+const COUNT_FIT_BUDGET: std::time::Duration = std::time::Duration::from_secs(600);
+
+fn count_timeout() -> ModelError {
+    ModelError::Optimiser(format!(
+        "the number-of-orals fit (linfa) did not finish within {} s",
+        COUNT_FIT_BUDGET.as_secs()
+    ))
+}
+
+/// Starts the count fits on the first `sizes[i]` candidates of `inputs`, one after the
+/// other on a thread of their own, each from the previous one; their results arrive in
+/// order. The thread owns its inputs, so a fit that never ends can be left behind.
+fn count_chain(
+    mut inputs: CountInputs,
+    sizes: Vec<usize>,
+    max_iterations: u64,
+) -> std::sync::mpsc::Receiver<Result<CountModel, ModelError>> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut prev: Option<CountModel> = None;
+        for n in sizes {
+            let fitted = fit_count(n, &mut inputs, max_iterations, prev.as_ref());
+            let failed = fitted.is_err();
+            if let Ok(c) = &fitted {
+                prev = Some(c.clone());
             }
-        });
-        // One core is the count chain's: the subject model's evaluations take the others
-        // (chunked the same way whatever the number of threads, so the sums, and the
-        // model, do not depend on it).
-        let threads = crate::parallel::cores().max(2) - 1;
-        let mut theta: Option<Vec<f64>> = None;
-        for (i, p) in parts.iter().enumerate() {
-            let weights = session_weights(*p, opts);
-            let (choice, t) = fit_choice(*p, opts, &weights, theta.as_deref(), threads)?;
-            let count = rx.recv().expect("the count-model thread sends every fit")?;
-            each(i, assemble(*p, opts, choice, count));
-            theta = Some(t);
+            // A closed channel means the subject chain failed: stop too.
+            if tx.send(fitted).is_err() || failed {
+                return;
+            }
         }
-        Ok(())
-    })
+    });
+    rx
 }
 
 /// One part's model from its two fits, without the drift.

@@ -12,7 +12,9 @@ mod html;
 mod table;
 mod text;
 
-pub(crate) use files::{write_atomic, Outputs, WriteError};
+pub(crate) use files::{
+    same_file, sha256_hex, write_atomic, Manifest, Outputs, WriteError, MANIFEST,
+};
 pub(crate) use html::report as html_report;
 pub(crate) use table::{CsvStyle, Field, Table};
 pub(crate) use text::text_table;

@@ -65,7 +65,14 @@ impl Field<'_> {
     pub(crate) fn render_into(&self, style: CsvStyle, out: &mut String) {
         use std::fmt::Write as _;
         match self {
-            Field::Text(s) => out.push_str(s),
+            Field::Text(s) => {
+                // A text starting like a formula would run as one in a spreadsheet (CSV
+                // injection): a leading apostrophe makes it text, as Excel's own escape.
+                if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+                    out.push('\'');
+                }
+                out.push_str(s)
+            }
             Field::Int(v) => write!(out, "{v}").expect("write to a string"),
             Field::Num(v, d) => {
                 // -0.0000 reads as a bug in a spreadsheet.
@@ -192,5 +199,23 @@ mod tests {
     #[test]
     fn negative_zero_is_written_as_zero() {
         assert_eq!(Field::Num(-0.00001, 2).render(CsvStyle::Plain), "0.00");
+    }
+
+    #[test]
+    fn regression_text_starting_like_a_formula_is_neutralised() {
+        for (text, want) in [
+            ("=SUM(A1)", "'=SUM(A1)"),
+            ("+33", "'+33"),
+            ("-1", "'-1"),
+            ("@x", "'@x"),
+            ("\tx", "'\tx"),
+            ("Lycée", "Lycée"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(Field::from(text).render(CsvStyle::Plain), want);
+        }
+        // Numbers are numbers, not text: a negative one keeps its sign.
+        assert_eq!(Field::Num(-1.5, 1).render(CsvStyle::Plain), "-1.5");
+        assert_eq!(Field::Int(-3).render(CsvStyle::Plain), "-3");
     }
 }

@@ -11,6 +11,7 @@ mod likelihood;
 mod precond;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 
 use argmin::core::{CostFunction, Executor, Gradient, State, TerminationReason};
@@ -34,22 +35,39 @@ pub(crate) struct ChoiceProblem<'a> {
     pub(crate) pre: &'a Precond,
     /// argmin asks for cost and gradient separately at the same point: compute once.
     pub(crate) cache: Mutex<Option<Evaluation>>,
+    /// Objective evaluations so far, and the most allowed: argmin's line search has no
+    /// cap of its own, so the budget is enforced here and every fit ends.
+    pub(crate) evaluations: AtomicU64,
+    pub(crate) budget: u64,
 }
 
 impl ChoiceProblem<'_> {
-    /// Objective and its gradient with respect to phi.
-    pub(crate) fn eval(&self, phi: &Array1<f64>) -> (f64, Vec<f64>) {
+    /// Objective and its gradient with respect to phi; an error once the evaluation
+    /// budget is spent or where the objective is not finite (a line search could chase
+    /// a NaN forever).
+    pub(crate) fn eval(&self, phi: &Array1<f64>) -> Result<(f64, Vec<f64>), argmin::core::Error> {
         let t = phi.as_slice().expect("contiguous parameters");
         let mut cache = self.cache.lock().expect("cache lock");
         if let Some((p, f, g)) = cache.as_ref() {
             if p.as_slice() == t {
-                return (*f, g.clone());
+                return Ok((*f, g.clone()));
             }
         }
+        if self.evaluations.fetch_add(1, Ordering::Relaxed) >= self.budget {
+            return Err(argmin::core::Error::msg(format!(
+                "no convergence within {} evaluations of the objective; try --max-iterations",
+                self.budget
+            )));
+        }
         let (f, g) = self.data.objective(&self.pre.point(self.theta0, t));
+        if !f.is_finite() || g.iter().any(|v| !v.is_finite()) {
+            return Err(argmin::core::Error::msg(
+                "the objective is not finite (a subject or centre the history cannot pin down?)",
+            ));
+        }
         let g = self.pre.apply(&g, true);
         *cache = Some((t.to_vec(), f, g.clone()));
-        (f, g)
+        Ok((f, g))
     }
 }
 
@@ -57,7 +75,7 @@ impl CostFunction for ChoiceProblem<'_> {
     type Param = Array1<f64>;
     type Output = f64;
     fn cost(&self, p: &Self::Param) -> Result<f64, argmin::core::Error> {
-        Ok(self.eval(p).0)
+        Ok(self.eval(p)?.0)
     }
 }
 
@@ -65,9 +83,13 @@ impl Gradient for ChoiceProblem<'_> {
     type Param = Array1<f64>;
     type Gradient = Array1<f64>;
     fn gradient(&self, p: &Self::Param) -> Result<Array1<f64>, argmin::core::Error> {
-        Ok(Array1::from(self.eval(p).1))
+        Ok(Array1::from(self.eval(p)?.1))
     }
 }
+
+/// Objective evaluations allowed per L-BFGS iteration, line search included (it usually
+/// takes one or two).
+const EVALUATIONS_PER_ITERATION: u64 = 20;
 
 /// Prior standard deviation of the dense coefficients (logit scale, per standard
 /// deviation of a feature): wide enough to say nothing next to thousands of candidates,
@@ -145,6 +167,8 @@ fn minimise(
         theta0,
         pre,
         cache: Mutex::new(None),
+        evaluations: AtomicU64::new(0),
+        budget: EVALUATIONS_PER_ITERATION * max_iterations + 10,
     };
     let init = Array1::zeros(cd.n_params());
     let solver = LBFGS::new(MoreThuenteLineSearch::new(), 20)
