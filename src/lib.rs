@@ -15,6 +15,8 @@ pub(crate) mod backtest;
 pub mod cmd;
 pub(crate) mod data;
 pub(crate) mod forecast;
+#[doc(hidden)]
+pub mod fuzz;
 pub(crate) mod input;
 pub(crate) mod model;
 pub(crate) mod numeric;

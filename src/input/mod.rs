@@ -22,7 +22,7 @@ mod tables;
 mod text;
 
 pub(crate) use merge::read_files;
-pub(crate) use problems::InputError;
+pub(crate) use problems::{escape_controls, InputError};
 pub(crate) use tables::{read_capacities, read_roster, read_truth, RosterEntry, Truth};
 
 /// Which separator to use; `Auto` looks at the header line.

@@ -7,6 +7,7 @@ use std::path::Path;
 
 use super::problems::{InputError, Problems};
 use super::text::{csv_reader, match_header, parse_number, read_text};
+use super::chunks::{MAX_ID_CHARS, MAX_NAME_CHARS};
 use super::Separator;
 use crate::planning::MAX_CAPACITY;
 
@@ -90,6 +91,13 @@ pub(crate) fn read_roster(
     for (line, f) in rows {
         if f[0].is_empty() {
             problems.push(path, line, "examiner_id", "", "a non-empty examiner id");
+            continue;
+        }
+        if f[0].chars().count() > MAX_ID_CHARS || f[1].chars().count() > MAX_NAME_CHARS {
+            let expected = format!(
+                "an id of at most {MAX_ID_CHARS} and a name of at most {MAX_NAME_CHARS} characters"
+            );
+            problems.push(path, line, "examiner_id", "", &expected);
             continue;
         }
         if f[2].is_empty() {

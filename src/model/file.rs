@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{CHOICE_FEATURES, COUNT_FEATURES, N_COUNT, N_DENSE, N_SLOPES};
 use super::{Model, ModelError, FORMAT, FORMAT_VERSION};
+use crate::input::escape_controls;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ModelFile {
@@ -47,9 +48,10 @@ impl Model {
 
     pub(crate) fn from_json(text: &str, path: &Path) -> Result<Model, ModelError> {
         let p = path.display().to_string();
+        // serde quotes what it could not read, which in an edited file can be megabytes.
         let corrupt = |detail: String| ModelError::Corrupt {
             path: p.clone(),
-            detail,
+            detail: escape_controls(&detail, 200),
         };
         // Version first, so that a newer format is reported as such and not as damage.
         let head: serde_json::Value =

@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub(crate) use file::checksum;
 pub(crate) use train::train;
 
 pub(crate) const FORMAT: &str = "bacpredict-model";

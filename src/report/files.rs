@@ -48,8 +48,16 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), WriteError> 
 
 /// Whether `a` and `b` are one existing file, whatever the links and `..` between them
 /// (on Unix, the same device and inode, so a hard link counts too). A path that does not
-/// exist is no file yet: writing it can replace nothing.
+/// exist is no file yet: writing it can replace nothing. `sub/../x`, where `sub` does
+/// not exist yet, is `x` once the folders of the output are created, so each path is
+/// also compared with its `..` resolved by name.
 pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    let (la, lb) = (lexical(a), lexical(b));
+    let pairs = [(a, b), (&la, b), (a, &lb), (&la, &lb)];
+    pairs.iter().any(|(x, y)| same_existing_file(x, y))
+}
+
+fn same_existing_file(a: &Path, b: &Path) -> bool {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
@@ -65,6 +73,23 @@ pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
             _ => false,
         }
     }
+}
+
+/// `path` made absolute, with `.` and `name/..` removed by name.
+fn lexical(path: &Path) -> PathBuf {
+    use std::path::Component;
+    let absolute = std::env::current_dir().unwrap_or_default().join(path);
+    let mut out = PathBuf::new();
+    for c in absolute.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
 }
 
 fn folder_of(path: &Path) -> PathBuf {

@@ -98,3 +98,8 @@ pub(crate) fn header(path: &Path) -> String {
         .unwrap_or("")
         .to_string()
 }
+
+/// A file of the bundled sample (`data/sample/NAME`) or model (`models/NAME`).
+pub(crate) fn repo_file(path: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join(path)
+}

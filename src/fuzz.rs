@@ -1,0 +1,445 @@
+//! Fuzz: our own fuzzing of everything that reads what a user hands the tool.
+//!
+//! `cargo fuzz` needs a nightly compiler, which the project's machines do not have, so
+//! the targets live here, with mutations of our own (byte flips, truncations, swapped
+//! and duplicated lines, nasty field values, edited model numbers): the test suite runs a
+//! few hundred cases of each through proptest, and `examples/fuzz.rs` runs them for as
+//! long as asked. A case fails when the tool panics, accepts what it should refuse
+//! (a NaN probability), or says what it must not (a message over its cap, a raw control
+//! character, a value running over several lines). Hangs are caught by the example's
+//! watchdog.
+//!
+//! Public only so that the example can reach it; not part of the tool's interface.
+
+use std::path::Path;
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use crate::data::Dataset;
+use crate::input::{self, ReadOptions, Separator};
+use crate::model::{FitOptions, Model};
+
+/// What is fuzzed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The history reader (every file rule).
+    History,
+    /// The reader of the file to forecast (`chosen` optional).
+    Candidates,
+    /// Training on small, mutated subsets of the sample history (hangs, NaN fits).
+    Train,
+    /// The model loader, then a forecast with whatever it accepted.
+    Model,
+    /// The roster reader.
+    Roster,
+    /// The capacity-file reader.
+    Capacities,
+}
+
+impl Target {
+    pub const ALL: [Target; 6] = [
+        Target::History,
+        Target::Candidates,
+        Target::Train,
+        Target::Model,
+        Target::Roster,
+        Target::Capacities,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Target::History => "history",
+            Target::Candidates => "candidates",
+            Target::Train => "train",
+            Target::Model => "model",
+            Target::Roster => "roster",
+            Target::Capacities => "capacities",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Target> {
+        Target::ALL.into_iter().find(|t| t.name() == name)
+    }
+}
+
+/// The seed inputs, from the bundled sample under `repo`.
+pub struct Corpus {
+    history: Vec<u8>,
+    candidates: Vec<u8>,
+    model: Vec<u8>,
+    roster: Vec<u8>,
+    /// A few hundred forecast candidates, to forecast with an accepted model quickly.
+    small_candidates: Dataset,
+}
+
+impl Corpus {
+    pub fn load(repo: &Path) -> std::io::Result<Corpus> {
+        let read = |p: &str| std::fs::read(repo.join(p));
+        let candidates = read("data/sample/candidates.csv")?;
+        let head: Vec<u8> = take_lines(&candidates, 800);
+        let tmp = tempfile::NamedTempFile::new()?;
+        std::fs::write(tmp.path(), &head)?;
+        let opts = ReadOptions {
+            require_chosen: false,
+            ..ReadOptions::default()
+        };
+        let small = input::read_files(&[tmp.path().to_path_buf()], &opts)
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
+        Ok(Corpus {
+            history: read("data/sample/history.csv")?,
+            candidates,
+            model: read("models/sample.json")?,
+            roster: read("data/sample/roster.csv")?,
+            small_candidates: small,
+        })
+    }
+
+    fn seed(&self, target: Target) -> Vec<u8> {
+        match target {
+            Target::History => take_lines(&self.history, 3000),
+            // Candidates of every session, so that the rolling-origin fits run too.
+            Target::Train => self.history.clone(),
+            Target::Candidates => take_lines(&self.candidates, 3000),
+            Target::Model => self.model.clone(),
+            Target::Roster => self.roster.clone(),
+            Target::Capacities => b"subject,capacity\nPHILOSOPHIE,20\nSES,12\n".to_vec(),
+        }
+    }
+}
+
+/// The first `n` lines of `bytes`.
+fn take_lines(bytes: &[u8], n: usize) -> Vec<u8> {
+    let end = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, &b)| b == b'\n')
+        .nth(n)
+        .map_or(bytes.len(), |(i, _)| i + 1);
+    bytes[..end].to_vec()
+}
+
+/// The input of case `case` of `target`: a mutation of the seed, or for [`Target::Train`]
+/// a lightly mutated random subset of 10 to 100 candidates.
+pub fn input(corpus: &Corpus, target: Target, case: u64) -> Vec<u8> {
+    let mut rng = ChaCha8Rng::seed_from_u64(case);
+    let seed = corpus.seed(target);
+    if target == Target::Train {
+        let subset = candidate_subset(&seed, &mut rng);
+        return if rng.random_bool(0.3) {
+            mutate(&subset, &mut rng, 1)
+        } else {
+            subset
+        };
+    }
+    if target == Target::Model && rng.random_bool(0.7) {
+        return edit_model_number(&seed, &mut rng);
+    }
+    let rounds = rng.random_range(1..=4);
+    mutate(&seed, &mut rng, rounds)
+}
+
+/// The header and the rows of 10 to 100 random candidates.
+fn candidate_subset(history: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let text = String::from_utf8_lossy(history);
+    let mut lines = text.lines();
+    let header = lines.next().unwrap_or("");
+    let mut by_id: Vec<(String, Vec<&str>)> = Vec::new();
+    for l in lines {
+        let id = l.split(',').nth(1).unwrap_or("").to_string();
+        match by_id.last_mut() {
+            Some((last, rows)) if *last == id => rows.push(l),
+            _ => by_id.push((id, vec![l])),
+        }
+    }
+    let k = rng.random_range(10..=100).min(by_id.len());
+    let mut out = format!("{header}\n");
+    for i in rand::seq::index::sample(rng, by_id.len(), k) {
+        let (_, rows) = &by_id[i];
+        for r in rows {
+            out.push_str(r);
+            out.push('\n');
+        }
+    }
+    out.into_bytes()
+}
+
+/// Values a careless or hostile file holds.
+const NASTY: [&str; 16] = [
+    "",
+    "abs",
+    "-1",
+    "21",
+    "1e308",
+    "NaN",
+    "inf",
+    "9,5",
+    "=1+1",
+    "\u{1b}[31m",
+    "\"",
+    "\"a\nb\"",
+    "18446744073709551615",
+    "4294967297",
+    "0",
+    "Lycée \u{a0}é",
+];
+
+/// `rounds` random mutations of `seed`.
+fn mutate(seed: &[u8], rng: &mut ChaCha8Rng, rounds: usize) -> Vec<u8> {
+    let mut b = seed.to_vec();
+    for _ in 0..rounds {
+        if b.is_empty() {
+            b.extend_from_slice(b"x");
+        }
+        match rng.random_range(0..7) {
+            0 => {
+                let i = rng.random_range(0..b.len());
+                b[i] ^= 1 << rng.random_range(0..8);
+            }
+            1 => b.truncate(rng.random_range(0..b.len())),
+            2 => {
+                let i = rng.random_range(0..b.len());
+                b.insert(
+                    i,
+                    *[b'"', b';', b',', b'\r', b'\n', 0u8]
+                        .get(rng.random_range(0..6))
+                        .unwrap_or(&b'"'),
+                );
+            }
+            3 | 4 => b = replace_field(&b, rng),
+            5 => b = shuffle_lines(&b, rng, false),
+            _ => b = shuffle_lines(&b, rng, true),
+        }
+    }
+    b
+}
+
+/// One field of one line replaced by a nasty value.
+fn replace_field(b: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let text = String::from_utf8_lossy(b).into_owned();
+    let mut lines: Vec<String> = text.split('\n').map(str::to_string).collect();
+    let li = rng.random_range(0..lines.len());
+    let sep = if lines[li].contains(';') { ';' } else { ',' };
+    let mut fields: Vec<String> = lines[li].split(sep).map(str::to_string).collect();
+    let fi = rng.random_range(0..fields.len());
+    fields[fi] = NASTY[rng.random_range(0..NASTY.len())].to_string();
+    lines[li] = fields.join(&sep.to_string());
+    lines.join("\n").into_bytes()
+}
+
+/// Two lines swapped, or one duplicated.
+fn shuffle_lines(b: &[u8], rng: &mut ChaCha8Rng, duplicate: bool) -> Vec<u8> {
+    let mut lines: Vec<&[u8]> = b.split(|&c| c == b'\n').collect();
+    let (i, j) = (
+        rng.random_range(0..lines.len()),
+        rng.random_range(0..lines.len()),
+    );
+    if duplicate {
+        let l = lines[i];
+        lines.insert(j, l);
+    } else {
+        lines.swap(i, j);
+    }
+    lines.join(&b'\n')
+}
+
+/// A number of the model file replaced (an array shortened now and then), the checksum
+/// recomputed as an editor of the file would: what the loader must check itself.
+fn edit_model_number(seed: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
+    let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(seed) else {
+        return seed.to_vec();
+    };
+    let mut numbers = Vec::new();
+    collect_number_paths(&v["model"], &mut Vec::new(), &mut numbers);
+    if let Some(path) = numbers.get(rng.random_range(0..numbers.len().max(1))) {
+        let mut at = &mut v["model"];
+        for k in path {
+            at = match k {
+                Key::Field(f) => &mut at[f.as_str()],
+                Key::Index(i) => &mut at[*i],
+            };
+        }
+        let replacement: serde_json::Value = match rng.random_range(0..6) {
+            0 => serde_json::json!(1e10),
+            1 => serde_json::json!(-1e300),
+            2 => serde_json::json!(0.0),
+            3 => serde_json::json!("x".repeat(rng.random_range(1..100_000))),
+            4 => serde_json::Value::Null,
+            _ => serde_json::json!(rng.random_range(-50.0..50.0)),
+        };
+        *at = replacement;
+    }
+    if rng.random_bool(0.2) {
+        if let Some(a) = v["model"]["choice"]["track_slopes"].as_array_mut() {
+            a.pop();
+        }
+    }
+    let canonical = serde_json::to_string(&v["model"]).unwrap_or_default();
+    v["checksum"] = serde_json::json!(crate::model::checksum(&canonical));
+    serde_json::to_vec_pretty(&v).unwrap_or_default()
+}
+
+enum Key {
+    Field(String),
+    Index(usize),
+}
+
+fn collect_number_paths(v: &serde_json::Value, at: &mut Vec<Key>, out: &mut Vec<Vec<Key>>) {
+    match v {
+        serde_json::Value::Number(_) => out.push(
+            at.iter()
+                .map(|k| match k {
+                    Key::Field(f) => Key::Field(f.clone()),
+                    Key::Index(i) => Key::Index(*i),
+                })
+                .collect(),
+        ),
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                at.push(Key::Index(i));
+                collect_number_paths(x, at, out);
+                at.pop();
+            }
+        }
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                at.push(Key::Field(k.clone()));
+                collect_number_paths(x, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Runs one case: `bytes` as the input of `target`. `Err` names a defect.
+pub fn run_case(corpus: &Corpus, target: Target, bytes: &[u8]) -> Result<(), String> {
+    let tmp = tempfile::NamedTempFile::new().map_err(|e| format!("harness: {e}"))?;
+    std::fs::write(tmp.path(), bytes).map_err(|e| format!("harness: {e}"))?;
+    let path = tmp.path();
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        exercise(corpus, target, path)
+    }));
+    match outcome {
+        Ok(r) => r,
+        Err(p) => Err(format!(
+            "panic: {}",
+            p.downcast_ref::<String>()
+                .map(String::as_str)
+                .or_else(|| p.downcast_ref::<&str>().copied())
+                .unwrap_or("(no message)")
+        )),
+    }
+}
+
+fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> {
+    let paths = [path.to_path_buf()];
+    match target {
+        Target::History | Target::Candidates => {
+            let opts = ReadOptions {
+                require_chosen: target == Target::History,
+                ..ReadOptions::default()
+            };
+            if let Err(e) = input::read_files(&paths, &opts) {
+                check_message(&e.to_string())?;
+            }
+        }
+        Target::Train => match input::read_files(&paths, &ReadOptions::default()) {
+            Err(e) => check_message(&e.to_string())?,
+            Ok(data) => {
+                let opts = FitOptions {
+                    max_iterations: 50,
+                    ..FitOptions::default()
+                };
+                match crate::model::train(&data, &opts) {
+                    Ok(m) => check_forecast(&m, &data)?,
+                    Err(e) => check_message(&e.to_string())?,
+                }
+            }
+        },
+        Target::Model => {
+            let text = std::fs::read_to_string(path).unwrap_or_default();
+            match Model::from_json(&text, path) {
+                Ok(m) => check_forecast(&m, &corpus.small_candidates)?,
+                Err(e) => check_message(&e.to_string())?,
+            }
+        }
+        Target::Roster => {
+            if let Err(e) = input::read_roster(path, Separator::Auto) {
+                check_message(&e.to_string())?;
+            }
+        }
+        Target::Capacities => {
+            if let Err(e) = input::read_capacities(path, Separator::Auto) {
+                check_message(&e.to_string())?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A forecast from an accepted model must hold no NaN or out-of-range probability.
+fn check_forecast(model: &Model, data: &Dataset) -> Result<(), String> {
+    crate::forecast::forecast(model, data)
+        .check()
+        .map_err(|e| format!("an accepted model forecast wrongly: {e}"))
+}
+
+/// The longest message an input error may print (30 problems of a few hundred
+/// characters, or a model file's detail).
+const MAX_MESSAGE: usize = 16_000;
+
+/// What a message must never do: run long, carry a raw control character (other than
+/// the line breaks between problems), or show a value running over several lines.
+fn check_message(msg: &str) -> Result<(), String> {
+    if msg.len() > MAX_MESSAGE {
+        return Err(format!("a message of {} bytes", msg.len()));
+    }
+    if let Some(c) = msg.chars().find(|c| c.is_control() && *c != '\n') {
+        return Err(format!("a raw control character {c:?} in a message"));
+    }
+    if msg
+        .lines()
+        .any(|l| l.contains("value '") && l.matches('\'').count() > 40)
+    {
+        return Err("a message line that quotes too much".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn corpus() -> &'static Corpus {
+        static C: std::sync::OnceLock<Corpus> = std::sync::OnceLock::new();
+        C.get_or_init(|| Corpus::load(Path::new(env!("CARGO_MANIFEST_DIR"))).expect("corpus"))
+    }
+
+    fn check(target: Target, case: u64) -> Result<(), TestCaseError> {
+        let bytes = input(corpus(), target, case);
+        run_case(corpus(), target, &bytes).map_err(TestCaseError::fail)
+    }
+
+    // A short pass of every target in every `cargo test`; `examples/fuzz.rs` runs long.
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 150, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn fuzz_history(case in any::<u64>()) { check(Target::History, case)?; }
+        #[test]
+        fn fuzz_candidates(case in any::<u64>()) { check(Target::Candidates, case)?; }
+        #[test]
+        fn fuzz_model(case in any::<u64>()) { check(Target::Model, case)?; }
+        #[test]
+        fn fuzz_roster(case in any::<u64>()) { check(Target::Roster, case)?; }
+        #[test]
+        fn fuzz_capacities(case in any::<u64>()) { check(Target::Capacities, case)?; }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 20, failure_persistence: None, ..ProptestConfig::default() })]
+        #[test]
+        fn fuzz_train(case in any::<u64>()) { check(Target::Train, case)?; }
+    }
+}

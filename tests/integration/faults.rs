@@ -1,0 +1,517 @@
+//! The faults an outside fuzzer found (data loss, mixed output sets, personal data in
+//! messages, crashes on damaged models, hangs, overflowing options, CSV injection,
+//! inputs read differently by where the fault is): one regression test each, named after
+//! the defect.
+
+use std::path::Path;
+
+use crate::util::*;
+
+const HEADER: &str = "session,candidate_id,center,track,average,subject,coefficient,grade,chosen";
+
+fn code(o: &std::process::Output) -> Option<i32> {
+    o.status.code()
+}
+
+fn sample_model() -> String {
+    repo_file("models/sample.json").display().to_string()
+}
+
+fn sample(name: &str) -> String {
+    repo_file(&format!("data/sample/{name}"))
+        .display()
+        .to_string()
+}
+
+#[test]
+fn regression_an_output_that_is_an_input_is_refused_before_anything_is_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::copy(sample("candidates.csv"), dir.join("candidates.csv")).unwrap();
+    std::fs::copy(sample("history.csv"), dir.join("h.csv")).unwrap();
+    let before = std::fs::read(dir.join("candidates.csv")).unwrap();
+    let m = sample_model();
+    let o = run(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "candidates.csv",
+            "--out",
+            ".",
+        ],
+    );
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("would destroy the input"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run(
+        dir,
+        &["train", "--history", "h.csv", "--model", "sub/../h.csv"],
+    );
+    assert_eq!(code(&o), Some(2));
+    // A hard link is the same file under another name.
+    std::fs::hard_link(dir.join("h.csv"), dir.join("link.json")).unwrap();
+    let o = run(
+        dir,
+        &["train", "--history", "h.csv", "--model", "link.json"],
+    );
+    assert_eq!(code(&o), Some(2));
+    assert_eq!(std::fs::read(dir.join("candidates.csv")).unwrap(), before);
+    assert_eq!(
+        std::fs::read(dir.join("h.csv")).unwrap(),
+        std::fs::read(sample("history.csv")).unwrap()
+    );
+}
+
+#[test]
+fn regression_a_failed_write_replaces_nothing_and_the_manifest_tells_one_run_from_two() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (m, c, r) = (
+        sample_model(),
+        sample("candidates.csv"),
+        sample("roster.csv"),
+    );
+    let forecast = |extra: &[&str]| {
+        let mut args = vec![
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            &c,
+            "--out",
+            "out",
+            "-q",
+        ];
+        args.extend_from_slice(extra);
+        run(dir, &args)
+    };
+    assert!(forecast(&["--roster", &r]).status.success());
+    let out = dir.join("out");
+    assert!(out.join("summons.csv").exists());
+    let before = std::fs::read(out.join("candidates.csv")).unwrap();
+    ok(dir, &["check", "out"]);
+    // A stale temporary file of a process that is gone, and a folder in the way of the
+    // fourth file: the run fails before replacing anything.
+    let stale = out.join(".bacpredict-999999999-abc.tmp");
+    std::fs::write(&stale, "half a file").unwrap();
+    std::fs::remove_file(out.join("convocations.csv")).unwrap();
+    std::fs::create_dir(out.join("convocations.csv")).unwrap();
+    let o = forecast(&["--excel"]);
+    assert_eq!(code(&o), Some(1));
+    assert!(
+        stderr(&o).contains("folder of that name is in the way"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(out.join("candidates.csv")).unwrap(), before);
+    assert!(!stale.exists(), "the stale temporary file is removed");
+    // The set is now not what its manifest says.
+    assert_eq!(code(&run(dir, &["check", "out"])), Some(2));
+    // A run without roster removes the summons of the run with one.
+    std::fs::remove_dir(out.join("convocations.csv")).unwrap();
+    assert!(forecast(&[]).status.success());
+    assert!(!out.join("summons.csv").exists());
+    ok(dir, &["check", "out"]);
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    // An edited file is caught.
+    std::fs::write(out.join("by_subject.csv"), "subject\n").unwrap();
+    let o = run(dir, &["check", "out"]);
+    assert_eq!(code(&o), Some(2));
+    assert!(stderr(&o).contains("by_subject.csv: not the file the run wrote"));
+}
+
+/// Rows with marks, and ids the messages must never print next to them.
+fn data_rows() -> String {
+    "2024,00202400123,Lycée A,GENERALE,8.76,FRANCAIS,5,7.0,1\n\
+     2024,00202400123,Lycée A,GENERALE,8.76,SES,16,6.5,0\n"
+        .to_string()
+}
+
+#[test]
+fn regression_a_file_without_header_or_with_a_stray_quote_prints_no_candidate_data() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = sample_model();
+    // No header row: the first row is data.
+    std::fs::write(dir.join("a.csv"), data_rows()).unwrap();
+    // A stray quote in the header of a ';' file swallows every row into one name.
+    let semis = data_rows().replace(',', ";");
+    let mut quoted = HEADER.replace(',', ";").replacen("track", "\"track", 1);
+    quoted.push('\n');
+    for _ in 0..200 {
+        quoted.push_str(&semis);
+    }
+    std::fs::write(dir.join("b.csv"), quoted).unwrap();
+    // An escape sequence in a value must not reach the terminal raw.
+    let esc = format!("{HEADER}\n2024,X1,C\u{1b}[31m,GENERALE,9,SES,16,abs,1\n");
+    std::fs::write(dir.join("c.csv"), esc).unwrap();
+    for f in ["a.csv", "b.csv", "c.csv"] {
+        let o = run(
+            dir,
+            &["forecast", "--model", &m, "--candidates", f, "--out", "o"],
+        );
+        assert_eq!(code(&o), Some(2), "{f}");
+        let e = stderr(&o);
+        assert!(!e.contains("00202400123"), "{f}: {e}");
+        assert!(!e.contains("8.76") && !e.contains("7.0"), "{f}: {e}");
+        assert!(!e.contains('\u{1b}'), "{f}: {e:?}");
+        assert!(e.len() < 2_000, "{f}: {} bytes", e.len());
+    }
+    let o = run(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "a.csv",
+            "--out",
+            "o",
+        ],
+    );
+    assert!(stderr(&o).contains("the first row looks like data, not a header"));
+}
+
+/// The FNV-1a checksum of the model file, recomputed as an editor of the file would.
+fn rechecksum(v: &mut serde_json::Value) {
+    let canonical = serde_json::to_string(&v["model"]).unwrap();
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in canonical.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    v["checksum"] = serde_json::Value::String(format!("{h:016x}"));
+}
+
+#[test]
+fn regression_a_damaged_model_with_a_valid_checksum_is_refused_not_a_crash_or_nan() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let original: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_model()).unwrap()).unwrap();
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 5] = [
+        ("emptied slopes", |v| {
+            v["model"]["choice"]["center_slopes"] = serde_json::json!([])
+        }),
+        ("short count scale", |v| {
+            v["model"]["count"]["scale_mean"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
+        }),
+        ("huge parameter", |v| {
+            v["model"]["choice"]["beta"][0] = serde_json::json!(1e10)
+        }),
+        ("zero scale", |v| {
+            v["model"]["count"]["scale_std"][2] = serde_json::json!(0.0)
+        }),
+        ("no class", |v| {
+            v["model"]["count"]["classes"] = serde_json::json!([])
+        }),
+    ];
+    for (what, edit) in edits {
+        let mut v = original.clone();
+        edit(&mut v);
+        rechecksum(&mut v);
+        std::fs::write(
+            dir.join("m.json"),
+            serde_json::to_string_pretty(&v).unwrap(),
+        )
+        .unwrap();
+        let c = sample("candidates.csv");
+        let o = run(
+            dir,
+            &[
+                "forecast",
+                "--model",
+                "m.json",
+                "--candidates",
+                &c,
+                "--out",
+                "o",
+            ],
+        );
+        assert_eq!(code(&o), Some(2), "{what}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("not a valid bacpredict model"),
+            "{what}: {}",
+            stderr(&o)
+        );
+        assert!(!dir.join("o").exists(), "{what}: something was written");
+    }
+    let mut v = original.clone();
+    v["format_version"] = serde_json::json!(4294967297u64);
+    std::fs::write(dir.join("m.json"), serde_json::to_string(&v).unwrap()).unwrap();
+    let c = sample("candidates.csv");
+    let o = run(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            "m.json",
+            "--candidates",
+            &c,
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(code(&o), Some(2));
+    assert!(
+        stderr(&o).contains("format version 4294967297"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// The 18 candidates of the sample on which training never ended: the count model's
+/// whitening amplified a nearly constant feature 100,000-fold, linfa's objective went NaN
+/// and its line search looped.
+#[test]
+fn regression_training_on_eighteen_candidates_ends() {
+    let ids = [
+        "00202100143",
+        "00202100459",
+        "00202200122",
+        "00202200254",
+        "00202200535",
+        "00202200944",
+        "00202201501",
+        "00202301006",
+        "00202301233",
+        "00202400045",
+        "00202400166",
+        "00202400358",
+        "00202400611",
+        "00202400743",
+        "00202401323",
+        "00202500200",
+        "00202500450",
+        "00202501066",
+    ];
+    let text = std::fs::read_to_string(sample("history.csv")).unwrap();
+    let mut lines = text.lines();
+    let mut out = format!("{}\n", lines.next().unwrap());
+    for l in lines.filter(|l| ids.iter().any(|id| l.split(',').nth(1) == Some(id))) {
+        out.push_str(l);
+        out.push('\n');
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    std::fs::write(tmp.path().join("h.csv"), out).unwrap();
+    let o = run(
+        tmp.path(),
+        &["train", "--history", "h.csv", "--model", "m.json"],
+    );
+    // It ends; on so little data a clean "did not converge" would also be acceptable.
+    assert!(matches!(code(&o), Some(0) | Some(1)), "{}", stderr(&o));
+}
+
+#[test]
+fn regression_absurd_coefficients_and_subject_counts_are_input_problems() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut h = format!("{HEADER}\n");
+    h.push_str("2024,A,C,GENERALE,9,SES,1e308,8,1\n2024,A,C,GENERALE,9,HLP,101,8,0\n");
+    std::fs::write(dir.join("h.csv"), &h).unwrap();
+    let o = run(dir, &["train", "--history", "h.csv", "--model", "m.json"]);
+    assert_eq!(code(&o), Some(2));
+    assert_eq!(
+        stderr(&o).matches("at most 100").count(),
+        2,
+        "{}",
+        stderr(&o)
+    );
+    let mut h = format!("{HEADER}\n");
+    for k in 0..260 {
+        for s in 0..2 {
+            let chosen = u8::from(s == 0);
+            h.push_str(&format!("2024,A{k},C,GENERALE,9,S{k}_{s},4,8,{chosen}\n"));
+        }
+    }
+    std::fs::write(dir.join("h.csv"), &h).unwrap();
+    let o = run(dir, &["train", "--history", "h.csv", "--model", "m.json"]);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("520 subject codes"), "{}", stderr(&o));
+}
+
+#[test]
+fn regression_overflowing_options_are_refused_not_wrapped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (m, c) = (sample_model(), sample("candidates.csv"));
+    let base = ["forecast", "--model", &m, "--candidates", &c, "--out", "o"];
+    for extra in [
+        &["--capacity", "18446744073709551615"][..],
+        &["--capacity", "0"],
+        &["--capacity", "1001"],
+        &["--min-average", "-1"],
+        &["--coverage", "NaN"],
+    ] {
+        let args: Vec<&str> = base.iter().chain(extra).copied().collect();
+        let o = run(dir, &args);
+        assert_eq!(code(&o), Some(2), "{extra:?}: {}", stderr(&o));
+    }
+    std::fs::write(
+        dir.join("cap.csv"),
+        "subject,capacity\nSES,18446744073709551615\n",
+    )
+    .unwrap();
+    let args: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["--capacity-file", "cap.csv"])
+        .collect();
+    assert_eq!(code(&run(dir, &args)), Some(2));
+    for extra in [&["--max-iterations", "0"][..], &["--half-life", "1e300"]] {
+        let h = sample("history.csv");
+        let mut args = vec!["train", "--history", &h, "--model", "m.json"];
+        args.extend_from_slice(extra);
+        assert_eq!(code(&run(dir, &args)), Some(2), "{extra:?}");
+    }
+    assert!(!dir.join("o").exists());
+}
+
+#[test]
+fn regression_text_that_looks_like_a_formula_is_neutralised_in_every_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = std::fs::read_to_string(sample("candidates.csv")).unwrap();
+    let first_id = text
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .nth(1)
+        .unwrap()
+        .to_string();
+    std::fs::write(dir.join("c.csv"), text.replace(&first_id, "=HYPERLINK(1)")).unwrap();
+    let m = sample_model();
+    ok(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "c.csv",
+            "--out",
+            "o",
+            "-q",
+        ],
+    );
+    let out = std::fs::read_to_string(dir.join("o/candidates.csv")).unwrap();
+    assert!(out.contains("'=HYPERLINK(1)"));
+    assert!(!out.contains(",=HYPERLINK"));
+}
+
+#[test]
+fn regression_nul_duplicated_columns_and_lone_cr_are_read_the_same_wherever_they_are() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let m = sample_model();
+    let mut text = std::fs::read_to_string(sample("candidates.csv")).unwrap();
+    // A NUL far past the first 64 KiB.
+    text.insert(text.len() - 10, '\0');
+    std::fs::write(dir.join("nul.csv"), &text).unwrap();
+    let o = run(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "nul.csv",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(code(&o), Some(2));
+    assert!(stderr(&o).contains("NUL"));
+    let dup = format!("{HEADER},grade\n2024,A,C,GENERALE,9,SES,16,8,,9\n");
+    std::fs::write(dir.join("dup.csv"), dup).unwrap();
+    let o = run(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "dup.csv",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(code(&o), Some(2));
+    assert!(stderr(&o).contains("each column once"), "{}", stderr(&o));
+    // CR-only line endings: the bad mark is on line 4.
+    let cr = format!(
+        "{HEADER}\r2024,A,C,GENERALE,9,SES,16,8,\r2024,A,C,GENERALE,9,HLP,16,8,\r2024,B,C,GENERALE,9,SES,16,abs,\r"
+    );
+    std::fs::write(dir.join("cr.csv"), cr).unwrap();
+    let o = run(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "cr.csv",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(code(&o), Some(2));
+    assert!(
+        stderr(&o).contains("cr.csv, line 4, column 'grade'"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!dir.join("o").exists());
+}
+
+#[test]
+fn regression_os_errors_are_printed_once_and_long_ids_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(dir.join("file"), "x").unwrap();
+    let h = sample("history.csv");
+    let o = run(dir, &["train", "--history", &h, "--model", "file/m.json"]);
+    assert_eq!(code(&o), Some(1));
+    let e = stderr(&o);
+    assert_eq!(e.matches("os error").count(), 1, "{e}");
+    let long = "9".repeat(130_000);
+    let c = format!("{HEADER}\n2024,{long},C,GENERALE,9,SES,16,8,\n");
+    std::fs::write(dir.join("c.csv"), c).unwrap();
+    let m = sample_model();
+    let o = run(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "c.csv",
+            "--out",
+            "o",
+        ],
+    );
+    assert_eq!(code(&o), Some(2));
+    assert!(
+        stderr(&o).contains("at most 64 characters"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(stderr(&o).len() < 1_000);
+    assert!(!Path::new(&dir.join("o")).exists());
+}
