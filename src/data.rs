@@ -25,6 +25,48 @@ pub(crate) struct SubjectRow {
     pub(crate) chosen: Option<bool>,
 }
 
+/// A half of an oral day: examiners are convened and paid per half-day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum HalfDay {
+    Am,
+    Pm,
+}
+
+impl HalfDay {
+    /// `am`/`pm`, `matin`/`après-midi` (or `apres-midi`), any case.
+    pub(crate) fn parse(s: &str) -> Option<HalfDay> {
+        match s.trim().to_lowercase().as_str() {
+            "am" | "matin" => Some(HalfDay::Am),
+            "pm" | "après-midi" | "apres-midi" | "aprés-midi" => Some(HalfDay::Pm),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            HalfDay::Am => "am",
+            HalfDay::Pm => "pm",
+        }
+    }
+}
+
+/// When a candidate's orals take place: a day (an index into [`Dataset::days`]) and,
+/// when the schedule says, a half-day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Slot {
+    pub(crate) day: u32,
+    pub(crate) half: Option<HalfDay>,
+}
+
+/// The unit `--capacity` counts in: what one examiner hears in a half-day, a day, or the
+/// whole oral period when the data has no slots.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SlotKind {
+    Period,
+    Day,
+    HalfDay,
+}
+
 /// One second-group candidate with all eligible subjects.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Candidate {
@@ -37,6 +79,8 @@ pub(crate) struct Candidate {
     pub(crate) average: f64,
     /// Sorted by subject name, so that outputs do not depend on row order.
     pub(crate) subjects: Vec<SubjectRow>,
+    /// The candidate's oral slot, when the file or the schedule gives one.
+    pub(crate) slot: Option<Slot>,
 }
 
 impl Candidate {
@@ -61,6 +105,8 @@ pub(crate) struct Dataset {
     pub(crate) centers: Vec<String>,
     pub(crate) tracks: Vec<String>,
     pub(crate) subjects: Vec<String>,
+    /// Oral days named by the slots, sorted.
+    pub(crate) days: Vec<String>,
     /// Candidates read but outside the average band.
     pub(crate) set_aside: usize,
 }
@@ -95,7 +141,37 @@ impl Dataset {
             centers: self.centers.clone(),
             tracks: self.tracks.clone(),
             subjects: self.subjects.clone(),
+            days: self.days.clone(),
             set_aside: 0,
+        }
+    }
+
+    /// What `--capacity` counts: every candidate has a slot with a half-day, or a day,
+    /// or no candidate has a slot (input makes sure there is no mix).
+    pub(crate) fn slot_kind(&self) -> SlotKind {
+        match self.candidates.first().and_then(|c| c.slot) {
+            None => SlotKind::Period,
+            Some(Slot { half: None, .. }) => SlotKind::Day,
+            Some(_) => SlotKind::HalfDay,
+        }
+    }
+
+    /// The slots of the candidates, sorted (`None` alone without slots).
+    pub(crate) fn slots(&self) -> Vec<Option<Slot>> {
+        let mut slots: Vec<Option<Slot>> = self.candidates.iter().map(|c| c.slot).collect();
+        slots.sort_unstable();
+        slots.dedup();
+        slots
+    }
+
+    /// The day and half-day labels of a slot (empty without one).
+    pub(crate) fn slot_labels(&self, slot: Option<Slot>) -> (&str, &str) {
+        match slot {
+            None => ("", ""),
+            Some(s) => (
+                self.days[s.day as usize].as_str(),
+                s.half.map_or("", HalfDay::label),
+            ),
         }
     }
 }

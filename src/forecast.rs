@@ -7,7 +7,7 @@
 //! and relative variance `rel_var`, integrated with Gauss-Hermite nodes. Independent
 //! candidates alone would give intervals far too narrow for a whole subject.
 
-use crate::data::Dataset;
+use crate::data::{Candidate, Dataset};
 use crate::model::Model;
 use crate::parallel;
 
@@ -138,6 +138,11 @@ impl CountDist {
         self.pmf.len().saturating_sub(1)
     }
 
+    /// P(count > n).
+    pub(crate) fn tail(&self, n: usize) -> f64 {
+        self.pmf.iter().skip(n + 1).sum()
+    }
+
     /// Expected count beyond `cap`: E[max(N - cap, 0)].
     pub(crate) fn expected_excess(&self, cap: usize) -> f64 {
         self.pmf
@@ -182,11 +187,14 @@ pub(crate) struct Row {
     pub(crate) probability: f64,
 }
 
-/// A (centre, subject) cell or a subject total.
+/// A (centre, subject, slot) cell or a subject total.
 #[derive(Debug, Clone)]
 pub(crate) struct ForecastCell {
     pub(crate) center: Option<String>,
     pub(crate) subject: String,
+    /// The slot's day and half-day labels, empty without slots.
+    pub(crate) day: String,
+    pub(crate) half_day: String,
     pub(crate) eligible: usize,
     pub(crate) dist: CountDist,
 }
@@ -201,7 +209,7 @@ impl ForecastCell {
 #[derive(Debug, Clone)]
 pub(crate) struct Forecast {
     pub(crate) rows: Vec<Row>,
-    /// Sorted by centre then subject.
+    /// Sorted by centre, subject, then slot.
     pub(crate) cells: Vec<ForecastCell>,
     /// Sorted by subject.
     pub(crate) subjects: Vec<ForecastCell>,
@@ -241,12 +249,15 @@ pub(crate) fn unseen(
     ))
 }
 
-/// One cell per non-empty group of probabilities, its centre and subject from
-/// `name(group number)`, the distributions computed on every core.
+/// A cell's centre (none for a subject total), subject, day and half-day.
+type CellName = (Option<String>, String, String, String);
+
+/// One cell per non-empty group of probabilities, its names from `name(group number)`,
+/// the distributions computed on every core.
 pub(crate) fn group_cells(
     groups: Vec<Vec<f64>>,
     rel_var: f64,
-    name: impl Fn(usize) -> (Option<String>, String) + Sync,
+    name: impl Fn(usize) -> CellName + Sync,
 ) -> Vec<ForecastCell> {
     let groups = groups
         .into_iter()
@@ -254,43 +265,57 @@ pub(crate) fn group_cells(
         .filter(|(_, ps)| !ps.is_empty())
         .collect();
     parallel::par_map(groups, |(i, ps)| {
-        let (center, subject) = name(*i);
+        let (center, subject, day, half_day) = name(*i);
         ForecastCell {
             center,
             subject,
+            day,
+            half_day,
             eligible: ps.len(),
             dist: CountDist::with_drift(ps, rel_var),
         }
     })
 }
 
-/// Cells (centre, subject) and subject totals with their count distributions, from
-/// per-candidate probabilities (`probs[k]` in the order of candidate k's subjects).
+/// Cells (centre, subject, slot) and subject totals with their count distributions,
+/// from per-candidate probabilities (`probs[k]` in the order of candidate k's subjects).
+///
+/// Every cell is widened by the same relative variance: a subject's drift is shared by
+/// its cells across centres and slots, which the plan need not model jointly, since the
+/// expected number of uncovered orals it minimises is a sum of the cells' expectations
+/// whatever their correlation.
 pub(crate) fn cells_from(
     data: &Dataset,
     probs: &[Vec<f64>],
     cell_var: f64,
     subject_var: f64,
 ) -> (Vec<ForecastCell>, Vec<ForecastCell>) {
-    // Indexed by (centre, subject) numbers: the dataset's names are sorted, so number
-    // order is name order.
+    // Indexed by (centre, subject, slot) numbers: the dataset's names and the slots are
+    // sorted, so number order is name order.
     let ns = data.subjects.len();
-    let mut by_cell: Vec<Vec<f64>> = vec![Vec::new(); data.centers.len() * ns];
+    let slots = data.slots();
+    let nt = slots.len();
+    let slot_of = |c: &Candidate| slots.binary_search(&c.slot).expect("a slot of the data");
+    let mut by_cell: Vec<Vec<f64>> = vec![Vec::new(); data.centers.len() * ns * nt];
     let mut by_subject: Vec<Vec<f64>> = vec![Vec::new(); ns];
     for (c, ps) in data.candidates.iter().zip(probs) {
+        let t = slot_of(c);
         for (s, &p) in c.subjects.iter().zip(ps) {
-            by_cell[c.center as usize * ns + s.subject as usize].push(p);
+            by_cell[(c.center as usize * ns + s.subject as usize) * nt + t].push(p);
             by_subject[s.subject as usize].push(p);
         }
     }
     let cells = group_cells(by_cell, cell_var, |i| {
+        let (day, half) = data.slot_labels(slots[i % nt]);
         (
-            Some(data.centers[i / ns].clone()),
-            data.subjects[i % ns].clone(),
+            Some(data.centers[i / nt / ns].clone()),
+            data.subjects[i / nt % ns].clone(),
+            day.to_string(),
+            half.to_string(),
         )
     });
     let subjects = group_cells(by_subject, subject_var, |i| {
-        (None, data.subjects[i].clone())
+        (None, data.subjects[i].clone(), String::new(), String::new())
     });
     (cells, subjects)
 }

@@ -1,4 +1,5 @@
-//! Planning: how many examiners to summon per (centre, subject), and whom.
+//! Planning: how many examiners to summon per (centre, subject, slot), firm and in
+//! reserve, and whom.
 //!
 //! The default rule is a marginal allocation: starting from no examiner anywhere, each
 //! examiner goes to the cell where it saves the most expected uncovered orals, until the
@@ -7,9 +8,15 @@
 //! no other plan with as many examiners leaves fewer orals uncovered (tested against
 //! exhaustive search). The per-cell service-level rule is offered for comparison and for
 //! offices that prefer it.
+//!
+//! Reserve examiners continue the same marginal allocation from the firm plan up to a
+//! higher target: they are the next examiners the rule would add, so firm plus reserve
+//! is the optimal plan at the reserve target. A reserve is called the day before only
+//! when its cell's orals exceed what the firm examiners (and the reserves before it) can
+//! hear.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 use crate::forecast::{CountDist, ForecastCell};
 use crate::input::RosterEntry;
@@ -20,7 +27,8 @@ pub(crate) const MAX_CAPACITY: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct PlanOptions {
-    /// Candidates one examiner can hear over the whole oral period.
+    /// Candidates one examiner hears in a cell: over a half-day, a day, or the whole
+    /// oral period, depending on the data's slots.
     pub(crate) capacity: usize,
     /// Per-subject overrides of `capacity`.
     pub(crate) capacity_by_subject: BTreeMap<String, usize>,
@@ -28,15 +36,19 @@ pub(crate) struct PlanOptions {
     pub(crate) coverage: f64,
     /// When set, the per-cell rule replaces the marginal allocation.
     pub(crate) service_level: Option<f64>,
+    /// Expected coverage that the firm plan plus the reserve reach.
+    pub(crate) reserve_coverage: f64,
 }
 
 impl Default for PlanOptions {
+    /// Capacity 0 stands for the default of the data's slot unit (see `cmd::args`).
     fn default() -> Self {
         PlanOptions {
-            capacity: 24,
+            capacity: 0,
             capacity_by_subject: BTreeMap::new(),
             coverage: 0.995,
             service_level: None,
+            reserve_coverage: 0.999,
         }
     }
 }
@@ -55,11 +67,22 @@ impl PlanOptions {
 pub(crate) struct CellPlan {
     pub(crate) center: String,
     pub(crate) subject: String,
+    pub(crate) day: String,
+    pub(crate) half_day: String,
     pub(crate) eligible: usize,
     pub(crate) expected: f64,
+    /// Firm examiners.
     pub(crate) examiners: usize,
+    /// Reserve examiners, on call.
+    pub(crate) reserve: usize,
     pub(crate) capacity: usize,
+    /// With the firm examiners only.
     pub(crate) expected_uncovered: f64,
+    /// With every reserve called.
+    pub(crate) expected_uncovered_with_reserve: f64,
+    /// Expected number of reserves called: reserve k is called when the orals exceed
+    /// what the firm examiners and the k - 1 reserves before it hear.
+    pub(crate) expected_calls: f64,
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +92,9 @@ pub(crate) struct Plan {
     pub(crate) examiners: usize,
     pub(crate) expected_orals: f64,
     pub(crate) expected_uncovered: f64,
+    pub(crate) reserve: usize,
+    pub(crate) expected_uncovered_with_reserve: f64,
+    pub(crate) expected_calls: f64,
     /// Examiners the marginal allocation needs for the same target (always computed).
     pub(crate) marginal_examiners: usize,
     /// Examiners a per-cell 95% rule would need.
@@ -76,9 +102,19 @@ pub(crate) struct Plan {
 }
 
 impl Plan {
+    /// With the firm examiners only.
     pub(crate) fn expected_coverage(&self) -> f64 {
+        self.coverage_leaving(self.expected_uncovered)
+    }
+
+    /// With every reserve called.
+    pub(crate) fn expected_coverage_with_reserve(&self) -> f64 {
+        self.coverage_leaving(self.expected_uncovered_with_reserve)
+    }
+
+    fn coverage_leaving(&self, uncovered: f64) -> f64 {
         if self.expected_orals > 0.0 {
-            1.0 - self.expected_uncovered / self.expected_orals
+            1.0 - uncovered / self.expected_orals
         } else {
             1.0
         }
@@ -121,14 +157,29 @@ pub(crate) fn marginal_allocation(
     caps: &[usize],
     coverage: f64,
 ) -> Vec<usize> {
+    marginal_allocation_from(dists, caps, coverage, vec![0; dists.len()])
+}
+
+/// The marginal rule continued from `e` examiners per cell until the expected coverage
+/// reaches `coverage` (nothing added if it already does).
+pub(crate) fn marginal_allocation_from(
+    dists: &[&CountDist],
+    caps: &[usize],
+    coverage: f64,
+    mut e: Vec<usize>,
+) -> Vec<usize> {
     let total: f64 = dists.iter().map(|d| d.mean()).sum();
     let budget = (1.0 - coverage).max(0.0) * total;
-    let mut e = vec![0usize; dists.len()];
-    let mut unc: Vec<f64> = dists.iter().map(|d| d.expected_excess(0)).collect();
+    let mut unc: Vec<f64> = dists
+        .iter()
+        .zip(&e)
+        .zip(caps)
+        .map(|((d, &n), &c)| d.expected_excess(n * c))
+        .collect();
     let mut left: f64 = unc.iter().sum();
     let mut heap = BinaryHeap::new();
     for (i, d) in dists.iter().enumerate() {
-        let g = unc[i] - d.expected_excess(caps[i]);
+        let g = unc[i] - d.expected_excess((e[i] + 1) * caps[i]);
         if g > 0.0 {
             heap.push(Gain(g, i));
         }
@@ -149,7 +200,8 @@ pub(crate) fn marginal_allocation(
     e
 }
 
-/// Builds the examiner plan for the forecast's cells.
+/// Builds the examiner plan for the forecast's cells: firm examiners by the marginal
+/// rule (or the per-cell rule), then the reserve by the marginal rule continued from them.
 pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions) -> Plan {
     let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
     let caps: Vec<usize> = cells
@@ -166,7 +218,7 @@ pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions) -> Plan {
     };
     let per95: usize = per_cell(0.95).iter().sum();
     let marginal_total: usize = marginal.iter().sum();
-    let (examiners, rule) = match opts.service_level {
+    let (firm, rule) = match opts.service_level {
         Some(q) => (
             per_cell(q),
             format!("per-cell service level {:.1}%", q * 100.0),
@@ -179,28 +231,60 @@ pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions) -> Plan {
             ),
         ),
     };
+    let with_reserve = marginal_allocation_from(&dists, &caps, opts.reserve_coverage, firm.clone());
     let plans: Vec<CellPlan> = cells
         .iter()
-        .zip(&examiners)
+        .zip(firm.iter().zip(&with_reserve))
         .zip(&caps)
-        .map(|((c, &e), &cap)| CellPlan {
-            center: c.center.clone().unwrap_or_default(),
-            subject: c.subject.clone(),
-            eligible: c.eligible,
-            expected: c.expected(),
-            examiners: e,
-            capacity: cap,
-            expected_uncovered: c.dist.expected_excess(e * cap),
-        })
+        .map(|((c, (&e, &all)), &cap)| cell_plan(c, e, all - e, cap))
         .collect();
     Plan {
         examiners: plans.iter().map(|c| c.examiners).sum(),
         expected_orals: plans.iter().map(|c| c.expected).sum(),
         expected_uncovered: plans.iter().map(|c| c.expected_uncovered).sum(),
+        reserve: plans.iter().map(|c| c.reserve).sum(),
+        expected_uncovered_with_reserve: plans
+            .iter()
+            .map(|c| c.expected_uncovered_with_reserve)
+            .sum(),
+        expected_calls: plans.iter().map(|c| c.expected_calls).sum(),
         cells: plans,
         rule,
         marginal_examiners: marginal_total,
         per_cell_95_examiners: per95,
+    }
+}
+
+fn cell_plan(c: &ForecastCell, e: usize, reserve: usize, cap: usize) -> CellPlan {
+    CellPlan {
+        center: c.center.clone().unwrap_or_default(),
+        subject: c.subject.clone(),
+        day: c.day.clone(),
+        half_day: c.half_day.clone(),
+        eligible: c.eligible,
+        expected: c.expected(),
+        examiners: e,
+        reserve,
+        capacity: cap,
+        expected_uncovered: c.dist.expected_excess(e * cap),
+        expected_uncovered_with_reserve: c.dist.expected_excess((e + reserve) * cap),
+        expected_calls: (0..reserve).map(|k| c.dist.tail((e + k) * cap)).sum(),
+    }
+}
+
+/// Whether an examiner comes (firm) or stays on call (reserve).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Role {
+    Firm,
+    Reserve,
+}
+
+impl Role {
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Role::Firm => "firm",
+            Role::Reserve => "reserve",
+        }
     }
 }
 
@@ -211,23 +295,35 @@ pub(crate) struct Summon {
     pub(crate) name: String,
     pub(crate) subject: String,
     pub(crate) center: String,
-    /// Whether the examiner came from the pool (roster rows with no centre).
-    pub(crate) from_pool: bool,
+    pub(crate) day: String,
+    pub(crate) half_day: String,
+    pub(crate) role: Role,
 }
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Shortage {
     pub(crate) center: String,
     pub(crate) subject: String,
+    pub(crate) day: String,
+    pub(crate) half_day: String,
+    pub(crate) role: Role,
     pub(crate) planned: usize,
     pub(crate) summoned: usize,
 }
 
-/// Names the examiners to summon: for each cell, local examiners of the subject first,
-/// then examiners from the pool, each by priority (lower first) then id; nobody twice.
-/// Local examiners are placed for all cells before the pool is shared out, so that a
-/// cell's pool draw never takes someone another cell could only get locally. The pool is
-/// then shared in centre-subject order.
+/// Whether two slots (day, half-day labels) overlap: the same day, and the same half or
+/// a whole day on either side. Without slots every cell is the whole period.
+fn overlap(a: (&str, &str), b: (&str, &str)) -> bool {
+    a.0 == b.0 && (a.1 == b.1 || a.1.is_empty() || b.1.is_empty())
+}
+
+/// Names the examiners to summon: firm ones for every cell first, then the reserve; for
+/// each, local examiners of the subject first, then examiners from the pool, each by
+/// priority (lower first) then id. An examiner serves one cell per half-day (per day with
+/// day slots; once without slots) and never on a day or half-day the roster says they
+/// are unavailable. Local examiners are placed for all cells before the pool is shared
+/// out, so that a cell's pool draw never takes someone another cell could only get
+/// locally; the pool is then shared in centre, subject, slot order.
 pub(crate) fn summon(plan: &Plan, roster: &[RosterEntry]) -> (Vec<Summon>, Vec<Shortage>) {
     let mut sorted: Vec<&RosterEntry> = roster.iter().collect();
     sorted.sort_by(|a, b| {
@@ -238,50 +334,80 @@ pub(crate) fn summon(plan: &Plan, roster: &[RosterEntry]) -> (Vec<Summon>, Vec<S
             &b.center,
         ))
     });
-    let mut used: HashSet<&str> = HashSet::new();
-    let mut got: Vec<Vec<Summon>> = vec![Vec::new(); plan.cells.len()];
-    for pool in [false, true] {
-        for (i, cell) in plan.cells.iter().enumerate() {
-            for r in &sorted {
-                if got[i].len() >= cell.examiners {
-                    break;
-                }
-                let fits = r.subject == cell.subject
-                    && if pool {
-                        r.center.is_empty()
-                    } else {
-                        r.center == cell.center
-                    };
-                if fits && !used.contains(r.examiner_id.as_str()) {
-                    used.insert(&r.examiner_id);
-                    got[i].push(Summon {
-                        examiner_id: r.examiner_id.clone(),
-                        name: r.name.clone(),
-                        subject: cell.subject.clone(),
-                        center: cell.center.clone(),
-                        from_pool: pool,
-                    });
+    let mut booked: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    let mut got: Vec<[Vec<Summon>; 2]> = vec![[Vec::new(), Vec::new()]; plan.cells.len()];
+    for role in [Role::Firm, Role::Reserve] {
+        for pool in [false, true] {
+            for (i, cell) in plan.cells.iter().enumerate() {
+                let need = match role {
+                    Role::Firm => cell.examiners,
+                    Role::Reserve => cell.reserve,
+                };
+                let slot = (cell.day.as_str(), cell.half_day.as_str());
+                for r in &sorted {
+                    let list = &mut got[i][role as usize];
+                    if list.len() >= need {
+                        break;
+                    }
+                    let place = if pool { "" } else { cell.center.as_str() };
+                    let free = !booked
+                        .get(r.examiner_id.as_str())
+                        .is_some_and(|b| b.iter().any(|&s| overlap(s, slot)));
+                    let available = !r
+                        .unavailable
+                        .iter()
+                        .any(|(d, h)| overlap((d, h.map_or("", |h| h.label())), slot));
+                    if r.subject == cell.subject && r.center == place && free && available {
+                        booked.entry(&r.examiner_id).or_default().push(slot);
+                        list.push(Summon {
+                            examiner_id: r.examiner_id.clone(),
+                            name: r.name.clone(),
+                            subject: cell.subject.clone(),
+                            center: cell.center.clone(),
+                            day: cell.day.clone(),
+                            half_day: cell.half_day.clone(),
+                            role,
+                        });
+                    }
                 }
             }
         }
     }
-    let mut shortages = Vec::new();
-    for (cell, g) in plan.cells.iter().zip(&got) {
-        if g.len() < cell.examiners {
-            shortages.push(Shortage {
-                center: cell.center.clone(),
-                subject: cell.subject.clone(),
-                planned: cell.examiners,
-                summoned: g.len(),
-            });
+    let shortages = shortages(plan, &got);
+    let summons = got
+        .into_iter()
+        .flat_map(|[f, r]| f.into_iter().chain(r))
+        .collect();
+    (summons, shortages)
+}
+
+/// The cells and roles the roster could not fill.
+fn shortages(plan: &Plan, got: &[[Vec<Summon>; 2]]) -> Vec<Shortage> {
+    let mut out = Vec::new();
+    for (cell, g) in plan.cells.iter().zip(got) {
+        for (role, planned) in [(Role::Firm, cell.examiners), (Role::Reserve, cell.reserve)] {
+            let summoned = g[role as usize].len();
+            if summoned < planned {
+                out.push(Shortage {
+                    center: cell.center.clone(),
+                    subject: cell.subject.clone(),
+                    day: cell.day.clone(),
+                    half_day: cell.half_day.clone(),
+                    role,
+                    planned,
+                    summoned,
+                });
+            }
         }
     }
-    (got.into_iter().flatten().collect(), shortages)
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::HalfDay;
+    use std::collections::HashSet;
 
     fn dist(ps: &[f64]) -> CountDist {
         CountDist::poisson_binomial(ps)
@@ -353,14 +479,29 @@ mod tests {
     }
 
     fn cell(center: &str, subject: &str, examiners: usize) -> CellPlan {
+        slot_cell(center, subject, ("", ""), examiners, 0)
+    }
+
+    fn slot_cell(
+        center: &str,
+        subject: &str,
+        (day, half): (&str, &str),
+        examiners: usize,
+        reserve: usize,
+    ) -> CellPlan {
         CellPlan {
             center: center.into(),
             subject: subject.into(),
+            day: day.into(),
+            half_day: half.into(),
             eligible: 10,
             expected: 1.0,
             examiners,
+            reserve,
             capacity: 24,
             expected_uncovered: 0.0,
+            expected_uncovered_with_reserve: 0.0,
+            expected_calls: 0.0,
         }
     }
 
@@ -371,24 +512,51 @@ mod tests {
             subject: subject.into(),
             center: center.into(),
             priority,
+            unavailable: Vec::new(),
+        }
+    }
+
+    fn plan_of(cells: Vec<CellPlan>) -> Plan {
+        Plan {
+            examiners: cells.iter().map(|c| c.examiners).sum(),
+            reserve: cells.iter().map(|c| c.reserve).sum(),
+            cells,
+            rule: String::new(),
+            expected_orals: 0.0,
+            expected_uncovered: 0.0,
+            expected_uncovered_with_reserve: 0.0,
+            expected_calls: 0.0,
+            marginal_examiners: 0,
+            per_cell_95_examiners: 0,
+        }
+    }
+
+    fn shortage(
+        center: &str,
+        subject: &str,
+        slot: (&str, &str),
+        role: Role,
+        planned: usize,
+        summoned: usize,
+    ) -> Shortage {
+        Shortage {
+            center: center.into(),
+            subject: subject.into(),
+            day: slot.0.into(),
+            half_day: slot.1.into(),
+            role,
+            planned,
+            summoned,
         }
     }
 
     #[test]
     fn roster_rules_priority_pool_no_double_and_shortage() {
-        let plan = Plan {
-            cells: vec![
-                cell("A", "MATHS", 2),
-                cell("B", "MATHS", 2),
-                cell("B", "SES", 1),
-            ],
-            rule: String::new(),
-            examiners: 5,
-            expected_orals: 0.0,
-            expected_uncovered: 0.0,
-            marginal_examiners: 5,
-            per_cell_95_examiners: 5,
-        };
+        let plan = plan_of(vec![
+            cell("A", "MATHS", 2),
+            cell("B", "MATHS", 2),
+            cell("B", "SES", 1),
+        ]);
         let roster = vec![
             entry("E9", "MATHS", "A", 2),
             entry("E1", "MATHS", "A", 5),
@@ -409,8 +577,7 @@ mod tests {
                 )
             })
             .collect();
-        // Local A by priority (E3 then E9); B has no local examiner: pool by priority then
-        // id, but P1 was already summoned for SES in a pool pass? No: locals come first,
+        // Local A by priority (E3 then E9); B has no local examiner: locals come first,
         // then the pool in cell order: B/MATHS takes P1 and P2, leaving nobody for B/SES.
         assert_eq!(
             ids,
@@ -423,14 +590,110 @@ mod tests {
         );
         assert_eq!(
             short,
-            vec![Shortage {
-                center: "B".into(),
-                subject: "SES".into(),
-                planned: 1,
-                summoned: 0
-            }]
+            vec![shortage("B", "SES", ("", ""), Role::Firm, 1, 0)]
         );
         let unique: HashSet<&str> = s.iter().map(|x| x.examiner_id.as_str()).collect();
         assert_eq!(unique.len(), s.len());
+    }
+
+    /// An examiner serves one cell per half-day, several half-days, never one the roster
+    /// says they are away; firm convocations are placed before any reserve.
+    #[test]
+    fn slots_one_cell_per_half_day_availability_and_firm_before_reserve() {
+        let (am, pm) = (("d1", "am"), ("d1", "pm"));
+        let plan = plan_of(vec![
+            slot_cell("A", "MATHS", am, 1, 1),
+            slot_cell("A", "MATHS", pm, 1, 0),
+            slot_cell("B", "MATHS", am, 1, 0),
+        ]);
+        let mut away = entry("E2", "MATHS", "", 1);
+        away.unavailable = vec![("d1".into(), Some(HalfDay::Pm))];
+        let roster = vec![
+            entry("E1", "MATHS", "A", 1),
+            away,
+            entry("E3", "MATHS", "", 2),
+        ];
+        let (s, short) = summon(&plan, &roster);
+        let got: Vec<(&str, &str, &str, Role)> = s
+            .iter()
+            .map(|x| {
+                (
+                    x.center.as_str(),
+                    x.half_day.as_str(),
+                    x.examiner_id.as_str(),
+                    x.role,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                // E1 (local) takes both of A's half-days; the pool then gives B its
+                // morning examiner (E2, by priority), and A's morning reserve goes to the
+                // only examiner still free that morning: E3.
+                ("A", "am", "E1", Role::Firm),
+                ("A", "am", "E3", Role::Reserve),
+                ("A", "pm", "E1", Role::Firm),
+                ("B", "am", "E2", Role::Firm),
+            ]
+        );
+        assert!(short.is_empty(), "{short:?}");
+        // Nobody twice in one half-day.
+        let mut seen = HashSet::new();
+        for x in &s {
+            assert!(seen.insert((&x.examiner_id, &x.day, &x.half_day)), "{x:?}");
+        }
+        // E2 away in the afternoon: a pool-only afternoon cell gets E3, then runs short.
+        let plan = plan_of(vec![slot_cell("C", "MATHS", pm, 2, 0)]);
+        let (s, short) = summon(&plan, &roster);
+        assert_eq!(
+            s.iter().map(|x| x.examiner_id.as_str()).collect::<Vec<_>>(),
+            ["E3"]
+        );
+        assert_eq!(short, vec![shortage("C", "MATHS", pm, Role::Firm, 2, 1)]);
+    }
+
+    /// Firm plus reserve is the marginal plan at the reserve target: the reserve is the
+    /// next examiners the rule adds, and the total is optimal there too.
+    #[test]
+    fn reserve_continues_the_optimal_allocation() {
+        let cells = [
+            dist(&[0.9, 0.8, 0.7, 0.6, 0.5, 0.5, 0.4]),
+            dist(&[0.2, 0.1, 0.1]),
+            dist(&[0.95; 9]),
+            dist(&[0.3, 0.6]),
+        ];
+        let refs: Vec<&CountDist> = cells.iter().collect();
+        let caps = [2, 1, 3, 1];
+        for (p, q) in [(0.8, 0.95), (0.9, 0.99), (0.95, 0.999)] {
+            let firm = marginal_allocation(&refs, &caps, p);
+            let all = marginal_allocation_from(&refs, &caps, q, firm.clone());
+            assert!(firm.iter().zip(&all).all(|(f, a)| a >= f));
+            assert_eq!(all, marginal_allocation(&refs, &caps, q), "{p} {q}");
+            assert_eq!(
+                all.iter().sum::<usize>(),
+                exhaustive_min(&refs, &caps, q, 9)
+            );
+        }
+    }
+
+    /// The expected number of reserve calls against enumeration: reserve k of a cell is
+    /// called when the count exceeds (firm + k - 1) x capacity.
+    #[test]
+    fn expected_reserve_calls_follow_the_count_distribution() {
+        let d = dist(&[0.5; 6]);
+        let fc = ForecastCell {
+            center: Some("A".into()),
+            subject: "S".into(),
+            day: String::new(),
+            half_day: String::new(),
+            eligible: 6,
+            dist: d.clone(),
+        };
+        let c = cell_plan(&fc, 1, 2, 2);
+        let p = |n: usize| d.pmf.get(n).copied().unwrap_or(0.0);
+        let over = |x: usize| (x + 1..=6).map(p).sum::<f64>();
+        assert!((c.expected_calls - (over(2) + over(4))).abs() < 1e-12);
+        assert!((c.expected_uncovered_with_reserve - d.expected_excess(6)).abs() < 1e-12);
     }
 }

@@ -29,6 +29,9 @@ pub(crate) struct SimConfig {
     pub(crate) out_of_band: f64,
     /// Also simulate the session after the history, without choices.
     pub(crate) forecast_session: bool,
+    /// Oral days (0: no slot columns). Each centre gives each série a day, and splits
+    /// a day's candidates into a morning and an afternoon alphabetically.
+    pub(crate) days: usize,
 }
 
 impl Default for SimConfig {
@@ -41,6 +44,7 @@ impl Default for SimConfig {
             centers: 12,
             out_of_band: 0.03,
             forecast_session: true,
+            days: 0,
         }
     }
 }
@@ -416,6 +420,7 @@ pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
         let n_out = (n as f64 * cfg.out_of_band).round() as usize;
         let is_forecast = k >= cfg.sessions;
         let is_last = k + 1 == cfg.sessions;
+        let mut drawn = Vec::with_capacity(n + n_out);
         for i in 0..n + n_out {
             let band = i < n;
             let c = make_candidate(&mut rng, session, i + 1, &centers, &difficulty, band);
@@ -432,10 +437,49 @@ pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
             } else {
                 vec![false; c.subjects.len()]
             };
-            out.rows(session, &c, &chosen, is_forecast);
+            drawn.push((c, chosen));
+        }
+        let slots = slots(&drawn, cfg.days, session);
+        for ((c, chosen), slot) in drawn.iter().zip(&slots) {
+            out.rows(session, c, chosen, is_forecast, slot.as_ref());
         }
     }
     out.finish()
+}
+
+/// Each candidate's (day, half-day), by série per centre as centres set them: track t
+/// of centre c takes its orals on day (t + c) mod `days`, the morning for the first half
+/// of that day's candidates in id order, the afternoon for the rest. Nothing when
+/// `days` is 0. Days are dated from 7 July of the session.
+fn slots(
+    drawn: &[(SimCandidate, Vec<bool>)],
+    days: usize,
+    session: i32,
+) -> Vec<Option<(String, &'static str)>> {
+    if days == 0 {
+        return vec![None; drawn.len()];
+    }
+    let day_of = |c: &SimCandidate| (c.track + c.center) % days;
+    let mut per_day: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    for (c, _) in drawn {
+        *per_day.entry((c.center, day_of(c))).or_default() += 1;
+    }
+    // Ids are numbered in drawing order, so order of appearance is alphabetical order.
+    let mut seen: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    drawn
+        .iter()
+        .map(|(c, _)| {
+            let key = (c.center, day_of(c));
+            let rank = seen.entry(key).or_default();
+            let half = if 2 * *rank < per_day[&key] {
+                "am"
+            } else {
+                "pm"
+            };
+            *rank += 1;
+            Some((format!("{session}-07-{:02}", 7 + key.1), half))
+        })
+        .collect()
 }
 
 /// How many orals the candidate takes and which, drawn from its behaviour.
@@ -461,11 +505,13 @@ struct Writer {
     forecast: Option<Table<'static>>,
     truth: Table<'static>,
     summary: SimSummary,
+    /// Whether rows carry `day` and `half_day`.
+    slots: bool,
 }
 
 impl Writer {
     fn new(cfg: &SimConfig) -> Writer {
-        let header = [
+        let header: Vec<&str> = [
             "session",
             "candidate_id",
             "center",
@@ -475,7 +521,18 @@ impl Writer {
             "coefficient",
             "grade",
             "chosen",
-        ];
+        ]
+        .into_iter()
+        .chain(
+            if cfg.days > 0 {
+                &["day", "half_day"][..]
+            } else {
+                &[]
+            }
+            .iter()
+            .copied(),
+        )
+        .collect();
         Writer {
             center_names: (0..cfg.centers)
                 .map(|i| match CENTER_NAMES.get(i) {
@@ -487,6 +544,7 @@ impl Writer {
             forecast: cfg.forecast_session.then(|| Table::new(&header)),
             truth: Table::new(&["session", "candidate_id", "subject", "probability"]),
             summary: SimSummary::default(),
+            slots: cfg.days > 0,
         }
     }
 
@@ -514,9 +572,16 @@ impl Writer {
     }
 
     /// The candidate's rows, in the history or in the file to forecast.
-    fn rows(&mut self, session: i32, c: &SimCandidate, chosen: &[bool], is_forecast: bool) {
+    fn rows(
+        &mut self,
+        session: i32,
+        c: &SimCandidate,
+        chosen: &[bool],
+        is_forecast: bool,
+        slot: Option<&(String, &'static str)>,
+    ) {
         for (&(s, coef, g), &ch) in c.subjects.iter().zip(chosen) {
-            let row = vec![
+            let mut row = vec![
                 session.into(),
                 c.id.clone().into(),
                 self.center_names[c.center].clone().into(),
@@ -531,6 +596,10 @@ impl Writer {
                     Field::Int(i64::from(u8::from(ch)))
                 },
             ];
+            if self.slots {
+                let (day, half) = slot.map_or(("", ""), |(d, h)| (d.as_str(), *h));
+                row.extend([day.to_string().into(), half.into()]);
+            }
             if is_forecast {
                 if let Some(f) = self.forecast.as_mut() {
                     f.push(row);

@@ -67,12 +67,13 @@ pub(crate) fn last_year_plus_25(
         })
         .collect();
     let (cells, subjects) = forecast::cells_from(test, &probs, 0.0, 0.0);
-    let ex: Vec<usize> = cells
+    let ex: Vec<(usize, usize)> = cells
         .iter()
         .map(|c| {
-            (1.25 * c.expected() / opts.plan.capacity_for(&c.subject) as f64 - 1e-9)
+            let e = (1.25 * c.expected() / opts.plan.capacity_for(&c.subject) as f64 - 1e-9)
                 .ceil()
-                .max(0.0) as usize
+                .max(0.0) as usize;
+            (e, 0)
         })
         .collect();
     Ok(score(
@@ -109,9 +110,12 @@ pub(crate) fn two_lowest(
         })
         .collect();
     let (cells, subjects) = forecast::cells_from(test, &probs, 0.0, 0.0);
-    let ex: Vec<usize> = cells
+    let ex: Vec<(usize, usize)> = cells
         .iter()
-        .map(|c| (c.expected().round() as usize).div_ceil(opts.plan.capacity_for(&c.subject)))
+        .map(|c| {
+            let cap = opts.plan.capacity_for(&c.subject);
+            ((c.expected().round() as usize).div_ceil(cap), 0)
+        })
         .collect();
     Ok(score(
         "two lowest weighted marks",

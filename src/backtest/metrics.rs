@@ -22,6 +22,15 @@ pub(crate) struct Metrics {
     pub(crate) log_loss: Option<f64>,
     pub(crate) examiners: usize,
     pub(crate) needed: usize,
+    /// Reserve examiners on call, and the coverage once every one is called.
+    pub(crate) reserve: usize,
+    pub(crate) coverage_with_reserve: f64,
+    /// Reserves that would have been called: in each cell, those needed beyond the firm
+    /// examiners.
+    pub(crate) reserve_calls: usize,
+    /// Share of firm examiners (examiner half-days, with half-day slots) who would have
+    /// heard nobody.
+    pub(crate) idle_share: f64,
 }
 
 /// One row of the calibration table.
@@ -76,6 +85,15 @@ pub(crate) fn metrics(cells: &[ScoredCell], log_loss: Option<f64>) -> Metrics {
         .iter()
         .map(|c| (c.examiners * c.capacity).min(c.actual))
         .sum();
+    let covered_with_reserve: usize = cells
+        .iter()
+        .map(|c| ((c.examiners + c.reserve) * c.capacity).min(c.actual))
+        .sum();
+    let reserve: usize = cells.iter().map(|c| c.reserve).sum();
+    let reserve_calls: usize = cells
+        .iter()
+        .map(|c| c.reserve.min(c.needed.saturating_sub(c.examiners)))
+        .sum();
     let needing: Vec<&ScoredCell> = cells.iter().filter(|c| c.needed > 0).collect();
     let ok = needing.iter().filter(|c| c.examiners >= c.needed).count();
     let surplus: usize = cells
@@ -118,6 +136,14 @@ pub(crate) fn metrics(cells: &[ScoredCell], log_loss: Option<f64>) -> Metrics {
         log_loss,
         examiners,
         needed,
+        reserve,
+        coverage_with_reserve: if actual > 0 {
+            covered_with_reserve as f64 / actual as f64
+        } else {
+            1.0
+        },
+        reserve_calls,
+        idle_share: ratio(surplus as f64, examiners as f64),
     }
 }
 
@@ -142,6 +168,9 @@ mod tests {
             examiners,
             needed: actual.div_ceil(capacity),
             capacity,
+            day: String::new(),
+            half_day: String::new(),
+            reserve: 0,
         }
     }
 
@@ -163,6 +192,26 @@ mod tests {
         assert!((m.wape_subject - 2.0 / 14.0).abs() < 1e-12);
         // Cells: 2 + 1 + 1 = 4 over 14.
         assert!((m.wape_cell - 4.0 / 14.0).abs() < 1e-12);
+        // Without reserve, coverage with reserve is the coverage; one firm examiner of
+        // three (B's) heard nobody.
+        assert_eq!((m.reserve, m.reserve_calls), (0, 0));
+        assert!((m.coverage_with_reserve - m.coverage).abs() < 1e-12);
+        assert!((m.idle_share - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    /// A reserve is called where the firm examiners cannot hear the orals; a reserve
+    /// never needed stays home.
+    #[test]
+    fn reserves_called_only_where_the_firm_examiners_fall_short() {
+        let mut short = cell("A", 10.0, 25, 1, 10); // needed 3: 2 reserves called
+        short.reserve = 3;
+        let mut enough = cell("B", 3.0, 4, 1, 10); // needed 1: the reserve stays home
+        enough.reserve = 1;
+        let m = metrics(&[short, enough], None);
+        assert_eq!((m.reserve, m.reserve_calls), (4, 2));
+        assert!((m.coverage - 14.0 / 29.0).abs() < 1e-12);
+        assert!((m.coverage_with_reserve - 1.0).abs() < 1e-12);
+        assert!(m.idle_share.abs() < 1e-12);
     }
 
     #[test]

@@ -61,13 +61,19 @@ impl BacktestError {
 pub(crate) struct ScoredCell {
     pub(crate) center: String,
     pub(crate) subject: String,
+    /// The slot's labels, empty without slots.
+    pub(crate) day: String,
+    pub(crate) half_day: String,
     pub(crate) expected: f64,
     pub(crate) low: usize,
     pub(crate) high: usize,
     pub(crate) actual: usize,
+    /// Firm examiners.
     pub(crate) examiners: usize,
     pub(crate) needed: usize,
     pub(crate) capacity: usize,
+    /// Reserve examiners on call.
+    pub(crate) reserve: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -212,6 +218,10 @@ pub(crate) fn average(results: &[SessionResult]) -> Vec<(String, Metrics)> {
             }
             let n = ms.len() as f64;
             let mean = |f: fn(&Metrics) -> f64| ms.iter().map(|m| f(m)).sum::<f64>() / n;
+            // Counts averaged to the nearest whole examiner.
+            let mean_count = |f: fn(&Metrics) -> usize| {
+                (ms.iter().map(|m| f(m)).sum::<usize>() as f64 / n).round() as usize
+            };
             let ll: Option<f64> = if ms.iter().all(|m| m.log_loss.is_some()) {
                 Some(ms.iter().map(|m| m.log_loss.unwrap_or(0.0)).sum::<f64>() / n)
             } else {
@@ -227,8 +237,12 @@ pub(crate) fn average(results: &[SessionResult]) -> Vec<(String, Metrics)> {
                     wape_subject: mean(|m| m.wape_subject),
                     wape_cell: mean(|m| m.wape_cell),
                     log_loss: ll,
-                    examiners: ms.iter().map(|m| m.examiners).sum::<usize>() / ms.len(),
-                    needed: ms.iter().map(|m| m.needed).sum::<usize>() / ms.len(),
+                    examiners: mean_count(|m| m.examiners),
+                    needed: mean_count(|m| m.needed),
+                    reserve: mean_count(|m| m.reserve),
+                    coverage_with_reserve: mean(|m| m.coverage_with_reserve),
+                    reserve_calls: mean_count(|m| m.reserve_calls),
+                    idle_share: mean(|m| m.idle_share),
                 },
             ))
         })

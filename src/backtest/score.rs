@@ -14,16 +14,22 @@ use crate::planning;
 /// Per-candidate-subject probabilities of one method, in `test` row order.
 pub(crate) type Probs = Vec<Vec<f64>>;
 
-/// Actual orals per (centre, subject) of the test session.
-pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<(String, String), usize> {
+/// A cell's names: centre, subject, day, half-day (the last two empty without slots).
+type CellKey = (String, String, String, String);
+
+/// Actual orals per (centre, subject, slot) of the test session.
+pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {
     let mut m = BTreeMap::new();
     for c in &test.candidates {
+        let (day, half) = test.slot_labels(c.slot);
         for s in &c.subjects {
-            *m.entry((
+            let key = (
                 test.center_name(c).to_string(),
                 test.subject_name(s).to_string(),
-            ))
-            .or_insert(0) += usize::from(s.chosen == Some(true));
+                day.to_string(),
+                half.to_string(),
+            );
+            *m.entry(key).or_insert(0) += usize::from(s.chosen == Some(true));
         }
     }
     m
@@ -52,6 +58,7 @@ pub(crate) fn subject_totals(
         Column::new("actual".into(), col_u(|c| c.actual)),
         Column::new("examiners".into(), col_u(|c| c.examiners)),
         Column::new("needed".into(), col_u(|c| c.needed)),
+        Column::new("reserve".into(), col_u(|c| c.reserve)),
         Column::new(
             "capacity_x_examiners".into(),
             col_u(|c| c.capacity * c.examiners),
@@ -64,6 +71,7 @@ pub(crate) fn subject_totals(
             "actual",
             "examiners",
             "needed",
+            "reserve",
             "capacity_x_examiners",
         ])
         .sum()?
@@ -76,10 +84,11 @@ pub(crate) fn subject_totals(
             .map(|i| col.get(i).unwrap_or(0) as usize)
             .collect())
     };
-    let (act, exm, ned, capx) = (
+    let (act, exm, ned, res, capx) = (
         get("actual_sum")?,
         get("examiners_sum")?,
         get("needed_sum")?,
+        get("reserve_sum")?,
         get("capacity_x_examiners_sum")?,
     );
     let dists: HashMap<&str, &CountDist> = subjects
@@ -93,6 +102,9 @@ pub(crate) fn subject_totals(
             let d = dists.get(s.as_str());
             ScoredCell {
                 center: String::new(),
+                day: String::new(),
+                half_day: String::new(),
+                reserve: res[i],
                 expected: exp.get(i).unwrap_or(0.0),
                 low: d.map(|d| d.quantile(lo_q)).unwrap_or(0),
                 high: d.map(|d| d.quantile(1.0 - lo_q)).unwrap_or(0),
@@ -106,13 +118,13 @@ pub(crate) fn subject_totals(
         .collect())
 }
 
-/// Scores a method's cells with their examiner counts.
+/// Scores a method's cells with their examiner counts, firm and in reserve.
 pub(crate) fn score(
     name: &str,
     test: &Dataset,
     cells: &[ForecastCell],
     subjects: &[ForecastCell],
-    examiners: &[usize],
+    examiners: &[(usize, usize)],
     opts: &BacktestOptions,
     pairs: Option<Vec<(f64, bool)>>,
 ) -> Result<MethodResult, PolarsError> {
@@ -122,16 +134,18 @@ pub(crate) fn score(
     let scored: Vec<ScoredCell> = cells
         .iter()
         .zip(examiners)
-        .map(|(c, &e)| {
+        .map(|(c, &(e, r))| {
             let center = c.center.clone().unwrap_or_default();
-            let a = actual
-                .get(&(center.clone(), c.subject.clone()))
-                .copied()
-                .unwrap_or(0);
+            let key = (center, c.subject.clone(), c.day.clone(), c.half_day.clone());
+            let a = actual.get(&key).copied().unwrap_or(0);
             let cap = plan.capacity_for(&c.subject);
+            let (center, subject, day, half_day) = key;
             ScoredCell {
                 center,
-                subject: c.subject.clone(),
+                subject,
+                day,
+                half_day,
+                reserve: r,
                 expected: c.expected(),
                 low: c.dist.quantile(lo_q),
                 high: c.dist.quantile(1.0 - lo_q),
@@ -191,6 +205,10 @@ pub(crate) fn planned(
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
     let plan = planning::plan(cells, &opts.plan);
-    let ex: Vec<usize> = plan.cells.iter().map(|c| c.examiners).collect();
+    let ex: Vec<(usize, usize)> = plan
+        .cells
+        .iter()
+        .map(|c| (c.examiners, c.reserve))
+        .collect();
     Ok(score(name, test, cells, subjects, &ex, opts, Some(pairs))?)
 }

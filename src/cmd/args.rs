@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{usage, Error};
-use crate::data::MAX_MARK;
+use crate::data::{Dataset, SlotKind, MAX_MARK};
 use crate::input::{self, ReadOptions, Separator};
 use crate::model::FitOptions;
 use crate::planning::{PlanOptions, MAX_CAPACITY};
@@ -49,24 +49,40 @@ pub(crate) struct OutputArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct PlanArgs {
-    /// Candidates one examiner can hear over the whole oral period [default 24: about
-    /// 12 a day (20 min preparation overlapping 20 min oral) over 2 days].
-    #[arg(long, default_value_t = PlanOptions::default().capacity, value_name = "CANDIDATES")]
-    pub(crate) capacity: usize,
-    /// CSV `subject,capacity` overriding --capacity for some subjects.
+    /// Candidates one examiner hears in one cell: per half-day when the candidates have
+    /// half-day slots [default 8], per day with day slots [default 15], over the whole
+    /// oral period without slots [default 24]. An oral is 20 min of preparation then 20
+    /// of interrogation, the preparation overlapping the previous candidate; a real
+    /// timetable calls one candidate every 30 min and leaves one call in five for
+    /// latecomers, about 8 a morning and 15 a day (no official figure).
+    #[arg(long, value_name = "CANDIDATES")]
+    pub(crate) capacity: Option<usize>,
+    /// CSV `subject,capacity` overriding --capacity for some subjects (same unit).
     #[arg(long, value_name = "FILE")]
     pub(crate) capacity_file: Option<PathBuf>,
-    /// Target expected share of all orals that find an examiner (0-1); examiners are
+    /// Target expected share of all orals that find a firm examiner (0-1); examiners are
     /// added where each saves the most uncovered orals until it is reached.
     #[arg(long, default_value_t = PlanOptions::default().coverage, value_name = "SHARE")]
     pub(crate) coverage: f64,
-    /// Use instead the per-cell rule: in each centre and subject, the fewest examiners
-    /// covering the count with this probability (0-1), e.g. 0.95.
+    /// Expected share of orals covered once every reserve examiner is called (0-1, at
+    /// least --coverage) [default 0.999, or --coverage when higher]: the reserve is the
+    /// next examiners the same rule adds, convened on call, not to come unless called.
+    #[arg(long, value_name = "SHARE")]
+    pub(crate) reserve_coverage: Option<f64>,
+    /// Use instead the per-cell rule: in each cell, the fewest firm examiners covering
+    /// the count with this probability (0-1), e.g. 0.95.
     #[arg(long, value_name = "PROBABILITY")]
     pub(crate) service_level: Option<f64>,
     /// Central probability of the printed intervals (0.9 gives 5%-95%).
     #[arg(long, default_value_t = 0.9, value_name = "PROBABILITY")]
     pub(crate) interval: f64,
+    /// CSV `center,track,day[,half_day]` giving each candidate's oral slot by série, as
+    /// centres set it (an empty centre: every centre). Slots in the candidate files win.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schedule: Option<PathBuf>,
+    /// Plan over the whole oral period even when the candidates have slots.
+    #[arg(long)]
+    pub(crate) whole_period: bool,
 }
 
 #[derive(Debug, Args)]
@@ -155,14 +171,19 @@ impl InputArgs {
 
 impl PlanArgs {
     pub(crate) fn config(&self, sep: Separator) -> Result<(PlanOptions, f64), Error> {
-        within(
-            "capacity",
-            self.capacity,
-            1,
-            MAX_CAPACITY,
-            "candidates per examiner",
-        )?;
+        if let Some(c) = self.capacity {
+            within("capacity", c, 1, MAX_CAPACITY, "candidates per examiner")?;
+        }
         let coverage = share("coverage", self.coverage, true)?;
+        let reserve_coverage = match self.reserve_coverage {
+            Some(q) => share("reserve-coverage", q, true)?,
+            None => PlanOptions::default().reserve_coverage.max(coverage),
+        };
+        if reserve_coverage < coverage {
+            return Err(usage(format!(
+                "--reserve-coverage ({reserve_coverage}) must be at least --coverage ({coverage})"
+            )));
+        }
         let service_level = match self.service_level {
             Some(q) => Some(share("service-level", q, false)?),
             None => None,
@@ -174,13 +195,40 @@ impl PlanArgs {
         };
         Ok((
             PlanOptions {
-                capacity: self.capacity,
+                capacity: self.capacity.unwrap_or(0),
                 capacity_by_subject,
                 coverage,
                 service_level,
+                reserve_coverage,
             },
             interval,
         ))
+    }
+
+    /// The slots the plan uses: the files' or the schedule's, or none with
+    /// `--whole-period`; and the default capacity of their unit when none was given.
+    pub(crate) fn apply_slots(
+        &self,
+        data: &mut Dataset,
+        opts: &mut PlanOptions,
+        sep: Separator,
+    ) -> Result<(), Error> {
+        if let Some(path) = &self.schedule {
+            let rules = input::read_schedule(path, sep)?;
+            input::apply_schedule(data, &rules, path)?;
+        }
+        if self.whole_period {
+            data.candidates.iter_mut().for_each(|c| c.slot = None);
+            data.days.clear();
+        }
+        if opts.capacity == 0 {
+            opts.capacity = match data.slot_kind() {
+                SlotKind::Period => 24,
+                SlotKind::Day => 15,
+                SlotKind::HalfDay => 8,
+            };
+        }
+        Ok(())
     }
 }
 

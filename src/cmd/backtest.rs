@@ -50,6 +50,10 @@ pub(crate) fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
         m.needed.to_string(),
         pct(m.redundancy),
         pct(m.surplus),
+        m.reserve.to_string(),
+        pct(m.coverage_with_reserve),
+        m.reserve_calls.to_string(),
+        pct(m.idle_share),
         pct(m.wape_subject),
         pct(m.wape_cell),
         m.log_loss
@@ -58,7 +62,7 @@ pub(crate) fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
     ]
 }
 
-pub(crate) const METRIC_HEADER: [&str; 10] = [
+pub(crate) const METRIC_HEADER: [&str; 14] = [
     "method",
     "coverage",
     "cell_coverage",
@@ -66,6 +70,10 @@ pub(crate) const METRIC_HEADER: [&str; 10] = [
     "needed",
     "redundancy",
     "surplus",
+    "reserve",
+    "with_reserve",
+    "calls",
+    "idle",
     "wape_subject",
     "wape_cell",
     "log_loss",
@@ -100,14 +108,18 @@ pub(crate) fn scored_table(
     if with_center {
         header.push("center");
     }
+    header.push("subject");
+    if with_center {
+        header.extend(["day", "half_day"]);
+    }
     header.extend([
-        "subject",
         "expected",
         "low",
         "high",
         "actual",
         "examiners",
         "needed",
+        "reserve",
     ]);
     let mut t = Table::new(&header);
     for c in cells {
@@ -118,14 +130,18 @@ pub(crate) fn scored_table(
         if with_center {
             row.push(c.center.as_str().into());
         }
+        row.push(c.subject.as_str().into());
+        if with_center {
+            row.extend([c.day.as_str().into(), c.half_day.as_str().into()]);
+        }
         row.extend([
-            c.subject.as_str().into(),
             Field::Num(c.expected, 2),
             c.low.into(),
             c.high.into(),
             c.actual.into(),
             c.examiners.into(),
             c.needed.into(),
+            c.reserve.into(),
         ]);
         t.push(row);
     }
@@ -141,7 +157,11 @@ const FILES: [&str; 3] = ["cells.csv", "subjects.csv", "report.html"];
 
 impl BacktestArgs {
     fn inputs(&self) -> Vec<PathBuf> {
-        let optional = [self.oracle.as_ref(), self.plan.capacity_file.as_ref()];
+        let optional = [
+            self.oracle.as_ref(),
+            self.plan.capacity_file.as_ref(),
+            self.plan.schedule.as_ref(),
+        ];
         self.history
             .iter()
             .chain(optional.into_iter().flatten())
@@ -156,12 +176,14 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
     }
     let read = a.input.config(true)?;
     let fit = a.fit.config()?;
-    let (plan, interval) = a.plan.config(read.separator)?;
+    let (mut plan, interval) = a.plan.config(read.separator)?;
     let truth = match &a.oracle {
         Some(p) => Some(input::read_truth(p, read.separator)?),
         None => None,
     };
-    let history = read_data(&a.history, &read, notes)?;
+    let mut history = read_data(&a.history, &read, notes)?;
+    a.plan
+        .apply_slots(&mut history, &mut plan, read.separator)?;
     let sessions = sessions_to_replay(&a, &history)?;
     let opts = BacktestOptions {
         fit,

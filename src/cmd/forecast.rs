@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::args::{InputArgs, OutputArgs, PlanArgs};
 use super::{pct, read_data, refuse_overwriting_inputs, Error, Notes};
-use crate::data::Dataset;
+use crate::data::{Dataset, SlotKind};
 use crate::forecast::{self, Forecast};
 use crate::input;
 use crate::model::Model;
@@ -69,32 +69,39 @@ pub(crate) fn forecast_tables<'a>(
             s.dist.quantile(1.0 - lo).into(),
         ]);
     }
-    let mut cent = Table::new(&["center", "subject", "expected_candidates", "low", "high"]);
+    let mut cent = Table::new(&[
+        "center",
+        "subject",
+        "day",
+        "half_day",
+        "expected_candidates",
+        "low",
+        "high",
+    ]);
     for s in &fc.cells {
         cent.push(vec![
             s.center.clone().unwrap_or_default().into(),
             s.subject.as_str().into(),
+            s.day.as_str().into(),
+            s.half_day.as_str().into(),
             Field::Num(s.expected(), 2),
             s.dist.quantile(lo).into(),
             s.dist.quantile(1.0 - lo).into(),
         ]);
     }
-    let mut conv = Table::new(&[
-        "center",
-        "subject",
-        "expected_candidates",
-        "examiners",
-        "capacity",
-        "expected_uncovered",
-    ]);
+    let mut conv = Table::new(&CONVOCATIONS);
     for c in &plan.cells {
         conv.push(vec![
             c.center.as_str().into(),
             c.subject.as_str().into(),
+            c.day.as_str().into(),
+            c.half_day.as_str().into(),
             Field::Num(c.expected, 2),
             c.examiners.into(),
+            c.reserve.into(),
             c.capacity.into(),
             Field::Num(c.expected_uncovered, 3),
+            Field::Num(c.expected_uncovered_with_reserve, 3),
         ]);
     }
     (cands, subj, cent, conv)
@@ -110,6 +117,49 @@ const FILES: [&str; 6] = [
     "shortages.csv",
 ];
 
+/// `convocations.csv`: one row per cell with eligible candidates, 0 examiners included.
+const CONVOCATIONS: [&str; 10] = [
+    "center",
+    "subject",
+    "day",
+    "half_day",
+    "expected_candidates",
+    "examiners",
+    "reserve",
+    "capacity",
+    "expected_uncovered",
+    "expected_uncovered_with_reserve",
+];
+
+/// `summons.csv`: one row per examiner, cell and role.
+pub(crate) const SUMMONS: [&str; 7] = [
+    "examiner_id",
+    "name",
+    "subject",
+    "center",
+    "day",
+    "half_day",
+    "role",
+];
+
+/// What one cell of the plan spans, for the summary.
+fn capacity_unit(kind: SlotKind) -> &'static str {
+    match kind {
+        SlotKind::Period => "capacity per examiner over the whole oral period",
+        SlotKind::Day => "per day: capacity per examiner and day",
+        SlotKind::HalfDay => "per half-day: capacity per examiner and half-day",
+    }
+}
+
+/// " on DAY HALF" for a message, nothing without a slot.
+fn slot_text(day: &str, half: &str) -> String {
+    match (day, half) {
+        ("", _) => String::new(),
+        (d, "") => format!(" on {d}"),
+        (d, h) => format!(" on {d} {h}"),
+    }
+}
+
 impl ForecastArgs {
     fn inputs(&self) -> Vec<PathBuf> {
         [
@@ -117,6 +167,7 @@ impl ForecastArgs {
             Some(&self.candidates),
             self.roster.as_ref(),
             self.plan.capacity_file.as_ref(),
+            self.plan.schedule.as_ref(),
         ]
         .into_iter()
         .flatten()
@@ -134,7 +185,9 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         Some(p) => Some(input::read_roster(p, read.separator)?),
         None => None,
     };
-    let data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
+    let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
+    let mut popts = popts;
+    a.plan.apply_slots(&mut data, &mut popts, read.separator)?;
     let fc = forecast::forecast(&model, &data);
     fc.check().map_err(Error::Internal)?;
     for w in &fc.warnings {
@@ -144,8 +197,13 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     let named = roster.as_ref().map(|r| planning::summon(&plan, r));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
         notes.warn(&format!(
-            "roster short for {} at {}: {} of {} examiners",
-            s.subject, s.center, s.summoned, s.planned
+            "roster short for {} at {}{}: {} of {} {} examiners",
+            s.subject,
+            s.center,
+            slot_text(&s.day, &s.half_day),
+            s.summoned,
+            s.planned,
+            s.role.label()
         ));
     }
     let outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q);
@@ -194,18 +252,24 @@ fn output_files(
 
 /// `summons.csv` and `shortages.csv`.
 fn summons_tables<'a>(summons: &'a [Summon], shortages: &'a [Shortage]) -> (Table<'a>, Table<'a>) {
-    let mut t = Table::new(&["examiner_id", "name", "subject", "center"]);
+    let mut t = Table::new(&SUMMONS);
     for s in summons {
         t.push(vec![
             s.examiner_id.as_str().into(),
             s.name.as_str().into(),
             s.subject.as_str().into(),
             s.center.as_str().into(),
+            s.day.as_str().into(),
+            s.half_day.as_str().into(),
+            s.role.label().into(),
         ]);
     }
     let mut sh = Table::new(&[
         "center",
         "subject",
+        "day",
+        "half_day",
+        "role",
         "examiners_planned",
         "summoned",
         "missing",
@@ -214,6 +278,9 @@ fn summons_tables<'a>(summons: &'a [Summon], shortages: &'a [Shortage]) -> (Tabl
         sh.push(vec![
             s.center.as_str().into(),
             s.subject.as_str().into(),
+            s.day.as_str().into(),
+            s.half_day.as_str().into(),
+            s.role.label().into(),
             s.planned.into(),
             s.summoned.into(),
             (s.planned - s.summoned).into(),
@@ -286,8 +353,12 @@ impl Run<'_> {
             "subjects": subjects,
             "plan": {
                 "rule": plan.rule,
+                "capacity_unit": capacity_unit(data.slot_kind()),
                 "examiners": plan.examiners,
+                "reserve": plan.reserve,
                 "expected_coverage": plan.expected_coverage(),
+                "expected_coverage_with_reserve": plan.expected_coverage_with_reserve(),
+                "expected_reserve_calls": plan.expected_calls,
                 "expected_uncovered": plan.expected_uncovered,
                 "marginal_examiners": plan.marginal_examiners,
                 "per_cell_95_examiners": plan.per_cell_95_examiners,
@@ -327,13 +398,22 @@ impl Run<'_> {
         let (data, fc, plan) = (self.data, self.fc, self.plan);
         writeln!(
             out,
-            "\n{} candidates, {:.0} orals expected. Plan ({}): {} examiners, expected coverage {}, {:.1} orals expected uncovered.",
+            "\n{} candidates, {:.0} orals expected, {} cells ({}). Plan ({}): {} firm examiners, expected coverage {}, {:.1} orals expected uncovered.",
             data.candidates.len(),
             fc.expected_orals.iter().sum::<f64>(),
+            plan.cells.len(),
+            capacity_unit(data.slot_kind()),
             plan.rule,
             plan.examiners,
             pct(plan.expected_coverage()),
             plan.expected_uncovered
+        )?;
+        writeln!(
+            out,
+            "Reserve: {} examiners on call; with every one called, expected coverage {}; about {:.1} calls expected.",
+            plan.reserve,
+            pct(plan.expected_coverage_with_reserve()),
+            plan.expected_calls
         )?;
         if popts.service_level.is_some() {
             writeln!(
@@ -353,7 +433,7 @@ impl Run<'_> {
         if let Some((summons, sh)) = self.named {
             writeln!(
                 out,
-                "Roster: {} examiners summoned; {} cell{} short (see shortages.csv).",
+                "Roster: {} convocations; {} cell{} short (see shortages.csv).",
                 summons.len(),
                 sh.len(),
                 if sh.len() == 1 { "" } else { "s" }

@@ -36,6 +36,11 @@ pub(crate) struct SimulateArgs {
     /// Do not write candidates.csv (the session after the history, choices unknown).
     #[arg(long)]
     pub(crate) no_forecast_session: bool,
+    /// Oral days: with N > 0 the files get `day` and `half_day` columns (each centre
+    /// gives each série a day, and splits a day's candidates into a morning and an
+    /// afternoon alphabetically); 0 writes no slot.
+    #[arg(long, default_value_t = SimConfig::default().days, value_name = "N")]
+    pub(crate) days: usize,
     /// Write French-Excel CSV.
     #[arg(long)]
     pub(crate) excel: bool,
@@ -52,6 +57,7 @@ pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
         "candidates a session",
     )?;
     within("centers", a.centers, 1, 10_000, "centres")?;
+    within("days", a.days, 0, 10, "oral days")?;
     let last = 2200 - a.sessions as i32;
     within("first-session", a.first_session, 1900, last, "a year")?;
     if !(0.0..1.0).contains(&a.out_of_band) {
@@ -65,6 +71,7 @@ pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
         centers: a.centers,
         out_of_band: a.out_of_band,
         forecast_session: !a.no_forecast_session,
+        days: a.days,
     };
     let pb = notes.spinner("simulating");
     let sim = simulate::simulate(&cfg);

@@ -11,8 +11,8 @@ use std::path::Path;
 use super::problems::Problems;
 use super::runs::{group_runs, Pending};
 use super::text::{parse_number, trim};
-use super::{ReadOptions, COLUMNS};
-use crate::data::{SubjectRow, MAX_MARK};
+use super::{ReadOptions, COLUMNS, N_COLUMNS};
+use crate::data::{HalfDay, Slot, SubjectRow, MAX_MARK};
 
 /// Names in order of first appearance, each with its index. Three lookups per row of a
 /// national file: the hasher is foldhash's (SipHash, the default, guards against
@@ -63,9 +63,20 @@ pub(crate) struct ParsedRow {
     pub(crate) coefficient: f64,
     pub(crate) grade: f64,
     pub(crate) chosen: Option<bool>,
+    /// Index into the chunk's day names, `u32::MAX` without a slot.
+    pub(crate) day: u32,
+    pub(crate) half: Option<HalfDay>,
 }
 
 impl ParsedRow {
+    /// The row's slot, its day still a number of the chunk's own day names.
+    pub(crate) fn slot(&self) -> Option<Slot> {
+        (self.day != u32::MAX).then_some(Slot {
+            day: self.day,
+            half: self.half,
+        })
+    }
+
     pub(crate) fn subject_row(&self, subject: u32) -> SubjectRow {
         SubjectRow {
             subject,
@@ -84,6 +95,7 @@ pub(crate) struct Chunk {
     pub(crate) centers: Interner,
     pub(crate) tracks: Interner,
     pub(crate) subjects: Interner,
+    pub(crate) days: Interner,
     /// The rows grouped into runs of one candidate, sorted by session and id (runs of
     /// one candidate in row order). Names are still the chunk's own.
     pub(crate) runs: Vec<Pending>,
@@ -149,7 +161,7 @@ pub(crate) fn parse_chunk(
     bytes: &[u8],
     sep: u8,
     (start, end): &(csv::Position, usize),
-    col: &[usize; 9],
+    col: &[usize; N_COLUMNS],
     (path, file): (&Path, usize),
     chunk_idx: usize,
     opts: &ReadOptions,
@@ -217,13 +229,16 @@ struct Fields<'r> {
     coefficient: f64,
     grade: f64,
     chosen: Option<bool>,
+    /// The slot's day (empty without one) and half-day.
+    day: &'r str,
+    half: Option<HalfDay>,
 }
 
 /// The checks of one data row: each field is checked, every problem recorded, and the
 /// row kept only if all pass.
 struct RowCheck<'r, 'p> {
     record: &'r csv::StringRecord,
-    col: &'r [usize; 9],
+    col: &'r [usize; N_COLUMNS],
     path: &'r Path,
     line: u64,
     problems: &'p mut Problems,
@@ -290,8 +305,38 @@ impl<'r> RowCheck<'r, '_> {
             ),
             grade: self.number(7, mark, "a mark between 0 and 20"),
             chosen: self.chosen(require_chosen),
+            day: self.text_or_empty(9, MAX_NAME_CHARS),
+            half: self.half_day(),
         };
         self.ok.then_some(fields)
+    }
+
+    /// An optional text field of at most `max` characters.
+    fn text_or_empty(&mut self, k: usize, max: usize) -> &'r str {
+        let v = self.field(k);
+        if v.chars().count() > max {
+            self.bad(k, v, &format!("at most {max} characters"));
+        }
+        v
+    }
+
+    /// `half_day`: empty, or a half of the day named in `day`.
+    fn half_day(&mut self) -> Option<HalfDay> {
+        let v = self.field(10);
+        if v.is_empty() {
+            return None;
+        }
+        match HalfDay::parse(v) {
+            Some(h) if !self.field(9).is_empty() => Some(h),
+            Some(_) => {
+                self.bad(10, v, "a half-day only with its day (the 'day' column)");
+                None
+            }
+            None => {
+                self.bad(10, v, "am or pm (matin or après-midi), or nothing");
+                None
+            }
+        }
     }
 
     fn chosen(&mut self, required: bool) -> Option<bool> {
@@ -321,6 +366,7 @@ impl Chunk {
             centers: Interner::default(),
             tracks: Interner::default(),
             subjects: Interner::default(),
+            days: Interner::default(),
             runs: Vec::new(),
             problems: Problems::default(),
             rows_read: 0,
@@ -342,6 +388,12 @@ impl Chunk {
             coefficient: f.coefficient,
             grade: f.grade,
             chosen: f.chosen,
+            day: if f.day.is_empty() {
+                u32::MAX
+            } else {
+                self.days.get(f.day)
+            },
+            half: f.half,
         });
     }
 }

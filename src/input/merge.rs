@@ -11,7 +11,7 @@ use super::chunks::{chunk_bounds, parse_chunk, Chunk, Interner, ParsedRow, CHUNK
 use super::problems::{InputError, Problems};
 use super::runs::{add_row, Names, Pending};
 use super::text::{csv_reader, match_header, read_text};
-use super::{ReadOptions, COLUMNS};
+use super::{ReadOptions, COLUMNS, N_COLUMNS};
 use crate::data::{Candidate, Dataset};
 
 /// Reads and validates several files into one dataset. Either every file is valid and a
@@ -53,9 +53,11 @@ pub(crate) fn read_files_in_chunks(
         tables: &tables,
         problems: &mut problems,
         set_aside: 0,
+        first_lines: Vec::new(),
     };
     let candidates = merge.candidates(runs);
     let set_aside = merge.set_aside;
+    check_slots(&candidates, &merge.first_lines, paths, &mut problems);
     if !problems.is_empty() {
         return Err(problems.into_error());
     }
@@ -64,6 +66,7 @@ pub(crate) fn read_files_in_chunks(
         centers: tables.centers,
         tracks: tables.tracks,
         subjects: tables.subjects,
+        days: tables.days,
         set_aside,
     })
 }
@@ -120,7 +123,7 @@ fn header_columns(
     path: &Path,
     opts: &ReadOptions,
     problems: &mut Problems,
-) -> Option<[usize; 9]> {
+) -> Option<[usize; N_COLUMNS]> {
     let header = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -139,7 +142,8 @@ struct NameTables {
     centers: Vec<String>,
     tracks: Vec<String>,
     subjects: Vec<String>,
-    maps: [Vec<Vec<u32>>; 3],
+    days: Vec<String>,
+    maps: [Vec<Vec<u32>>; 4],
 }
 
 impl NameTables {
@@ -167,6 +171,7 @@ impl NameTables {
         let (centers, cmaps) = sorted(&|c| &c.centers);
         let (tracks, tmaps) = sorted(&|c| &c.tracks);
         let (subjects, smaps) = sorted(&|c| &c.subjects);
+        let (days, dmaps) = sorted(&|c| &c.days);
         crate::parallel::par_for_each_mut(chunks, |k, chunk| {
             for p in chunk.runs.iter_mut() {
                 let c = &mut p.candidate;
@@ -176,18 +181,22 @@ impl NameTables {
                     s.subject = smaps[k][s.subject as usize];
                 }
                 c.subjects.sort_unstable_by_key(|s| s.subject);
+                if let Some(s) = c.slot.as_mut() {
+                    s.day = dmaps[k][s.day as usize];
+                }
             }
         });
         NameTables {
             centers,
             tracks,
             subjects,
-            maps: [cmaps, tmaps, smaps],
+            days,
+            maps: [cmaps, tmaps, smaps, dmaps],
         }
     }
 
     fn names(&self) -> Names<'_> {
-        [&self.centers, &self.tracks, &self.subjects]
+        [&self.centers, &self.tracks, &self.subjects, &self.days]
     }
 }
 
@@ -212,6 +221,8 @@ struct Merge<'a> {
     problems: &'a mut Problems,
     /// Candidates read but outside the average band.
     set_aside: usize,
+    /// The file and line of each kept candidate's first row, for the slot check.
+    first_lines: Vec<(usize, u64)>,
 }
 
 impl Merge<'_> {
@@ -229,8 +240,10 @@ impl Merge<'_> {
             if merged {
                 p.candidate.subjects.sort_unstable_by_key(|s| s.subject);
             }
+            let at = (p.file, p.line);
             if let Some(c) = self.finish(p) {
                 candidates.push(c);
+                self.first_lines.push(at);
             }
         }
         candidates
@@ -243,11 +256,16 @@ impl Merge<'_> {
         let chunk = &self.chunks[k];
         let path = &self.paths[chunk.file];
         let first_file = (chunk.file != p.file).then(|| self.paths[p.file].as_path());
-        let [cmaps, tmaps, smaps] = &self.tables.maps;
+        let [cmaps, tmaps, smaps, dmaps] = &self.tables.maps;
         for r in &chunk.rows[later.rows.clone()] {
             let row = ParsedRow {
                 center: cmaps[k][r.center as usize],
                 track: tmaps[k][r.track as usize],
+                day: if r.day == u32::MAX {
+                    u32::MAX
+                } else {
+                    dmaps[k][r.day as usize]
+                },
                 id: 0..0,
                 ..*r
             };
@@ -290,6 +308,44 @@ impl Merge<'_> {
             return None;
         }
         Some(c)
+    }
+}
+
+/// Slots are all or nothing: every candidate has one, with a half-day for all or for
+/// none, or no candidate has one. A mix is reported at the first candidate that breaks
+/// it, since guessing the others' slots would plan examiners for orals nobody set.
+fn check_slots(
+    candidates: &[Candidate],
+    first_lines: &[(usize, u64)],
+    paths: &[PathBuf],
+    problems: &mut Problems,
+) {
+    let with = candidates.iter().filter(|c| c.slot.is_some()).count();
+    let halves = candidates
+        .iter()
+        .filter(|c| c.slot.is_some_and(|s| s.half.is_some()))
+        .count();
+    let (odd, expected): (fn(&Candidate) -> bool, String) = if with > 0 && with < candidates.len() {
+        (
+            |c| c.slot.is_none(),
+            format!(
+                "a day for every candidate or for none ({with} of {} candidates have one)",
+                candidates.len()
+            ),
+        )
+    } else if halves > 0 && halves < with {
+        (
+            |c| c.slot.is_some_and(|s| s.half.is_none()),
+            format!(
+                "a half-day for every candidate or for none ({halves} of {with} candidates have one)"
+            ),
+        )
+    } else {
+        return;
+    };
+    if let Some(i) = candidates.iter().position(odd) {
+        let (file, line) = first_lines[i];
+        problems.push(&paths[file], line, "day", "", &expected);
     }
 }
 

@@ -23,7 +23,9 @@ mod text;
 
 pub(crate) use merge::read_files;
 pub(crate) use problems::{escape_controls, InputError};
-pub(crate) use tables::{read_capacities, read_roster, read_truth, RosterEntry, Truth};
+pub(crate) use tables::{
+    apply_schedule, read_capacities, read_roster, read_schedule, read_truth, RosterEntry, Truth,
+};
 
 /// Which separator to use; `Auto` looks at the header line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -56,7 +58,9 @@ impl Default for ReadOptions {
     }
 }
 
-pub(crate) const COLUMNS: [&str; 9] = [
+/// The columns of the candidate files: the first eight are required, `chosen` in a
+/// history, `day` and `half_day` never (the slot of the candidate's orals).
+pub(crate) const COLUMNS: [&str; N_COLUMNS] = [
     "session",
     "candidate_id",
     "center",
@@ -66,4 +70,7 @@ pub(crate) const COLUMNS: [&str; 9] = [
     "coefficient",
     "grade",
     "chosen",
+    "day",
+    "half_day",
 ];
+pub(crate) const N_COLUMNS: usize = 11;

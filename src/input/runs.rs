@@ -10,7 +10,7 @@ use std::path::Path;
 
 use super::chunks::{Chunk, ParsedRow};
 use super::problems::Problems;
-use crate::data::{Candidate, SubjectRow};
+use crate::data::{Candidate, Slot, SubjectRow};
 
 /// A candidate as built from one run of consecutive rows (its first run, once runs are
 /// merged), with what is needed to report disagreements.
@@ -35,8 +35,8 @@ impl Pending {
     }
 }
 
-/// Centre, track and subject names, for messages.
-pub(crate) type Names<'a> = [&'a [String]; 3];
+/// Centre, track, subject and day names, for messages.
+pub(crate) type Names<'a> = [&'a [String]; 4];
 
 /// Adds `row` (its names as indices into `names`, like the candidate's) to the candidate
 /// of `p`, whose first row came before it, or says in `problems` why it does not belong:
@@ -46,7 +46,7 @@ pub(crate) fn add_row(
     p: &mut Pending,
     row: &ParsedRow,
     subject: SubjectRow,
-    [centers, tracks, subjects]: Names<'_>,
+    [centers, tracks, subjects, days]: Names<'_>,
     path: &Path,
     first_file: Option<&Path>,
     problems: &mut Problems,
@@ -92,6 +92,26 @@ pub(crate) fn add_row(
                 first()
             ),
         );
+    } else if c.slot != row.slot() {
+        let label = |s: Option<Slot>| match s {
+            None => "none".to_string(),
+            Some(s) => format!(
+                "'{}' {}",
+                days[s.day as usize],
+                s.half.map_or("", |h| h.label())
+            ),
+        };
+        problems.push(
+            path,
+            line,
+            "day",
+            &label(row.slot()),
+            &format!(
+                "the same day and half-day as this candidate's first row ({}: {})",
+                first(),
+                label(c.slot)
+            ),
+        );
     } else if c.subjects.iter().any(|s| s.subject == subject.subject) {
         problems.push(
             path,
@@ -118,6 +138,7 @@ pub(crate) fn group_runs(chunk: &mut Chunk, chunk_idx: usize, path: &Path) {
         &chunk.centers.names,
         &chunk.tracks.names,
         &chunk.subjects.names,
+        &chunk.days.names,
     ];
     let mut runs: Vec<Pending> = Vec::new();
     let mut i = 0;
@@ -134,6 +155,7 @@ pub(crate) fn group_runs(chunk: &mut Chunk, chunk_idx: usize, path: &Path) {
                 track: r.track,
                 average: r.average,
                 subjects: Vec::with_capacity(end - i),
+                slot: r.slot(),
             },
             file: chunk.file,
             line: r.line,

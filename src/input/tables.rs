@@ -5,10 +5,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+use super::chunks::{MAX_ID_CHARS, MAX_NAME_CHARS};
 use super::problems::{InputError, Problems};
 use super::text::{csv_reader, match_header, parse_number, read_text};
-use super::chunks::{MAX_ID_CHARS, MAX_NAME_CHARS};
 use super::Separator;
+use crate::data::{Dataset, HalfDay, Slot};
 use crate::planning::MAX_CAPACITY;
 
 /// One row of an examiner roster.
@@ -21,6 +22,24 @@ pub(crate) struct RosterEntry {
     pub(crate) center: String,
     /// Lower first; rows without a priority come after all numbered ones.
     pub(crate) priority: i64,
+    /// Days (a half-day when given) the examiner cannot come.
+    pub(crate) unavailable: Vec<(String, Option<HalfDay>)>,
+}
+
+/// The `unavailable` column: `;`-separated days, each alone (the whole day) or followed
+/// by a half-day (`2026-07-07 am`, `2026-07-07 après-midi`). A day is any label, as in
+/// the candidates' `day` column.
+fn parse_unavailable(text: &str) -> Vec<(String, Option<HalfDay>)> {
+    text.split(';')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(
+            |t| match t.rsplit_once(' ').map(|(d, h)| (d, HalfDay::parse(h))) {
+                Some((day, Some(half))) => (day.trim().to_string(), Some(half)),
+                _ => (t.to_string(), None),
+            },
+        )
+        .collect()
 }
 
 /// Reads a small table (roster, capacities): the rows as (line, fields in `columns`
@@ -83,7 +102,14 @@ pub(crate) fn read_roster(
     path: &Path,
     separator: Separator,
 ) -> Result<Vec<RosterEntry>, InputError> {
-    let cols = ["examiner_id", "name", "subject", "center", "priority"];
+    let cols = [
+        "examiner_id",
+        "name",
+        "subject",
+        "center",
+        "priority",
+        "unavailable",
+    ];
     let mut problems = Problems::default();
     let rows = read_small_table(path, separator, &cols, 4, &mut problems);
     let mut out = Vec::new();
@@ -138,12 +164,14 @@ pub(crate) fn read_roster(
             );
             continue;
         }
+        let unavailable = parse_unavailable(&f[5]);
         out.push(RosterEntry {
             examiner_id: f[0].clone(),
             name: f[1].clone(),
             subject: f[2].clone(),
             center: f[3].clone(),
             priority,
+            unavailable,
         });
     }
     into_result(out, problems)
@@ -203,4 +231,125 @@ pub(crate) fn read_truth(path: &Path, separator: Separator) -> Result<Truth, Inp
         }
     }
     into_result(out, problems)
+}
+
+/// One rule of a schedule: the candidates of `track` at `center` (every centre when
+/// empty) take their orals on `day`, in `half` when given.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct ScheduleRule {
+    pub(crate) center: String,
+    pub(crate) track: String,
+    pub(crate) day: String,
+    pub(crate) half: Option<HalfDay>,
+    line: u64,
+}
+
+/// Reads a schedule: `center,track,day[,half_day]`, as centres set it (by série).
+pub(crate) fn read_schedule(
+    path: &Path,
+    separator: Separator,
+) -> Result<Vec<ScheduleRule>, InputError> {
+    let cols = ["center", "track", "day", "half_day"];
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &cols, 3, &mut problems);
+    let mut out: Vec<ScheduleRule> = Vec::new();
+    for (line, f) in rows {
+        let half = match f[3].as_str() {
+            "" => None,
+            v => match HalfDay::parse(v) {
+                Some(h) => Some(h),
+                None => {
+                    problems.push(
+                        path,
+                        line,
+                        "half_day",
+                        v,
+                        "am or pm (matin or après-midi), or nothing",
+                    );
+                    continue;
+                }
+            },
+        };
+        if f[1].is_empty() || f[2].is_empty() {
+            problems.push(
+                path,
+                line,
+                "track",
+                &f[1],
+                "a track and a day on every rule",
+            );
+            continue;
+        }
+        if let Some(r) = out.iter().find(|r| r.center == f[0] && r.track == f[1]) {
+            let expected = format!("one rule per centre and track (already at line {})", r.line);
+            problems.push(path, line, "track", &f[1], &expected);
+            continue;
+        }
+        out.push(ScheduleRule {
+            center: f[0].clone(),
+            track: f[1].clone(),
+            day: f[2].clone(),
+            half,
+            line,
+        });
+    }
+    if out.iter().any(|r| r.half.is_some()) && out.iter().any(|r| r.half.is_none()) {
+        problems.push(
+            path,
+            0,
+            "half_day",
+            "",
+            "a half-day on every rule or on none",
+        );
+    }
+    into_result(out, problems)
+}
+
+/// Gives each candidate the slot of its schedule rule (a rule naming its centre first,
+/// then one for every centre). A file whose rows carry slots keeps them: its columns win.
+/// A candidate no rule matches is a problem naming its centre and track.
+pub(crate) fn apply_schedule(
+    data: &mut Dataset,
+    rules: &[ScheduleRule],
+    path: &Path,
+) -> Result<(), InputError> {
+    if data.candidates.iter().any(|c| c.slot.is_some()) {
+        return Ok(());
+    }
+    let mut days: Vec<String> = rules.iter().map(|r| r.day.clone()).collect();
+    days.sort_unstable();
+    days.dedup();
+    let mut problems = Problems::default();
+    let mut unmatched: BTreeMap<(u32, u32), usize> = BTreeMap::new();
+    for c in data.candidates.iter_mut() {
+        let (center, track) = (
+            &data.centers[c.center as usize],
+            &data.tracks[c.track as usize],
+        );
+        let rule = rules
+            .iter()
+            .find(|r| r.center == *center && r.track == *track)
+            .or_else(|| {
+                rules
+                    .iter()
+                    .find(|r| r.center.is_empty() && r.track == *track)
+            });
+        match rule {
+            Some(r) => {
+                let day = days.binary_search(&r.day).expect("a day of the rules") as u32;
+                c.slot = Some(Slot { day, half: r.half });
+            }
+            None => *unmatched.entry((c.center, c.track)).or_default() += 1,
+        }
+    }
+    for ((center, track), n) in unmatched {
+        let value = format!(
+            "{} / {}",
+            data.centers[center as usize], data.tracks[track as usize]
+        );
+        let expected = format!("a rule for this centre and track ({n} candidates have no slot)");
+        problems.push(path, 0, "track", &value, &expected);
+    }
+    data.days = days;
+    into_result((), problems)
 }

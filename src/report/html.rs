@@ -260,7 +260,7 @@ fn headline(h: &mut String, results: &[SessionResult], averages: Option<&[(Strin
 fn assumptions(h: &mut String, opts: &BacktestOptions) {
     let _ = write!(
         h,
-        "<h2>Assumptions</h2><ul><li>Capacity: {} candidates per examiner over the oral period{}.</li>\
+        "<h2>Assumptions</h2><ul><li>Capacity: {} candidates per examiner in a cell (a half-day, a day or the whole oral period, as the slots are){}.</li>\
          <li>Rule: {}.</li><li>Intervals: central {:.0}% of the forecast distribution.</li>\
          <li>Needed examiners per centre and subject: ceil(actual orals / capacity).</li></ul>",
         opts.plan.capacity,
@@ -300,4 +300,45 @@ fn session_section(h: &mut String, r: &SessionResult, with_table: bool) {
             center_chart(&r.bacpredict.cells),
             calibration_chart(&r.bacpredict.calibration)
         );
+    h.push_str(&slot_table(&r.bacpredict.cells));
+}
+
+/// Per day and half-day: firm examiners, those needed, those who would have heard
+/// nobody, the reserve and the reserves called, and the orals left uncovered. Nothing
+/// without slots.
+fn slot_table(cells: &[ScoredCell]) -> String {
+    let mut by: BTreeMap<(&str, &str), [usize; 7]> = BTreeMap::new();
+    for c in cells.iter().filter(|c| !c.day.is_empty()) {
+        let e = by.entry((&c.day, &c.half_day)).or_default();
+        let firm_heard = (c.examiners * c.capacity).min(c.actual);
+        let all_heard = ((c.examiners + c.reserve) * c.capacity).min(c.actual);
+        for (v, add) in e.iter_mut().zip([
+            c.examiners,
+            c.needed,
+            c.examiners.saturating_sub(c.needed),
+            c.reserve,
+            c.reserve.min(c.needed.saturating_sub(c.examiners)),
+            c.actual - firm_heard,
+            c.actual - all_heard,
+        ]) {
+            *v += add;
+        }
+    }
+    if by.is_empty() {
+        return String::new();
+    }
+    let mut s = String::from(
+        "<h3>Per day and half-day</h3><table><thead><tr><th>day</th><th>half-day</th>\
+         <th>firm examiners</th><th>needed</th><th>heard nobody</th><th>reserve</th>\
+         <th>reserves called</th><th>orals uncovered (firm)</th><th>uncovered (with reserve)</th></tr></thead><tbody>",
+    );
+    for ((day, half), v) in by {
+        let _ = write!(s, "<tr><td>{}</td><td>{}</td>", esc(day), esc(half));
+        for x in v {
+            let _ = write!(s, "<td>{x}</td>");
+        }
+        s.push_str("</tr>");
+    }
+    s.push_str("</tbody></table>");
+    s
 }

@@ -37,6 +37,10 @@ fn backtest_numbers_match_their_definitions_recomputed_from_cells_csv() {
         "log_loss",
         "examiners",
         "needed",
+        "reserve",
+        "coverage_with_reserve",
+        "reserve_calls",
+        "idle_share",
         "baselines",
     ] {
         assert!(v.get(k).is_some(), "missing {k}");
@@ -51,12 +55,13 @@ fn backtest_numbers_match_their_definitions_recomputed_from_cells_csv() {
     }
     assert_eq!(
         header(&out.join("cells.csv")),
-        "center,subject,expected,low,high,actual,examiners,needed"
+        "center,subject,day,half_day,expected,low,high,actual,examiners,needed,reserve"
     );
     let cells = read_csv(&out.join("cells.csv"));
     let f = |r: &BTreeMap<String, String>, k: &str| r[k].parse::<f64>().unwrap();
     let (mut covered, mut actual, mut ex, mut need, mut surplus) = (0.0, 0.0, 0.0, 0.0, 0.0);
     let (mut needing, mut ok_cells, mut err_cell) = (0.0, 0.0, 0.0);
+    let (mut reserve, mut calls, mut covered_all) = (0.0, 0.0, 0.0);
     let mut subj: BTreeMap<String, (f64, f64)> = BTreeMap::new();
     for r in &cells {
         let (a_, e_, n_) = (f(r, "actual"), f(r, "examiners"), f(r, "needed"));
@@ -66,6 +71,10 @@ fn backtest_numbers_match_their_definitions_recomputed_from_cells_csv() {
         ex += e_;
         need += n_;
         surplus += (e_ - n_).max(0.0);
+        let r_ = f(r, "reserve");
+        reserve += r_;
+        calls += r_.min((n_ - e_).max(0.0));
+        covered_all += ((e_ + r_) * 10.0).min(a_);
         if n_ > 0.0 {
             needing += 1.0;
             if e_ >= n_ {
@@ -88,6 +97,10 @@ fn backtest_numbers_match_their_definitions_recomputed_from_cells_csv() {
     close("cell_coverage", ok_cells / needing, 1e-9);
     close("redundancy", (ex - need) / need, 1e-9);
     close("surplus", surplus / need, 1e-9);
+    close("coverage_with_reserve", covered_all / actual, 1e-9);
+    close("idle_share", surplus / ex, 1e-9);
+    assert_eq!(v["reserve"].as_f64().unwrap(), reserve);
+    assert_eq!(v["reserve_calls"].as_f64().unwrap(), calls);
     // expected is rounded to 2 decimals in the CSV.
     close("wape_cell", err_cell / actual, 0.01);
     close(

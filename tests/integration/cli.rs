@@ -113,8 +113,13 @@ fn help_documents_units_and_defaults() {
     let h = String::from_utf8_lossy(&o.stdout);
     for needle in [
         "--capacity",
-        "default: 24",
-        "12 a day",
+        "per half-day",
+        "default 8",
+        "default 15",
+        "default 24",
+        "--reserve-coverage",
+        "default 0.999",
+        "--schedule",
         "--coverage",
         "0.995",
         "--service-level",

@@ -34,11 +34,11 @@ fn forecast_writes_every_table_with_probabilities_following_the_rules() {
     );
     assert_eq!(
         header(&out.join("by_center.csv")),
-        "center,subject,expected_candidates,low,high"
+        "center,subject,day,half_day,expected_candidates,low,high"
     );
     assert_eq!(
         header(&out.join("convocations.csv")),
-        "center,subject,expected_candidates,examiners,capacity,expected_uncovered"
+        "center,subject,day,half_day,expected_candidates,examiners,reserve,capacity,expected_uncovered,expected_uncovered_with_reserve"
     );
     // One row per eligible subject of each kept candidate; per candidate the
     // probabilities sum to an expected number of orals between 0 and 2.

@@ -8,4 +8,5 @@ mod faults;
 mod forecast;
 mod input_errors;
 mod model_file;
+mod slots;
 mod util;
