@@ -13,6 +13,7 @@
 
 pub(crate) mod backtest;
 pub mod cmd;
+pub(crate) mod confirm;
 pub(crate) mod data;
 pub(crate) mod forecast;
 #[doc(hidden)]

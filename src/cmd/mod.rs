@@ -11,6 +11,7 @@
 mod args;
 mod backtest;
 mod check;
+mod confirm;
 mod forecast;
 mod simulate;
 mod train;
@@ -22,6 +23,7 @@ use clap::{Parser, Subcommand};
 
 use self::backtest::BacktestArgs;
 use self::check::CheckArgs;
+use self::confirm::ConfirmArgs;
 use self::forecast::ForecastArgs;
 use self::simulate::SimulateArgs;
 use self::train::TrainArgs;
@@ -53,6 +55,9 @@ pub(crate) enum Command {
     Backtest(BacktestArgs),
     /// Write a synthetic académie in the input format (for trials and demonstrations).
     Simulate(SimulateArgs),
+    /// Results day: from the real choices and the convocations sent, who comes, who is
+    /// released, which reserves are called, and the timetable of the orals.
+    Confirm(ConfirmArgs),
     /// Check that an output folder holds one run's files as written (from manifest.json).
     Check(CheckArgs),
 }
@@ -163,6 +168,7 @@ impl Cli {
             Command::Forecast(_) => "forecast",
             Command::Backtest(_) => "backtest",
             Command::Simulate(_) => "simulate",
+            Command::Confirm(_) => "confirm",
             Command::Check(_) => "check",
         }
     }
@@ -177,6 +183,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<(), Error> {
         Command::Forecast(a) => forecast::run(a, &notes)?,
         Command::Backtest(a) => backtest::run(a, &notes)?,
         Command::Simulate(a) => simulate::run(a, &notes)?,
+        Command::Confirm(a) => confirm::run(a, &notes)?,
         Command::Check(a) => check::run(a, &notes)?,
     };
     out.write_all(text.as_bytes()).map_err(Error::Stdout)

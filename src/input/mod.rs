@@ -12,17 +12,20 @@
 //!   candidate's first row;
 //! - [`merge`]: the runs of every chunk renamed to sorted name tables and merged into
 //!   candidates, in the order a single pass over the files would give;
-//! - [`tables`]: the roster, the capacity file and the simulator's truth.
+//! - [`tables`]: the roster, the capacity file, the schedule and the simulator's truth;
+//! - [`results_day`]: the choices, the convocations sent and the oral durations.
 
 mod chunks;
 mod merge;
 mod problems;
+mod results_day;
 mod runs;
 mod tables;
 mod text;
 
 pub(crate) use merge::read_files;
 pub(crate) use problems::{escape_controls, InputError};
+pub(crate) use results_day::{read_choices, read_durations, read_summons, Choices, Durations};
 pub(crate) use tables::{
     apply_schedule, read_capacities, read_roster, read_schedule, read_truth, RosterEntry, Truth,
 };

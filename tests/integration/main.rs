@@ -8,5 +8,6 @@ mod faults;
 mod forecast;
 mod input_errors;
 mod model_file;
+mod results_day;
 mod slots;
 mod util;

@@ -1,0 +1,412 @@
+//! `bacpredict confirm`: results day. From this year's candidates, their real choices
+//! and the convocations sent (`summons.csv` of `forecast --roster`): who comes, who is
+//! released, which reserves are called, which orals have no examiner, and the
+//! timetable of every other oral, per candidate and per examiner.
+//!
+//! It reads the summons file the office acted on rather than a plan folder: that file
+//! is what the examiners received, whatever was edited by hand since.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::path::PathBuf;
+
+use clap::Args;
+use serde_json::json;
+
+use super::args::{within, InputArgs, OutputArgs, PlanArgs};
+use super::{read_data, refuse_overwriting_inputs, usage, Error, Notes};
+use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
+use crate::confirm::{self, Action, Decisions};
+use crate::data::Dataset;
+use crate::input::{self, Choices, Durations};
+use crate::planning::{PlanOptions, Summon};
+use crate::report::{text_table, CsvStyle, Outputs, Table};
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfirmArgs {
+    /// This year's candidates: the file given to `forecast` (with its slots).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) candidates: PathBuf,
+    /// The orals chosen: CSV `candidate_id,subject`, one row per oral (0 to 2 per
+    /// candidate; a candidate absent from it takes no oral).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) choices: PathBuf,
+    /// The convocations sent: `summons.csv` of `forecast --roster` (firm and reserve).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) summons: PathBuf,
+    /// Folder for confirmations.csv, shortages.csv, timetable.csv and examiners.csv.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) out: PathBuf,
+    /// Candidates one examiner hears in a cell, as given to `forecast` (default: 8 per
+    /// half-day, 15 per day, 24 over the whole period, from the slots).
+    #[arg(long, value_name = "CANDIDATES")]
+    pub(crate) capacity: Option<usize>,
+    /// CSV `subject,capacity` overriding --capacity for some subjects.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) capacity_file: Option<PathBuf>,
+    /// CSV `center,track,day[,half_day]`, as given to `forecast`.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schedule: Option<PathBuf>,
+    /// CSV `subject,preparation,oral` in minutes, overriding --preparation and --oral.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) durations: Option<PathBuf>,
+    /// Minutes of preparation before each oral.
+    #[arg(long, default_value_t = 20, value_name = "MINUTES")]
+    pub(crate) preparation: u32,
+    /// Minutes of interrogation.
+    #[arg(long, default_value_t = 20, value_name = "MINUTES")]
+    pub(crate) oral: u32,
+    /// Minutes between the end of a candidate's first oral and the start of the second's
+    /// preparation.
+    #[arg(long, default_value_t = 10, value_name = "MINUTES")]
+    pub(crate) gap: u32,
+    /// When the first candidates of a morning (or of a whole day) start preparing.
+    #[arg(long, default_value = "08:00", value_name = "HH:MM")]
+    pub(crate) am_start: String,
+    /// When the first candidates of an afternoon start preparing.
+    #[arg(long, default_value = "13:30", value_name = "HH:MM")]
+    pub(crate) pm_start: String,
+    #[command(flatten)]
+    pub(crate) input: InputArgs,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
+/// Every file `confirm` writes.
+const FILES: [&str; 4] = [
+    "confirmations.csv",
+    "shortages.csv",
+    "timetable.csv",
+    "examiners.csv",
+];
+
+impl ConfirmArgs {
+    fn inputs(&self) -> Vec<PathBuf> {
+        let optional = [&self.capacity_file, &self.schedule, &self.durations];
+        [&self.candidates, &self.choices, &self.summons]
+            .into_iter()
+            .chain(optional.into_iter().flatten())
+            .cloned()
+            .collect()
+    }
+
+    /// The plan options that matter on results day: the capacity and the slots.
+    fn plan_args(&self) -> PlanArgs {
+        PlanArgs {
+            capacity: self.capacity,
+            capacity_file: self.capacity_file.clone(),
+            coverage: PlanOptions::default().coverage,
+            reserve_coverage: None,
+            service_level: None,
+            interval: 0.9,
+            schedule: self.schedule.clone(),
+            whole_period: false,
+        }
+    }
+
+    fn timetable_options(&self, sep: input::Separator) -> Result<TimetableOptions, Error> {
+        let clock_of = |name: &str, v: &str| {
+            parse_clock(v).ok_or_else(|| usage(format!("--{name} must be a time HH:MM, got {v}")))
+        };
+        Ok(TimetableOptions {
+            am_start: clock_of("am-start", &self.am_start)?,
+            pm_start: clock_of("pm-start", &self.pm_start)?,
+            gap: within("gap", self.gap, 0, 240, "minutes")?,
+            default: Durations {
+                preparation: within("preparation", self.preparation, 1, 240, "minutes")?,
+                oral: within("oral", self.oral, 1, 240, "minutes")?,
+            },
+            by_subject: match &self.durations {
+                Some(p) => input::read_durations(p, sep)?,
+                None => BTreeMap::new(),
+            },
+        })
+    }
+}
+
+pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
+    refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
+    let read = a.input.config(false)?;
+    let plan_args = a.plan_args();
+    let (mut popts, _) = plan_args.config(read.separator)?;
+    let topts = a.timetable_options(read.separator)?;
+    let summons = input::read_summons(&a.summons, read.separator)?;
+    let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
+    plan_args.apply_slots(&mut data, &mut popts, read.separator)?;
+    let choices = input::read_choices(&a.choices, read.separator, &data)?;
+    let decisions = confirm::decide(&data, &choices, &summons, &popts);
+    let tt = timetable::timetable(&data, &choices, &decisions, &topts);
+    let day = Day {
+        data: &data,
+        choices: &choices,
+        summons: &summons,
+        decisions: &decisions,
+        tt: &tt,
+    };
+    let style = if a.output.excel {
+        CsvStyle::FrenchExcel
+    } else {
+        CsvStyle::Plain
+    };
+    for s in day.shortages() {
+        notes.warn(&format!(
+            "{} oral{} of {} at {}{} without an examiner",
+            s.1,
+            if s.1 == 1 { "" } else { "s" },
+            s.0 .1,
+            s.0 .0,
+            slot_text(&s.0 .2, &s.0 .3)
+        ));
+    }
+    day.files(&a.out, style).write(&a.inputs())?;
+    if a.output.json {
+        Ok(day.json())
+    } else {
+        day.text(&a.out)
+    }
+}
+
+/// " on DAY HALF", nothing without a slot.
+fn slot_text(day: &str, half: &str) -> String {
+    match (day, half) {
+        ("", _) => String::new(),
+        (d, "") => format!(" on {d}"),
+        (d, h) => format!(" on {d} {h}"),
+    }
+}
+
+/// Everything results day computed.
+struct Day<'a> {
+    data: &'a Dataset,
+    choices: &'a Choices,
+    summons: &'a [Summon],
+    decisions: &'a Decisions,
+    tt: &'a Timetable,
+}
+
+/// A cell (centre, subject, day, half-day) and its orals without an examiner.
+type Short = ((String, String, String, String), usize, Vec<String>);
+
+impl Day<'_> {
+    /// Per cell, the orals no examiner could take, with the candidates' ids.
+    fn shortages(&self) -> Vec<Short> {
+        let mut by: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
+        for u in &self.tt.unheard {
+            let c = &self.data.candidates[u.candidate];
+            let (day, half) = self.data.slot_labels(c.slot);
+            let key = (
+                self.data.center_name(c).to_string(),
+                u.subject.clone(),
+                day.to_string(),
+                half.to_string(),
+            );
+            by.entry(key).or_default().push(c.id.clone());
+        }
+        by.into_iter().map(|(k, ids)| (k, ids.len(), ids)).collect()
+    }
+
+    fn files(&self, dir: &std::path::Path, style: CsvStyle) -> Outputs {
+        let mut outputs = Outputs::new(dir, "confirm");
+        outputs.add_table("confirmations.csv", &self.confirmations(), style);
+        outputs.add_table("shortages.csv", &self.shortage_table(), style);
+        outputs.add_table("timetable.csv", &self.timetable_table(), style);
+        outputs.add_table("examiners.csv", &self.examiners_table(), style);
+        outputs
+    }
+
+    fn confirmations(&self) -> Table<'_> {
+        let mut t = Table::new(&[
+            "examiner_id",
+            "name",
+            "subject",
+            "center",
+            "day",
+            "half_day",
+            "role",
+            "action",
+        ]);
+        for (s, a) in self.summons.iter().zip(&self.decisions.actions) {
+            t.push(vec![
+                s.examiner_id.as_str().into(),
+                s.name.as_str().into(),
+                s.subject.as_str().into(),
+                s.center.as_str().into(),
+                s.day.as_str().into(),
+                s.half_day.as_str().into(),
+                s.role.label().into(),
+                a.label().into(),
+            ]);
+        }
+        t
+    }
+
+    fn shortage_table(&self) -> Table<'static> {
+        let mut t = Table::new(&[
+            "center",
+            "subject",
+            "day",
+            "half_day",
+            "orals_without_examiner",
+            "candidates",
+        ]);
+        for ((center, subject, day, half), n, ids) in self.shortages() {
+            t.push(vec![
+                center.into(),
+                subject.into(),
+                day.into(),
+                half.into(),
+                n.into(),
+                ids.join(";").into(),
+            ]);
+        }
+        t
+    }
+
+    fn timetable_table(&self) -> Table<'_> {
+        let mut t = Table::new(&[
+            "candidate_id",
+            "center",
+            "day",
+            "subject",
+            "examiner_id",
+            "preparation_start",
+            "oral_start",
+            "oral_end",
+        ]);
+        let mut orals: Vec<&timetable::Scheduled> = self.tt.orals.iter().collect();
+        orals.sort_by_key(|o| (&self.data.candidates[o.candidate].id, o.oral_start));
+        for o in orals {
+            let c = &self.data.candidates[o.candidate];
+            t.push(vec![
+                c.id.as_str().into(),
+                self.data.center_name(c).into(),
+                self.data.slot_labels(c.slot).0.into(),
+                o.subject.clone().into(),
+                self.summons[o.examiner].examiner_id.as_str().into(),
+                clock(o.preparation_start).into(),
+                clock(o.oral_start).into(),
+                clock(o.oral_end).into(),
+            ]);
+        }
+        t
+    }
+
+    /// Each examiner's candidates in order, ready to print.
+    fn examiners_table(&self) -> Table<'_> {
+        let mut t = Table::new(&[
+            "examiner_id",
+            "name",
+            "subject",
+            "center",
+            "day",
+            "half_day",
+            "order",
+            "candidate_id",
+            "preparation_start",
+            "oral_start",
+            "oral_end",
+        ]);
+        let mut orals: Vec<&timetable::Scheduled> = self.tt.orals.iter().collect();
+        orals.sort_by_key(|o| (o.examiner, o.oral_start));
+        let mut order = 0;
+        let mut last = usize::MAX;
+        for o in orals {
+            order = if o.examiner == last { order + 1 } else { 1 };
+            last = o.examiner;
+            let s = &self.summons[o.examiner];
+            t.push(vec![
+                s.examiner_id.as_str().into(),
+                s.name.as_str().into(),
+                s.subject.as_str().into(),
+                s.center.as_str().into(),
+                s.day.as_str().into(),
+                s.half_day.as_str().into(),
+                order.into(),
+                self.data.candidates[o.candidate].id.as_str().into(),
+                clock(o.preparation_start).into(),
+                clock(o.oral_start).into(),
+                clock(o.oral_end).into(),
+            ]);
+        }
+        t
+    }
+
+    fn counts(&self) -> [usize; 4] {
+        [
+            Action::Come,
+            Action::Release,
+            Action::Call,
+            Action::StayHome,
+        ]
+        .map(|a| self.decisions.count(a))
+    }
+
+    fn json(&self) -> String {
+        let [come, release, call, stay] = self.counts();
+        let short = self.shortages();
+        let v = json!({
+            "orals": self.choices.values().map(Vec::len).sum::<usize>(),
+            "orals_without_examiner": short.iter().map(|s| s.1).sum::<usize>(),
+            "cells_short": short.len(),
+            "come": come,
+            "release": release,
+            "call": call,
+            "stay_home": stay,
+            "slots": self.tt.ends.iter().map(|e| json!({
+                "center": e.center,
+                "day": e.day,
+                "half_day": e.half_day,
+                "last_end": clock(e.last_end),
+                "lower_bound": clock(e.lower_bound),
+            })).collect::<Vec<_>>(),
+        });
+        format!("{}\n", serde_json::to_string_pretty(&v).expect("json"))
+    }
+
+    fn text(&self, dir: &std::path::Path) -> Result<String, Error> {
+        let mut out = String::new();
+        let short = self.shortages();
+        if !short.is_empty() {
+            let n: usize = short.iter().map(|s| s.1).sum();
+            writeln!(
+                out,
+                "SHORTAGE: {n} oral{} in {} cell{} without an examiner (see shortages.csv).",
+                if n == 1 { "" } else { "s" },
+                short.len(),
+                if short.len() == 1 { "" } else { "s" }
+            )?;
+        }
+        let [come, release, call, stay] = self.counts();
+        let orals: usize = self.choices.values().map(Vec::len).sum();
+        writeln!(
+            out,
+            "{orals} orals chosen. Firm examiners: {come} come, {release} released. Reserves: {call} called, {stay} stay home."
+        )?;
+        let rows: Vec<Vec<String>> = self
+            .tt
+            .ends
+            .iter()
+            .map(|e| {
+                vec![
+                    e.center.clone(),
+                    e.day.clone(),
+                    e.half_day.clone(),
+                    clock(e.last_end),
+                    clock(e.lower_bound),
+                    format!("{}", e.last_end.saturating_sub(e.lower_bound)),
+                ]
+            })
+            .collect();
+        let header = [
+            "centre",
+            "day",
+            "half-day",
+            "last end",
+            "lower bound",
+            "minutes over",
+        ];
+        write!(out, "{}", text_table(&header, &rows))?;
+        writeln!(out, "Files written in {}", dir.display())?;
+        Ok(out)
+    }
+}

@@ -1,0 +1,156 @@
+//! Results day: the files the office holds once candidates have chosen. The choices
+//! (`candidate_id,subject`), the convocations it sent (`summons.csv` of `forecast`), and
+//! the durations of the orals per subject. Same encoding, separator and problem rules as
+//! every input; a choice is checked against the candidates file it refers to.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::problems::{InputError, Problems};
+use super::tables::{into_result, read_small_table};
+use super::Separator;
+use crate::data::Dataset;
+use crate::planning::{Role, Summon};
+
+/// The orals chosen: for each candidate (index into the dataset), the indices of the
+/// chosen subjects among the candidate's own, in file order.
+pub(crate) type Choices = BTreeMap<usize, Vec<usize>>;
+
+/// Reads `candidate_id,subject`, one row per oral. An unknown candidate, a subject the
+/// candidate is not eligible for, the same subject twice or a third oral is a problem.
+pub(crate) fn read_choices(
+    path: &Path,
+    separator: Separator,
+    data: &Dataset,
+) -> Result<Choices, InputError> {
+    let mut problems = Problems::default();
+    let rows = read_small_table(
+        path,
+        separator,
+        &["candidate_id", "subject"],
+        2,
+        &mut problems,
+    );
+    let by_id: HashMap<&str, usize> = data
+        .candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.id.as_str(), i))
+        .collect();
+    let mut out: Choices = BTreeMap::new();
+    for (line, f) in rows {
+        let Some(&k) = by_id.get(f[0].as_str()) else {
+            let expected = "a candidate of the candidates file (in the average band)";
+            problems.push(path, line, "candidate_id", &f[0], expected);
+            continue;
+        };
+        let c = &data.candidates[k];
+        let Some(j) = c.subjects.iter().position(|s| data.subject_name(s) == f[1]) else {
+            let expected = "a subject this candidate is eligible for (a written exam of theirs)";
+            problems.push(path, line, "subject", &f[1], expected);
+            continue;
+        };
+        let chosen = out.entry(k).or_default();
+        if chosen.contains(&j) {
+            problems.push(
+                path,
+                line,
+                "subject",
+                &f[1],
+                "each subject once per candidate",
+            );
+        } else if chosen.len() == 2 {
+            problems.push(
+                path,
+                line,
+                "subject",
+                &f[1],
+                "at most two orals per candidate",
+            );
+        } else {
+            chosen.push(j);
+        }
+    }
+    into_result(out, problems)
+}
+
+/// The columns of `summons.csv`, as `forecast` writes them.
+pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
+    "examiner_id",
+    "name",
+    "subject",
+    "center",
+    "day",
+    "half_day",
+    "role",
+];
+
+/// Reads the convocations sent (`summons.csv` of `forecast --roster`), in file order:
+/// for each cell its examiners by priority, firm ones then the reserve.
+pub(crate) fn read_summons(path: &Path, separator: Separator) -> Result<Vec<Summon>, InputError> {
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &SUMMONS_COLUMNS, 4, &mut problems);
+    let mut out = Vec::new();
+    for (line, f) in rows {
+        let role = match f[6].as_str() {
+            "" | "firm" => Role::Firm,
+            "reserve" => Role::Reserve,
+            v => {
+                problems.push(path, line, "role", v, "firm or reserve");
+                continue;
+            }
+        };
+        if f[0].is_empty() || f[2].is_empty() || f[3].is_empty() {
+            let expected = "an examiner id, a subject and a centre on every row";
+            problems.push(path, line, "examiner_id", &f[0], expected);
+            continue;
+        }
+        let [examiner_id, name, subject, center, day, half_day, _] = f
+            .try_into()
+            .expect("read_small_table gives one field per column");
+        out.push(Summon {
+            examiner_id,
+            name,
+            subject,
+            center,
+            day,
+            half_day,
+            role,
+        });
+    }
+    into_result(out, problems)
+}
+
+/// Minutes of preparation and of interrogation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Durations {
+    pub(crate) preparation: u32,
+    pub(crate) oral: u32,
+}
+
+/// Reads per-subject durations: `subject,preparation,oral` in minutes (1 to 240 each).
+pub(crate) fn read_durations(
+    path: &Path,
+    separator: Separator,
+) -> Result<BTreeMap<String, Durations>, InputError> {
+    let mut problems = Problems::default();
+    let cols = ["subject", "preparation", "oral"];
+    let rows = read_small_table(path, separator, &cols, 3, &mut problems);
+    let mut out = BTreeMap::new();
+    for (line, f) in rows {
+        let minutes = |v: &str| v.parse::<u32>().ok().filter(|m| (1..=240).contains(m));
+        match (minutes(&f[1]), minutes(&f[2])) {
+            (Some(preparation), Some(oral)) if !f[0].is_empty() => {
+                let d = Durations { preparation, oral };
+                if out.insert(f[0].clone(), d).is_some() {
+                    problems.push(path, line, "subject", &f[0], "each subject once");
+                }
+            }
+            _ => {
+                let expected = "a subject and whole numbers of minutes from 1 to 240";
+                problems.push(path, line, "preparation", &f[1], expected);
+            }
+        }
+    }
+    into_result(out, problems)
+}

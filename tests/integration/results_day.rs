@@ -1,0 +1,423 @@
+//! Results day: `confirm` against an independent checker of its decisions and its
+//! timetable, on the real choices of a simulated session and on random ones.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+use crate::util::*;
+
+/// A small académie with two oral days; its last session's candidates without their
+/// choices, those choices, and a plan for that session with a roster.
+fn setup(dir: &Path) {
+    ok(
+        dir,
+        &[
+            "simulate",
+            "--out",
+            "sim",
+            "--candidates",
+            "300",
+            "--centers",
+            "3",
+            "--sessions",
+            "4",
+            "--seed",
+            "5",
+            "--days",
+            "2",
+            "-q",
+        ],
+    );
+    let text = std::fs::read_to_string(dir.join("sim/history.csv")).unwrap();
+    let mut lines = text.lines();
+    let header = lines.next().unwrap();
+    let (mut past, mut last, mut choices) = (
+        format!("{header}\n"),
+        format!("{header}\n"),
+        String::from("candidate_id,subject\n"),
+    );
+    for l in lines {
+        let f: Vec<&str> = l.split(',').collect();
+        if f[0] == "2024" {
+            // The centre names hold a comma inside quotes: rebuild from the fields.
+            let n = f.len();
+            let chosen = f[n - 3];
+            let mut g = f.clone();
+            g[n - 3] = "";
+            last.push_str(&g.join(","));
+            last.push('\n');
+            if chosen == "1" {
+                choices.push_str(&format!("{},{}\n", f[1], f[n - 6]));
+            }
+        } else {
+            past.push_str(l);
+            past.push('\n');
+        }
+    }
+    std::fs::write(dir.join("past.csv"), past).unwrap();
+    std::fs::write(dir.join("last.csv"), last).unwrap();
+    std::fs::write(dir.join("choices.csv"), choices).unwrap();
+    ok(
+        dir,
+        &["train", "--history", "past.csv", "--model", "m.json", "-q"],
+    );
+    ok(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            "m.json",
+            "--candidates",
+            "last.csv",
+            "--out",
+            "plan",
+            "-q",
+        ],
+    );
+    // One local examiner per centre and subject fewer than the busiest half-day needs in
+    // every fifth cell; the plan thin (95% firm) with a reserve: shortages and calls both
+    // happen.
+    let conv = read_csv(&dir.join("plan/convocations.csv"));
+    let mut need: BTreeMap<(String, String), usize> = BTreeMap::new();
+    for r in &conv {
+        let n: usize =
+            r["examiners"].parse::<usize>().unwrap() + r["reserve"].parse::<usize>().unwrap();
+        let e = need
+            .entry((r["center"].clone(), r["subject"].clone()))
+            .or_default();
+        *e = (*e).max(n);
+    }
+    let mut roster = String::from("examiner_id,name,subject,center\n");
+    for (k, ((c, s), n)) in need.iter().enumerate() {
+        for j in 0..n.saturating_sub(usize::from(k % 5 == 4)) {
+            roster.push_str(&format!("L{k}_{j},N,{s},\"{c}\"\n"));
+        }
+    }
+    std::fs::write(dir.join("roster.csv"), roster).unwrap();
+    ok(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            "m.json",
+            "--candidates",
+            "last.csv",
+            "--out",
+            "plan",
+            "--roster",
+            "roster.csv",
+            "--coverage",
+            "0.95",
+            "-q",
+        ],
+    );
+}
+
+fn minutes(t: &str) -> u32 {
+    let (h, m) = t.split_once(':').unwrap();
+    h.parse::<u32>().unwrap() * 60 + m.parse::<u32>().unwrap()
+}
+
+/// Checks `confirm`'s files in `out` against the choices and the candidates, without any
+/// of its code: every rule of the issue, one by one.
+fn check(dir: &Path, out: &str, choices: &str) {
+    let rows = |f: &str| read_csv(&dir.join(out).join(f));
+    let (conf, short, tt) = (
+        rows("confirmations.csv"),
+        rows("shortages.csv"),
+        rows("timetable.csv"),
+    );
+    let cands = read_csv(&dir.join("last.csv"));
+    let slot: HashMap<&str, (&str, &str, &str)> = cands
+        .iter()
+        .map(|r| {
+            (
+                r["candidate_id"].as_str(),
+                (
+                    r["center"].as_str(),
+                    r["day"].as_str(),
+                    r["half_day"].as_str(),
+                ),
+            )
+        })
+        .collect();
+    let chosen: Vec<BTreeMap<String, String>> = read_csv(&dir.join(choices));
+    // 1. Every chosen oral exactly once: in the timetable or among the shortages.
+    let mut seen: HashMap<(String, String), usize> = HashMap::new();
+    for r in &tt {
+        *seen
+            .entry((r["candidate_id"].clone(), r["subject"].clone()))
+            .or_default() += 1;
+    }
+    for r in &short {
+        for id in r["candidates"].split(';').filter(|s| !s.is_empty()) {
+            *seen
+                .entry((id.to_string(), r["subject"].clone()))
+                .or_default() += 1;
+        }
+    }
+    assert_eq!(seen.len(), chosen.len());
+    for c in &chosen {
+        let key = (c["candidate_id"].clone(), c["subject"].clone());
+        assert_eq!(seen.get(&key), Some(&1), "{key:?}");
+    }
+    // 2. Durations, slots and half-day starts.
+    for r in &tt {
+        let (p, s, e) = (
+            minutes(&r["preparation_start"]),
+            minutes(&r["oral_start"]),
+            minutes(&r["oral_end"]),
+        );
+        assert_eq!((s - p, e - s), (20, 20), "{r:?}");
+        let (center, day, half) = slot[r["candidate_id"].as_str()];
+        assert_eq!((r["center"].as_str(), r["day"].as_str()), (center, day));
+        let start = if half == "pm" { 13 * 60 + 30 } else { 8 * 60 };
+        assert!(p >= start && (half != "am" || p < 13 * 60 + 30), "{r:?}");
+    }
+    // 3. A candidate's orals never overlap and are 10 minutes apart.
+    let mut by_cand: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
+    for r in &tt {
+        by_cand
+            .entry(&r["candidate_id"])
+            .or_default()
+            .push((minutes(&r["preparation_start"]), minutes(&r["oral_end"])));
+    }
+    for v in by_cand.values_mut() {
+        v.sort();
+        for w in v.windows(2) {
+            assert!(w[1].0 >= w[0].1 + 10, "{v:?}");
+        }
+    }
+    // 4. Examiners hear one at a time, at most 8 a half-day, only if they come or are
+    //    called for that very cell.
+    let hears: HashSet<(&str, &str, &str, &str, &str)> = conf
+        .iter()
+        .filter(|r| r["action"] == "come" || r["action"] == "call")
+        .map(|r| {
+            (
+                r["examiner_id"].as_str(),
+                r["center"].as_str(),
+                r["subject"].as_str(),
+                r["day"].as_str(),
+                r["half_day"].as_str(),
+            )
+        })
+        .collect();
+    type Intervals = Vec<(u32, u32)>;
+    let mut by_exam: HashMap<(&str, &str, &str), Intervals> = HashMap::new();
+    for r in &tt {
+        let (center, day, half) = slot[r["candidate_id"].as_str()];
+        let key = (
+            r["examiner_id"].as_str(),
+            center,
+            r["subject"].as_str(),
+            day,
+            half,
+        );
+        assert!(
+            hears.contains(&key),
+            "{r:?} heard by an examiner not confirmed there"
+        );
+        by_exam
+            .entry((key.0, day, half))
+            .or_default()
+            .push((minutes(&r["oral_start"]), minutes(&r["oral_end"])));
+    }
+    for v in by_exam.values_mut() {
+        assert!(v.len() <= 8, "over capacity: {v:?}");
+        v.sort();
+        for w in v.windows(2) {
+            assert!(w[1].0 >= w[0].1, "overlap: {v:?}");
+        }
+    }
+    // 5. Nobody released who was needed, no reserve called while a firm one was released.
+    let short_cells: HashSet<(&str, &str, &str, &str)> = short
+        .iter()
+        .map(|r| {
+            (
+                r["center"].as_str(),
+                r["subject"].as_str(),
+                r["day"].as_str(),
+                r["half_day"].as_str(),
+            )
+        })
+        .collect();
+    let mut by_cell: HashMap<(&str, &str, &str, &str), Vec<&str>> = HashMap::new();
+    for r in &conf {
+        let key = (
+            r["center"].as_str(),
+            r["subject"].as_str(),
+            r["day"].as_str(),
+            r["half_day"].as_str(),
+        );
+        by_cell.entry(key).or_default().push(r["action"].as_str());
+    }
+    for (cell, actions) in &by_cell {
+        if actions.contains(&"release") {
+            assert!(
+                !short_cells.contains(cell),
+                "released in a short cell {cell:?}"
+            );
+            assert!(
+                !actions.contains(&"call"),
+                "a reserve called beside a released firm examiner {cell:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn confirm_on_the_real_choices_passes_the_checker_and_is_deterministic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    let args = |out: &'static str| {
+        [
+            "confirm",
+            "--candidates",
+            "last.csv",
+            "--choices",
+            "choices.csv",
+            "--summons",
+            "plan/summons.csv",
+            "--out",
+            out,
+            "-q",
+        ]
+    };
+    let text = ok(dir, &args("a"));
+    assert!(
+        text.contains("come") && text.contains("lower bound"),
+        "{text}"
+    );
+    check(dir, "a", "choices.csv");
+    // The roster is short in places and the reserve is used: the checker saw both.
+    let conf = read_csv(&dir.join("a/confirmations.csv"));
+    let actions: HashSet<&str> = conf.iter().map(|r| r["action"].as_str()).collect();
+    assert_eq!(
+        actions,
+        HashSet::from(["come", "release", "call", "stay-home"])
+    );
+    assert!(!read_csv(&dir.join("a/shortages.csv")).is_empty());
+    ok(dir, &args("b"));
+    for f in [
+        "confirmations.csv",
+        "shortages.csv",
+        "timetable.csv",
+        "examiners.csv",
+    ] {
+        assert_eq!(
+            std::fs::read(dir.join("a").join(f)).unwrap(),
+            std::fs::read(dir.join("b").join(f)).unwrap(),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn confirm_on_random_choices_passes_the_checker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    let cands = read_csv(&dir.join("last.csv"));
+    let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in &cands {
+        let avg: f64 = r["average"].parse().unwrap();
+        if (8.0..10.0).contains(&avg) {
+            by_id
+                .entry(&r["candidate_id"])
+                .or_default()
+                .push(&r["subject"]);
+        }
+    }
+    for seed in 1..=4u64 {
+        // A small deterministic generator: 0, 1 or 2 orals per candidate.
+        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut next = |n: usize| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x % n as u64) as usize
+        };
+        let mut text = String::from("candidate_id,subject\n");
+        for (id, subjects) in &by_id {
+            let k = next(3).min(subjects.len());
+            let first = next(subjects.len());
+            for j in 0..k {
+                text.push_str(&format!(
+                    "{id},{}\n",
+                    subjects[(first + j) % subjects.len()]
+                ));
+            }
+        }
+        std::fs::write(dir.join("random.csv"), text).unwrap();
+        ok(
+            dir,
+            &[
+                "confirm",
+                "--candidates",
+                "last.csv",
+                "--choices",
+                "random.csv",
+                "--summons",
+                "plan/summons.csv",
+                "--out",
+                "r",
+                "-q",
+            ],
+        );
+        check(dir, "r", "random.csv");
+    }
+}
+
+#[test]
+fn choices_that_cannot_be_are_located_and_nothing_is_written() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    let cands = read_csv(&dir.join("last.csv"));
+    let first = cands
+        .iter()
+        .find(|r| (8.0..10.0).contains(&r["average"].parse::<f64>().unwrap()))
+        .unwrap();
+    let id = first["candidate_id"].as_str();
+    let subjects: Vec<&str> = cands
+        .iter()
+        .filter(|r| r["candidate_id"] == id)
+        .map(|r| r["subject"].as_str())
+        .collect();
+    let text = format!(
+        "candidate_id,subject\nNOBODY,SES\n{id},NOT-A-SUBJECT\n{id},{a}\n{id},{a}\n{id},{b}\n{id},{c}\n",
+        a = subjects[0],
+        b = subjects[1],
+        c = subjects[2],
+    );
+    std::fs::write(dir.join("bad.csv"), text).unwrap();
+    let o = run(
+        dir,
+        &[
+            "confirm",
+            "--candidates",
+            "last.csv",
+            "--choices",
+            "bad.csv",
+            "--summons",
+            "plan/summons.csv",
+            "--out",
+            "x",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    for needle in [
+        "bad.csv, line 2, column 'candidate_id': value 'NOBODY'",
+        "line 3, column 'subject': value 'NOT-A-SUBJECT'",
+        "line 5, column 'subject'",
+        "each subject once per candidate",
+        "line 7, column 'subject'",
+        "at most two orals per candidate",
+    ] {
+        assert!(e.contains(needle), "{needle}: {e}");
+    }
+    assert!(!dir.join("x").exists());
+}
