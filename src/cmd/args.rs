@@ -31,6 +31,11 @@ pub(crate) struct InputArgs {
     /// Keep candidates whose first-group average (out of 20) is at least this.
     #[arg(long, default_value_t = ReadOptions::default().min_average, value_name = "MARK")]
     pub(crate) min_average: f64,
+    /// Sheet to read in a spreadsheet (.xlsx, .xls, .ods) of candidates or history
+    /// [default: the first]; the other spreadsheet inputs (roster, capacities,
+    /// schedule, choices) are read from their first sheet.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) sheet: Option<String>,
     /// Keep candidates whose first-group average (out of 20) is below this.
     #[arg(long, default_value_t = ReadOptions::default().max_average, value_name = "MARK")]
     pub(crate) max_average: f64,
@@ -45,6 +50,10 @@ pub(crate) struct OutputArgs {
     /// Print a JSON summary on stdout instead of tables.
     #[arg(long)]
     pub(crate) json: bool,
+    /// Also write bacpredict.xlsx: a summary sheet and one sheet per table, French
+    /// titles, numbers as numbers (the CSV files are written all the same).
+    #[arg(long)]
+    pub(crate) xlsx: bool,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +167,7 @@ impl InputArgs {
             min_average: self.min_average,
             max_average: self.max_average,
             require_chosen,
+            sheet: self.sheet.clone(),
         })
     }
     pub(crate) fn separator(&self) -> Separator {

@@ -153,7 +153,12 @@ pub(crate) fn append<'a>(t: &mut Table<'a>, other: Table<'a>) {
 }
 
 /// Every file `backtest --out` writes.
-const FILES: [&str; 3] = ["cells.csv", "subjects.csv", "report.html"];
+const FILES: [&str; 4] = [
+    "cells.csv",
+    "subjects.csv",
+    "report.html",
+    "bacpredict.xlsx",
+];
 
 impl BacktestArgs {
     fn inputs(&self) -> Vec<PathBuf> {
@@ -198,7 +203,15 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
         } else {
             CsvStyle::Plain
         };
-        output_files(dir, &results, averages.as_deref(), &opts, style).write(&a.inputs())?;
+        output_files(
+            dir,
+            &results,
+            averages.as_deref(),
+            &opts,
+            style,
+            a.output.xlsx,
+        )?
+        .write(&a.inputs())?;
         notes.say(&format!(
             "wrote cells.csv, subjects.csv and report.html in {}",
             dir.display()
@@ -270,7 +283,8 @@ fn output_files(
     averages: Option<&[(String, Metrics)]>,
     opts: &BacktestOptions,
     style: CsvStyle,
-) -> Outputs {
+    xlsx: bool,
+) -> Result<Outputs, Error> {
     let multi = results.len() > 1;
     let mut cells = Table::default();
     let mut subjects = Table::default();
@@ -292,7 +306,75 @@ fn output_files(
         "report.html",
         report::html_report(results, averages, opts).into_bytes(),
     );
-    outputs
+    if xlsx {
+        let methods = methods_table(results, averages);
+        let summary = vec![
+            ("Commande".to_string(), "bacpredict backtest".to_string()),
+            (
+                "Sessions".to_string(),
+                results
+                    .iter()
+                    .map(|r| r.session.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            ),
+            ("Capacité".to_string(), opts.plan.capacity.to_string()),
+        ];
+        let tables = [
+            ("methods", &methods),
+            ("cells.csv", &cells),
+            ("subjects.csv", &subjects),
+        ];
+        outputs.add(report::WORKBOOK, report::xlsx(&summary, &tables)?);
+    }
+    Ok(outputs)
+}
+
+/// Every method's metrics per session (and on average), as numbers for the workbook.
+fn methods_table<'a>(
+    results: &'a [SessionResult],
+    averages: Option<&'a [(String, Metrics)]>,
+) -> Table<'a> {
+    let mut t = Table::new(&[
+        "session",
+        "method",
+        "coverage",
+        "examiners",
+        "needed",
+        "redundancy",
+        "reserve",
+        "coverage_with_reserve",
+        "reserve_calls",
+        "idle_share",
+        "wape_subject",
+        "log_loss",
+    ]);
+    let per = results.iter().flat_map(|r| {
+        std::iter::once(&r.bacpredict)
+            .chain(&r.baselines)
+            .map(move |m| (r.session.to_string(), m.name.as_str(), &m.metrics))
+    });
+    let avg = averages
+        .into_iter()
+        .flatten()
+        .map(|(n, m)| ("average".to_string(), n.as_str(), m));
+    for (session, name, m) in per.chain(avg) {
+        t.push(vec![
+            session.into(),
+            name.into(),
+            Field::Num(m.coverage, 4),
+            m.examiners.into(),
+            m.needed.into(),
+            Field::Num(m.redundancy, 4),
+            m.reserve.into(),
+            Field::Num(m.coverage_with_reserve, 4),
+            m.reserve_calls.into(),
+            Field::Num(m.idle_share, 4),
+            Field::Num(m.wape_subject, 4),
+            m.log_loss.map_or(Field::from(""), |l| Field::Num(l, 4)),
+        ]);
+    }
+    t
 }
 
 fn json_summary(results: &[SessionResult], averages: Option<&[(String, Metrics)]>) -> String {

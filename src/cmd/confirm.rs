@@ -20,7 +20,7 @@ use crate::confirm::{self, Action, Decisions};
 use crate::data::Dataset;
 use crate::input::{self, Choices, Durations};
 use crate::planning::{PlanOptions, Summon};
-use crate::report::{text_table, CsvStyle, Outputs, Table};
+use crate::report::{self, text_table, CsvStyle, Outputs, Table};
 
 #[derive(Debug, Args)]
 pub(crate) struct ConfirmArgs {
@@ -73,7 +73,8 @@ pub(crate) struct ConfirmArgs {
 }
 
 /// Every file `confirm` writes.
-const FILES: [&str; 4] = [
+const FILES: [&str; 5] = [
+    "bacpredict.xlsx",
     "confirmations.csv",
     "shortages.csv",
     "timetable.csv",
@@ -158,7 +159,8 @@ pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
             slot_text(&s.0 .2, &s.0 .3)
         ));
     }
-    day.files(&a.out, style).write(&a.inputs())?;
+    day.files(&a.out, style, a.output.xlsx)?
+        .write(&a.inputs())?;
     if a.output.json {
         Ok(day.json())
     } else {
@@ -205,13 +207,39 @@ impl Day<'_> {
         by.into_iter().map(|(k, ids)| (k, ids.len(), ids)).collect()
     }
 
-    fn files(&self, dir: &std::path::Path, style: CsvStyle) -> Outputs {
+    fn files(&self, dir: &std::path::Path, style: CsvStyle, xlsx: bool) -> Result<Outputs, Error> {
+        let (c, s, t, e) = (
+            self.confirmations(),
+            self.shortage_table(),
+            self.timetable_table(),
+            self.examiners_table(),
+        );
+        let tables = [
+            ("confirmations.csv", &c),
+            ("shortages.csv", &s),
+            ("timetable.csv", &t),
+            ("examiners.csv", &e),
+        ];
         let mut outputs = Outputs::new(dir, "confirm");
-        outputs.add_table("confirmations.csv", &self.confirmations(), style);
-        outputs.add_table("shortages.csv", &self.shortage_table(), style);
-        outputs.add_table("timetable.csv", &self.timetable_table(), style);
-        outputs.add_table("examiners.csv", &self.examiners_table(), style);
-        outputs
+        for (name, table) in tables {
+            outputs.add_table(name, table, style);
+        }
+        if xlsx {
+            let [come, release, call, stay] = self.counts();
+            let summary: Vec<(String, String)> = [
+                ("Commande", "bacpredict confirm".to_string()),
+                ("Viennent", come.to_string()),
+                ("Libérés", release.to_string()),
+                ("Réserves appelées", call.to_string()),
+                ("Réserves non appelées", stay.to_string()),
+                ("Oraux sans examinateur", self.tt.unheard.len().to_string()),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+            outputs.add(report::WORKBOOK, report::xlsx(&summary, &tables)?);
+        }
+        Ok(outputs)
     }
 
     fn confirmations(&self) -> Table<'_> {

@@ -15,7 +15,7 @@ use crate::forecast::{self, Forecast};
 use crate::input;
 use crate::model::Model;
 use crate::planning::{self, Plan, PlanOptions, Shortage, Summon};
-use crate::report::{text_table, CsvStyle, Field, Outputs, Table};
+use crate::report::{self, text_table, CsvStyle, Field, Outputs, Table};
 
 #[derive(Debug, Args)]
 pub(crate) struct ForecastArgs {
@@ -108,7 +108,8 @@ pub(crate) fn forecast_tables<'a>(
 }
 
 /// Every file `forecast` may write (or remove, as a leftover of an earlier run).
-const FILES: [&str; 6] = [
+const FILES: [&str; 7] = [
+    "bacpredict.xlsx",
     "candidates.csv",
     "by_subject.csv",
     "by_center.csv",
@@ -206,7 +207,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
             s.role.label()
         ));
     }
-    let outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q);
+    let outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q)?;
     outputs.write(&a.inputs())?;
     let run = Run {
         data: &data,
@@ -230,24 +231,64 @@ fn output_files(
     plan: &Plan,
     named: Option<&(Vec<Summon>, Vec<Shortage>)>,
     q: f64,
-) -> Outputs {
+) -> Result<Outputs, Error> {
     let style = if a.output.excel {
         CsvStyle::FrenchExcel
     } else {
         CsvStyle::Plain
     };
     let (cands, subj, cent, conv) = forecast_tables(data, fc, plan, q);
-    let mut outputs = Outputs::new(&a.out, "forecast");
-    outputs.add_table("candidates.csv", &cands, style);
-    outputs.add_table("by_subject.csv", &subj, style);
-    outputs.add_table("by_center.csv", &cent, style);
-    outputs.add_table("convocations.csv", &conv, style);
-    if let Some((summons, shortages)) = named {
-        let (t, sh) = summons_tables(summons, shortages);
-        outputs.add_table("summons.csv", &t, style);
-        outputs.add_table("shortages.csv", &sh, style);
+    let named_tables = named.map(|(summons, shortages)| summons_tables(summons, shortages));
+    let mut tables: Vec<(&str, &Table)> = vec![
+        ("convocations.csv", &conv),
+        ("by_subject.csv", &subj),
+        ("by_center.csv", &cent),
+        ("candidates.csv", &cands),
+    ];
+    if let Some((t, sh)) = &named_tables {
+        tables.extend([("summons.csv", t), ("shortages.csv", sh)]);
     }
-    outputs
+    let mut outputs = Outputs::new(&a.out, "forecast");
+    for (name, table) in &tables {
+        outputs.add_table(name, table, style);
+    }
+    if a.output.xlsx {
+        let summary = workbook_summary(a, data, fc, plan);
+        outputs.add(report::WORKBOOK, report::xlsx(&summary, &tables)?);
+    }
+    Ok(outputs)
+}
+
+/// The workbook's first sheet: what was run and its totals.
+fn workbook_summary(
+    a: &ForecastArgs,
+    data: &Dataset,
+    fc: &Forecast,
+    plan: &Plan,
+) -> Vec<(String, String)> {
+    let rows = [
+        ("Commande", "bacpredict forecast".to_string()),
+        ("Modèle", a.model.display().to_string()),
+        ("Candidats (fichier)", a.candidates.display().to_string()),
+        ("Règle", plan.rule.clone()),
+        ("Candidats", data.candidates.len().to_string()),
+        (
+            "Oraux attendus",
+            format!("{:.0}", fc.expected_orals.iter().sum::<f64>()),
+        ),
+        ("Examinateurs (fermes)", plan.examiners.to_string()),
+        ("Examinateurs (réserve)", plan.reserve.to_string()),
+        (
+            "Couverture attendue (fermes)",
+            format!("{:.1} %", plan.expected_coverage() * 100.0),
+        ),
+        (
+            "Couverture attendue (avec réserve)",
+            format!("{:.1} %", plan.expected_coverage_with_reserve() * 100.0),
+        ),
+        ("Avertissements", fc.warnings.join(" ; ")),
+    ];
+    rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
 /// `summons.csv` and `shortages.csv`.

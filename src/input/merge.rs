@@ -11,7 +11,7 @@ use super::chunks::{chunk_bounds, parse_chunk, Chunk, Interner, ParsedRow, CHUNK
 use super::problems::{InputError, Problems};
 use super::runs::{add_row, Names, Pending};
 use super::text::{csv_reader, match_header, read_text};
-use super::{ReadOptions, COLUMNS, N_COLUMNS};
+use super::{ReadOptions, Separator, COLUMNS, N_COLUMNS};
 use crate::data::{Candidate, Dataset};
 
 /// Reads and validates several files into one dataset. Either every file is valid and a
@@ -81,7 +81,7 @@ fn read_file(
     chunks: &mut Vec<Chunk>,
     problems: &mut Problems,
 ) {
-    let Some(text) = read_text(path, problems) else {
+    let Some((text, sheet)) = read_text(path, problems, opts.sheet.as_deref()) else {
         return;
     };
     if text.trim().is_empty() {
@@ -89,7 +89,12 @@ fn read_file(
         problems.push(path, 0, "", "", expected);
         return;
     }
-    let (mut rdr, sep) = csv_reader(&text, opts.separator);
+    let separator = if sheet {
+        Separator::Comma
+    } else {
+        opts.separator
+    };
+    let (mut rdr, sep) = csv_reader(&text, separator);
     let Some(col) = header_columns(&mut rdr, sep, path, opts, problems) else {
         return;
     };

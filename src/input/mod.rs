@@ -6,6 +6,7 @@
 //! export wants the whole list in one run. The work is split by concern:
 //! - [`problems`]: what is wrong, where, capped and sorted by file and line;
 //! - [`text`]: bytes to text (encoding), separator, numbers, CSV readers;
+//! - [`sheet`]: spreadsheets (xlsx, xls, ods) turned into that text, cells located;
 //! - [`chunks`]: the data rows cut into fixed-size chunks, parsed and checked field by
 //!   field on every core;
 //! - [`runs`]: a chunk's rows grouped into runs of one candidate, checked against the
@@ -20,6 +21,7 @@ mod merge;
 mod problems;
 mod results_day;
 mod runs;
+mod sheet;
 mod tables;
 mod text;
 
@@ -48,6 +50,8 @@ pub(crate) struct ReadOptions {
     pub(crate) max_average: f64,
     /// History files must say which subjects were chosen; forecast files need not.
     pub(crate) require_chosen: bool,
+    /// The sheet of a spreadsheet input to read (`None`: the first).
+    pub(crate) sheet: Option<String>,
 }
 
 impl Default for ReadOptions {
@@ -57,6 +61,7 @@ impl Default for ReadOptions {
             min_average: 8.0,
             max_average: 10.0,
             require_chosen: true,
+            sheet: None,
         }
     }
 }

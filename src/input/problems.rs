@@ -8,6 +8,8 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use super::sheet::SheetInfo;
+
 /// How many problems one error message lists before summarising the rest.
 pub(crate) const MAX_PROBLEMS: usize = 30;
 
@@ -21,13 +23,17 @@ pub(crate) struct Problem {
     pub(crate) column: String,
     pub(crate) value: String,
     pub(crate) expected: String,
+    /// For a spreadsheet: the sheet and the cell (`F12`), shown instead of the line.
+    pub(crate) cell: Option<(String, String)>,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}", self.file.display())?;
-        if self.line > 0 {
-            write!(f, ", line {}", self.line)?;
+        match &self.cell {
+            Some((sheet, at)) if self.line > 0 => write!(f, ", sheet \"{sheet}\", {at}")?,
+            _ if self.line > 0 => write!(f, ", line {}", self.line)?,
+            _ => {}
         }
         if !self.column.is_empty() {
             write!(f, ", column '{}'", self.column)?;
@@ -112,6 +118,8 @@ pub(crate) struct Problems {
     pub(crate) list: Vec<Problem>,
     /// Problems found beyond those in `list`.
     pub(crate) more: usize,
+    /// The spreadsheets among the files, to name cells.
+    pub(crate) sheets: Vec<(PathBuf, SheetInfo)>,
 }
 
 impl Problems {
@@ -136,6 +144,7 @@ impl Problems {
             column: escape_controls(column, MAX_NAME_SHOWN),
             value: shown_value(value),
             expected: escape_controls(expected, usize::MAX),
+            cell: None,
         });
         self.keep_first(2 * MAX_PROBLEMS);
     }
@@ -150,7 +159,13 @@ impl Problems {
     }
 
     /// Takes in the problems found elsewhere (a chunk of a file, a candidate's rows).
+    /// Problems of `path` will name the sheet's cells.
+    pub(crate) fn locate_in_sheet(&mut self, path: &Path, info: SheetInfo) {
+        self.sheets.push((path.to_path_buf(), info));
+    }
+
     pub(crate) fn absorb(&mut self, other: Problems) {
+        self.sheets.extend(other.sheets);
         self.list.extend(other.list);
         self.more += other.more;
         self.keep_first(2 * MAX_PROBLEMS);
@@ -179,6 +194,11 @@ impl Problems {
     pub(crate) fn into_error(mut self) -> InputError {
         // Sorted even when short.
         self.keep_first(0);
+        for p in self.list.iter_mut() {
+            if let Some((_, info)) = self.sheets.iter().find(|(f, _)| *f == p.file) {
+                p.cell = Some((info.sheet.clone(), info.cell(p.line, &p.column)));
+            }
+        }
         InputError {
             problems: self.list,
             more: self.more,

@@ -52,9 +52,10 @@ pub(crate) fn read_small_table(
     required: usize,
     problems: &mut Problems,
 ) -> Vec<(u64, Vec<String>)> {
-    let Some(text) = read_text(path, problems) else {
+    let Some((text, sheet)) = read_text(path, problems, None) else {
         return Vec::new();
     };
+    let separator = if sheet { Separator::Comma } else { separator };
     let (mut rdr, sep) = csv_reader(&text, separator);
     let header = match rdr.headers() {
         Ok(h) => h.clone(),

@@ -8,6 +8,7 @@
 use std::path::Path;
 
 use super::problems::{shown_value, Problems};
+use super::sheet::{is_spreadsheet, sheet_to_csv};
 use super::Separator;
 
 /// Turns raw bytes into text: UTF-8 (BOM stripped) when valid, else Windows-1252, which
@@ -83,8 +84,30 @@ pub(crate) fn parse_number(s: &str) -> Option<f64> {
     v.is_finite().then_some(v)
 }
 
-/// Reads and decodes a file, or says in `problems` why it cannot.
-pub(crate) fn read_text(path: &Path, problems: &mut Problems) -> Option<String> {
+/// Reads and decodes a file, or says in `problems` why it cannot. A spreadsheet's sheet
+/// (`sheet`, or the first) comes back as comma-separated text, with `true`: the caller
+/// reads it with ',' whatever `--separator` says.
+pub(crate) fn read_text(
+    path: &Path,
+    problems: &mut Problems,
+    sheet: Option<&str>,
+) -> Option<(String, bool)> {
+    if is_spreadsheet(path) {
+        return match sheet_to_csv(path, sheet) {
+            Ok((text, info)) => {
+                problems.locate_in_sheet(path, info);
+                Some((text, true))
+            }
+            Err(expected) => {
+                problems.push(path, 0, "", "", &expected);
+                None
+            }
+        };
+    }
+    read_csv_text(path, problems).map(|t| (t, false))
+}
+
+fn read_csv_text(path: &Path, problems: &mut Problems) -> Option<String> {
     let bytes = match std::fs::read(path) {
         Ok(b) => b,
         Err(e) => {

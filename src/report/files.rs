@@ -26,6 +26,8 @@ pub enum WriteError {
     },
     #[error("cannot write {path}: a folder of that name is in the way (nothing was replaced)")]
     FolderInTheWay { path: PathBuf },
+    #[error("cannot build the workbook: {0}")]
+    Workbook(String),
 }
 
 /// The name of the file that describes a run's set of files.

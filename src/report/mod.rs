@@ -5,12 +5,14 @@
 //!   rename), so an interrupted run never leaves half a file an office could mistake
 //!   for a result;
 //! - [`text`]: the aligned tables printed on stdout;
-//! - [`html`]: the self-contained backtest report.
+//! - [`html`]: the self-contained backtest report;
+//! - [`workbook`]: the tables as one `.xlsx` workbook with French titles (`--xlsx`).
 
 mod files;
 mod html;
 mod table;
 mod text;
+mod workbook;
 
 pub(crate) use files::{
     same_file, sha256_hex, write_atomic, Manifest, Outputs, WriteError, MANIFEST,
@@ -18,3 +20,14 @@ pub(crate) use files::{
 pub(crate) use html::report as html_report;
 pub(crate) use table::{CsvStyle, Field, Table};
 pub(crate) use text::text_table;
+
+/// The name of the workbook `--xlsx` writes beside the CSV files.
+pub(crate) const WORKBOOK: &str = "bacpredict.xlsx";
+
+/// The `--xlsx` workbook of a run (see [`workbook`]).
+pub(crate) fn xlsx(
+    summary: &[(String, String)],
+    tables: &[(&str, &Table)],
+) -> Result<Vec<u8>, WriteError> {
+    workbook::workbook(summary, tables).map_err(|e| WriteError::Workbook(e.to_string()))
+}

@@ -10,4 +10,5 @@ mod input_errors;
 mod model_file;
 mod results_day;
 mod slots;
+mod spreadsheets;
 mod util;
