@@ -35,16 +35,19 @@ pub enum Target {
     Roster,
     /// The capacity-file reader.
     Capacities,
+    /// The candidate reader on damaged or mutated spreadsheets (calamine).
+    Spreadsheet,
 }
 
 impl Target {
-    pub const ALL: [Target; 6] = [
+    pub const ALL: [Target; 7] = [
         Target::History,
         Target::Candidates,
         Target::Train,
         Target::Model,
         Target::Roster,
         Target::Capacities,
+        Target::Spreadsheet,
     ];
 
     pub fn name(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Target {
             Target::Model => "model",
             Target::Roster => "roster",
             Target::Capacities => "capacities",
+            Target::Spreadsheet => "spreadsheet",
         }
     }
 
@@ -69,6 +73,8 @@ pub struct Corpus {
     candidates: Vec<u8>,
     model: Vec<u8>,
     roster: Vec<u8>,
+    /// The first candidates as a workbook.
+    workbook: Vec<u8>,
     /// A few hundred forecast candidates, to forecast with an accepted model quickly.
     small_candidates: Dataset,
 }
@@ -77,6 +83,8 @@ impl Corpus {
     pub fn load(repo: &Path) -> std::io::Result<Corpus> {
         let read = |p: &str| std::fs::read(repo.join(p));
         let candidates = read("data/sample/candidates.csv")?;
+        let workbook = as_workbook(&take_lines(&candidates, 300))
+            .map_err(|e| std::io::Error::other(e.to_string()))?;
         let head: Vec<u8> = take_lines(&candidates, 800);
         let tmp = tempfile::NamedTempFile::new()?;
         std::fs::write(tmp.path(), &head)?;
@@ -91,6 +99,7 @@ impl Corpus {
             candidates,
             model: read("models/sample.json")?,
             roster: read("data/sample/roster.csv")?,
+            workbook,
             small_candidates: small,
         })
     }
@@ -104,8 +113,29 @@ impl Corpus {
             Target::Model => self.model.clone(),
             Target::Roster => self.roster.clone(),
             Target::Capacities => b"subject,capacity\nPHILOSOPHIE,20\nSES,12\n".to_vec(),
+            Target::Spreadsheet => self.workbook.clone(),
         }
     }
+}
+
+/// CSV bytes as a one-sheet workbook, cell by cell (numbers where they parse).
+fn as_workbook(csv_bytes: &[u8]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(csv_bytes);
+    for (r, rec) in rdr.records().flatten().enumerate().take(5000) {
+        for (c, v) in rec.iter().enumerate().take(100) {
+            let (r, c) = (r as u32, c as u16);
+            match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => sheet.write_number(r, c, x)?,
+                _ => sheet.write_string(r, c, v)?,
+            };
+        }
+    }
+    book.save_to_buffer()
 }
 
 /// The first `n` lines of `bytes`.
@@ -134,6 +164,11 @@ pub fn input(corpus: &Corpus, target: Target, case: u64) -> Vec<u8> {
     }
     if target == Target::Model && rng.random_bool(0.7) {
         return edit_model_number(&seed, &mut rng);
+    }
+    if target == Target::Spreadsheet && rng.random_bool(0.5) {
+        // Mutated text turned into a valid workbook: the cell rules through calamine.
+        let text = mutate(&take_lines(&corpus.candidates, 300), &mut rng, 3);
+        return as_workbook(&text).unwrap_or(seed);
     }
     let rounds = rng.random_range(1..=4);
     mutate(&seed, &mut rng, rounds)
@@ -314,7 +349,15 @@ fn collect_number_paths(v: &serde_json::Value, at: &mut Vec<Key>, out: &mut Vec<
 
 /// Runs one case: `bytes` as the input of `target`. `Err` names a defect.
 pub fn run_case(corpus: &Corpus, target: Target, bytes: &[u8]) -> Result<(), String> {
-    let tmp = tempfile::NamedTempFile::new().map_err(|e| format!("harness: {e}"))?;
+    let suffix = if target == Target::Spreadsheet {
+        ".xlsx"
+    } else {
+        ".csv"
+    };
+    let tmp = tempfile::Builder::new()
+        .suffix(suffix)
+        .tempfile()
+        .map_err(|e| format!("harness: {e}"))?;
     std::fs::write(tmp.path(), bytes).map_err(|e| format!("harness: {e}"))?;
     let path = tmp.path();
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -335,7 +378,7 @@ pub fn run_case(corpus: &Corpus, target: Target, bytes: &[u8]) -> Result<(), Str
 fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> {
     let paths = [path.to_path_buf()];
     match target {
-        Target::History | Target::Candidates => {
+        Target::History | Target::Candidates | Target::Spreadsheet => {
             let opts = ReadOptions {
                 require_chosen: target == Target::History,
                 ..ReadOptions::default()
@@ -435,6 +478,8 @@ mod tests {
         fn fuzz_roster(case in any::<u64>()) { check(Target::Roster, case)?; }
         #[test]
         fn fuzz_capacities(case in any::<u64>()) { check(Target::Capacities, case)?; }
+        #[test]
+        fn fuzz_spreadsheet(case in any::<u64>()) { check(Target::Spreadsheet, case)?; }
     }
 
     proptest! {
