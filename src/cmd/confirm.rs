@@ -14,7 +14,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{within, InputArgs, OutputArgs, PlanArgs};
-use super::{read_data, refuse_overwriting_inputs, usage, Error, Notes};
+use super::{read_data, refuse_overwriting_inputs, slot_text, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
 use crate::data::Dataset;
@@ -165,15 +165,6 @@ pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
         Ok(day.json())
     } else {
         day.text(&a.out)
-    }
-}
-
-/// " on DAY HALF", nothing without a slot.
-fn slot_text(day: &str, half: &str) -> String {
-    match (day, half) {
-        ("", _) => String::new(),
-        (d, "") => format!(" on {d}"),
-        (d, h) => format!(" on {d} {h}"),
     }
 }
 

@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{InputArgs, OutputArgs, PlanArgs};
-use super::{pct, read_data, refuse_overwriting_inputs, Error, Notes};
+use super::{pct, read_data, refuse_overwriting_inputs, slot_text, Error, Notes};
 use crate::data::{Dataset, SlotKind};
 use crate::forecast::{self, Forecast};
 use crate::input;
@@ -149,15 +149,6 @@ fn capacity_unit(kind: SlotKind) -> &'static str {
         SlotKind::Period => "capacity per examiner over the whole oral period",
         SlotKind::Day => "per day: capacity per examiner and day",
         SlotKind::HalfDay => "per half-day: capacity per examiner and half-day",
-    }
-}
-
-/// " on DAY HALF" for a message, nothing without a slot.
-fn slot_text(day: &str, half: &str) -> String {
-    match (day, half) {
-        ("", _) => String::new(),
-        (d, "") => format!(" on {d}"),
-        (d, h) => format!(" on {d} {h}"),
     }
 }
 

@@ -214,6 +214,15 @@ pub(crate) fn refuse_overwriting_inputs(
     Ok(())
 }
 
+/// " on DAY HALF" for a message about a cell, nothing without a slot.
+pub(crate) fn slot_text(day: &str, half: &str) -> String {
+    match (day, half) {
+        ("", _) => String::new(),
+        (d, "") => format!(" on {d}"),
+        (d, h) => format!(" on {d} {h}"),
+    }
+}
+
 pub(crate) fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }
