@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
-# Renders a backtest report in headless Chromium to a PNG, to check it as a person sees it.
-# Usage: scripts/render-report.sh [report.html] [out.png]
+# Renders the HTML pages in headless Chromium to PNG at A4 width (794 px), to check them
+# as a person sees them: the forecast's plan.html and the backtest's report.html.
+# Usage: scripts/render-report.sh [out-dir]        (default out; PNGs written beside them)
 # Needs Debian's chromium (apt-get install chromium); CI does not run it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-report=${1:-out/backtest/report.html}
-png=${2:-out/backtest/report.png}
-if [[ ! -f $report ]]; then
-  cargo run --release --quiet -- backtest --history data/sample/history.csv --all \
-    --oracle data/sample/truth.csv --out "$(dirname "$report")" -q >/dev/null
-fi
+out=${1:-out}
+bin=target/release/bacpredict
+cargo build --release --quiet
+"$bin" forecast --model models/sample.json --candidates data/sample/candidates.csv \
+  --roster data/sample/roster.csv --out "$out" -q >/dev/null
+"$bin" backtest --history data/sample/history.csv --all --oracle data/sample/truth.csv \
+  --out "$out/backtest" -q >/dev/null
 profile=$(mktemp -d)
 trap 'rm -rf "$profile"' EXIT
-chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
-  --disable-background-networking --disable-component-update --disable-sync \
-  --user-data-dir="$profile" --window-size=1000,3000 \
-  --screenshot="$(realpath -m "$png")" "file://$(realpath "$report")" 2>/dev/null
-echo "wrote $png"
+render() {
+  chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+    --disable-background-networking --disable-component-update --disable-sync \
+    --user-data-dir="$profile" --window-size=794,"$2" --hide-scrollbars \
+    --screenshot="$(realpath -m "$3")" "file://$(realpath "$1")" 2>/dev/null
+  echo "wrote $3"
+}
+render "$out/plan.html" 2400 "$out/plan.png"
+render "$out/backtest/report.html" 3200 "$out/backtest/report.png"

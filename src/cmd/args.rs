@@ -14,6 +14,7 @@ use crate::data::{Dataset, SlotKind, MAX_MARK};
 use crate::input::{self, ReadOptions, Separator};
 use crate::model::FitOptions;
 use crate::planning::{PlanOptions, MAX_CAPACITY};
+use crate::report::Lang;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum SepArg {
@@ -54,6 +55,10 @@ pub(crate) struct OutputArgs {
     /// titles, numbers as numbers (the CSV files are written all the same).
     #[arg(long)]
     pub(crate) xlsx: bool,
+    /// Language of the HTML pages (plan.html, report.html); numbers as the language
+    /// writes them.
+    #[arg(long, value_enum, default_value = "fr")]
+    pub(crate) lang: Lang,
 }
 
 #[derive(Debug, Args)]

@@ -12,7 +12,7 @@ use super::{pct, read_data, refuse_overwriting_inputs, usage, Error, Notes};
 use crate::backtest::{self, BacktestOptions, MethodResult, Metrics, SessionResult};
 use crate::data::Dataset;
 use crate::input::{self, Truth};
-use crate::report::{self, text_table, CsvStyle, Field, Outputs, Table};
+use crate::report::{self, text_table, CsvStyle, Field, Lang, Outputs, Table};
 
 #[derive(Debug, Args)]
 pub(crate) struct BacktestArgs {
@@ -210,6 +210,7 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
             &opts,
             style,
             a.output.xlsx,
+            a.output.lang,
         )?
         .write(&a.inputs())?;
         notes.say(&format!(
@@ -284,6 +285,7 @@ fn output_files(
     opts: &BacktestOptions,
     style: CsvStyle,
     xlsx: bool,
+    lang: Lang,
 ) -> Result<Outputs, Error> {
     let multi = results.len() > 1;
     let mut cells = Table::default();
@@ -304,7 +306,7 @@ fn output_files(
     outputs.add_table("subjects.csv", &subjects, style);
     outputs.add(
         "report.html",
-        report::html_report(results, averages, opts).into_bytes(),
+        report::html_report(results, averages, opts, lang).into_bytes(),
     );
     if xlsx {
         let methods = methods_table(results, averages);

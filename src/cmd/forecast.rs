@@ -15,7 +15,7 @@ use crate::forecast::{self, Forecast};
 use crate::input;
 use crate::model::Model;
 use crate::planning::{self, Plan, PlanOptions, Shortage, Summon};
-use crate::report::{self, text_table, CsvStyle, Field, Outputs, Table};
+use crate::report::{self, text_table, CsvStyle, Field, Outputs, PlanPage, Table};
 
 #[derive(Debug, Args)]
 pub(crate) struct ForecastArgs {
@@ -108,8 +108,9 @@ pub(crate) fn forecast_tables<'a>(
 }
 
 /// Every file `forecast` may write (or remove, as a leftover of an earlier run).
-const FILES: [&str; 7] = [
+const FILES: [&str; 8] = [
     "bacpredict.xlsx",
+    "plan.html",
     "candidates.csv",
     "by_subject.csv",
     "by_center.csv",
@@ -198,7 +199,30 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
             s.role.label()
         ));
     }
-    let outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q)?;
+    let mut outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q)?;
+    let page = PlanPage {
+        candidates: data.candidates.len(),
+        model: &a.model.display().to_string(),
+        slot_kind: data.slot_kind(),
+        interval: q,
+        shortages: named
+            .iter()
+            .flat_map(|(_, sh)| sh)
+            .map(|s| {
+                format!(
+                    "{} {}{}: {}/{} ({})",
+                    s.center,
+                    s.subject,
+                    slot_text(&s.day, &s.half_day),
+                    s.summoned,
+                    s.planned,
+                    s.role.label()
+                )
+            })
+            .collect(),
+    };
+    let html = report::plan_page(&fc, &plan, &popts, &page, a.output.lang);
+    outputs.add("plan.html", html.into_bytes());
     outputs.write(&a.inputs())?;
     let run = Run {
         data: &data,

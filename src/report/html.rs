@@ -1,4 +1,5 @@
-//! HTML backtest report: one self-contained file with SVG charts drawn here.
+//! HTML backtest report: one self-contained file with SVG charts drawn here, in French
+//! or English (texts in [`super::lang`]).
 //!
 //! No script, font or image is fetched from anywhere: an exam office may open it on a
 //! machine without internet, and pupils' data must not leak through a CDN request.
@@ -6,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
+use super::lang::Lang;
 use crate::backtest::{BacktestOptions, CalibrationBin, Metrics, ScoredCell, SessionResult};
 
 pub(crate) fn esc(s: &str) -> String {
@@ -15,29 +17,26 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub(crate) fn pct(v: f64) -> String {
-    format!("{:.1}%", v * 100.0)
-}
-
-pub(crate) fn metrics_table(rows: &[(&str, &Metrics)]) -> String {
-    let mut s = String::from(
-        "<table><thead><tr><th>method</th><th>coverage</th><th>cells covered</th>\
-         <th>examiners</th><th>needed</th><th>surplus</th><th>redundancy</th>\
-         <th>subject error (WAPE)</th><th>log-loss</th></tr></thead><tbody>",
-    );
+pub(crate) fn metrics_table(rows: &[(&str, &Metrics)], lang: Lang) -> String {
+    let t = lang.texts();
+    let mut s = String::from("<table><thead><tr>");
+    for h in t.method_header {
+        let _ = write!(s, "<th>{}</th>", esc(h));
+    }
+    s.push_str("</tr></thead><tbody>");
     for (name, m) in rows {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(name),
-            pct(m.coverage),
-            pct(m.cell_coverage),
-            m.examiners,
-            m.needed,
-            pct(m.surplus),
-            pct(m.redundancy),
-            pct(m.wape_subject),
-            m.log_loss.map(|l| format!("{l:.4}")).unwrap_or_else(|| "-".into())
+            esc(lang.method(name)),
+            lang.pct(m.coverage),
+            lang.pct(m.cell_coverage),
+            lang.int(m.examiners),
+            lang.int(m.needed),
+            lang.pct(m.surplus),
+            lang.pct(m.redundancy),
+            lang.pct(m.wape_subject),
+            m.log_loss.map(|l| lang.dec(l, 4)).unwrap_or_else(|| "-".into())
         );
     }
     s.push_str("</tbody></table>");
@@ -48,14 +47,15 @@ pub(crate) fn metrics_table(rows: &[(&str, &Metrics)]) -> String {
 /// tick and the actual count as a dot. Each row has its own scale (0 to a little above
 /// its largest value), because one subject taken by every candidate would otherwise
 /// squash all the others into dots; the numbers are written beside each row.
-pub(crate) fn subject_chart(subjects: &[ScoredCell]) -> String {
+pub(crate) fn subject_chart(subjects: &[ScoredCell], lang: Lang) -> String {
+    let t = lang.texts();
     let row_h = 22.0;
     let left = 230.0;
     let width = 860.0;
     let plot_w = 330.0;
     let h = 30.0 + row_h * subjects.len() as f64;
     let mut s = format!(
-        "<svg width=\"{width}\" height=\"{h}\" role=\"img\" aria-label=\"forecast interval and actual orals per subject\">"
+        "<svg width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\" role=\"img\" aria-label=\"forecast interval and actual orals per subject\">"
     );
     for (i, c) in subjects.iter().enumerate() {
         let y = 10.0 + row_h * i as f64;
@@ -69,7 +69,7 @@ pub(crate) fn subject_chart(subjects: &[ScoredCell]) -> String {
              <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" fill=\"#9ecae1\"/>\
              <line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#08519c\" stroke-width=\"2\"/>\
              <circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\" fill=\"{}\"/>\
-             <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{}\">expected {:.1}, interval {}-{}, actual {}</text>",
+             <text x=\"{}\" y=\"{}\" font-size=\"11\" fill=\"{}\">{} {}, {} {}-{}, {} {}</text>",
             left - 6.0,
             y + 9.0,
             esc(&c.subject),
@@ -89,9 +89,12 @@ pub(crate) fn subject_chart(subjects: &[ScoredCell]) -> String {
             left + plot_w + 12.0,
             y + 9.0,
             if inside { "#222" } else { "#d62728" },
-            c.expected,
+            t.expected,
+            lang.dec(c.expected, 1),
+            t.interval,
             c.low,
             c.high,
+            t.actual,
             c.actual
         );
     }
@@ -114,7 +117,7 @@ pub(crate) fn center_chart(cells: &[ScoredCell]) -> String {
     let max = by.values().map(|v| v.0.max(v.1)).max().unwrap_or(1).max(1) as f64;
     let h = 30.0 + row_h * by.len() as f64;
     let mut s = format!(
-        "<svg width=\"{width}\" height=\"{h}\" role=\"img\" aria-label=\"examiners summoned and needed per centre\">"
+        "<svg width=\"{width}\" height=\"{h}\" viewBox=\"0 0 {width} {h}\" role=\"img\" aria-label=\"examiners summoned and needed per centre\">"
     );
     for (i, (center, (ex, need))) in by.iter().enumerate() {
         let y = 10.0 + row_h * i as f64;
@@ -142,22 +145,25 @@ pub(crate) fn center_chart(cells: &[ScoredCell]) -> String {
 }
 
 /// Predicted probability against observed rate, one dot per bin (area ~ count).
-pub(crate) fn calibration_chart(bins: &[CalibrationBin]) -> String {
+pub(crate) fn calibration_chart(bins: &[CalibrationBin], lang: Lang) -> String {
+    let t = lang.texts();
     let size = 320.0;
     let m = 40.0;
     let p = size - 2.0 * m;
     let mut s = format!(
-        "<svg width=\"{size}\" height=\"{size}\" role=\"img\" aria-label=\"calibration\">\
+        "<svg width=\"{size}\" height=\"{size}\" viewBox=\"0 0 {size} {size}\" role=\"img\" aria-label=\"calibration\">\
          <rect x=\"{m}\" y=\"{m}\" width=\"{p}\" height=\"{p}\" fill=\"none\" stroke=\"#999\"/>\
          <line x1=\"{m}\" y1=\"{}\" x2=\"{}\" y2=\"{m}\" stroke=\"#bbb\" stroke-dasharray=\"4\"/>\
-         <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">predicted probability</text>\
-         <text x=\"12\" y=\"{}\" font-size=\"11\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">observed rate</text>",
+         <text x=\"{}\" y=\"{}\" font-size=\"11\" text-anchor=\"middle\">{}</text>\
+         <text x=\"12\" y=\"{}\" font-size=\"11\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>",
         m + p,
         m + p,
         size / 2.0,
         size - 8.0,
+        t.predicted,
         size / 2.0,
-        size / 2.0
+        size / 2.0,
+        t.observed
     );
     let _ = write!(
         s,
@@ -187,24 +193,34 @@ pub(crate) fn calibration_chart(bins: &[CalibrationBin]) -> String {
     s
 }
 
+/// The styles of both pages: readable on screen, and on A4 when printed (tables and
+/// charts not cut across pages where avoidable).
+pub(crate) const STYLE: &str = "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}\
+    table{border-collapse:collapse;margin:1em 0;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
+    td{white-space:nowrap}td:first-child{white-space:normal}\
+    td:first-child,th:first-child{text-align:left}.headline{font-size:1.2em;background:#f3f7fb;padding:1em;border-left:4px solid #3182bd}\
+    .legend span{display:inline-block;margin-right:1.5em}svg{max-width:100%;height:auto}\
+    @page{size:A4;margin:12mm}@media print{body{max-width:none;margin:0;font-size:10pt}\
+    table,svg,h2,h3{page-break-inside:avoid;break-inside:avoid}h2,h3{page-break-after:avoid;break-after:avoid}}</style>";
+
 /// The whole report.
 pub(crate) fn report(
     results: &[SessionResult],
     averages: Option<&[(String, Metrics)]>,
     opts: &BacktestOptions,
+    lang: Lang,
 ) -> String {
-    let mut h = String::from(
-        "<!DOCTYPE html><html lang=\"fr\"><head><meta charset=\"utf-8\"><title>bacpredict backtest</title>\
-         <style>body{font-family:sans-serif;max-width:960px;margin:2em auto;color:#222}\
-         table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}\
-         td:first-child,th:first-child{text-align:left}.headline{font-size:1.2em;background:#f3f7fb;padding:1em;border-left:4px solid #3182bd}\
-         .legend span{display:inline-block;margin-right:1.5em}</style></head><body>",
+    let t = lang.texts();
+    let mut h = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>bacpredict: {}</title>{STYLE}</head><body><h1>{}</h1>",
+        t.html_lang,
+        esc(t.report_title),
+        esc(t.report_title)
     );
-    let _ = write!(h, "<h1>Backtest of the examiner plan</h1>");
-    headline(&mut h, results, averages);
-    assumptions(&mut h, opts);
+    headline(&mut h, results, averages, lang);
+    assumptions(&mut h, opts, lang);
     for r in results {
-        session_section(&mut h, r, averages.is_some());
+        session_section(&mut h, r, averages.is_some(), opts.interval, lang);
     }
     h.push_str("</body></html>\n");
     h
@@ -212,101 +228,173 @@ pub(crate) fn report(
 
 /// The headline sentence and the table of methods (of the average when there are
 /// several sessions).
-fn headline(h: &mut String, results: &[SessionResult], averages: Option<&[(String, Metrics)]>) {
-    if let Some(first) = results.first() {
-        let (label, bp, rows): (String, Metrics, Vec<(String, Metrics)>) = match averages {
-            Some(avg) => (
-                format!(
-                    "average over sessions {}",
-                    results
-                        .iter()
-                        .map(|r| r.session.to_string())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-                avg[0].1,
-                avg.to_vec(),
+fn headline(
+    h: &mut String,
+    results: &[SessionResult],
+    averages: Option<&[(String, Metrics)]>,
+    lang: Lang,
+) {
+    let t = lang.texts();
+    let Some(first) = results.first() else {
+        return;
+    };
+    let (label, bp, rows): (String, Metrics, Vec<(String, Metrics)>) = match averages {
+        Some(avg) => (
+            format!(
+                "{} {}",
+                t.average_over,
+                results
+                    .iter()
+                    .map(|r| r.session.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
-            None => (
-                format!("session {}", first.session),
-                first.bacpredict.metrics,
-                std::iter::once(&first.bacpredict)
-                    .chain(&first.baselines)
-                    .map(|m| (m.name.clone(), m.metrics))
-                    .collect(),
-            ),
-        };
-        let last = rows.iter().find(|(n, _)| n == "last year +25%");
-        let _ = write!(
-            h,
-            "<p class=\"headline\">Had bacpredict been used ({label}): <b>{} of orals</b> would have found an examiner, \
-             with <b>{} examiners summoned</b> for {} needed ({} surplus){}.</p>",
-            pct(bp.coverage),
-            bp.examiners,
-            bp.needed,
-            pct(bp.surplus),
-            last.map(|(_, m)| format!(
-                "; last year's counts + 25% would have summoned {} and covered {}",
-                m.examiners,
-                pct(m.coverage)
-            ))
-            .unwrap_or_default()
-        );
-        let refs: Vec<(&str, &Metrics)> = rows.iter().map(|(n, m)| (n.as_str(), m)).collect();
-        h.push_str(&metrics_table(&refs));
-    }
-}
-
-fn assumptions(h: &mut String, opts: &BacktestOptions) {
+            avg[0].1,
+            avg.to_vec(),
+        ),
+        None => (
+            format!("{} {}", t.session, first.session),
+            first.bacpredict.metrics,
+            std::iter::once(&first.bacpredict)
+                .chain(&first.baselines)
+                .map(|m| (m.name.clone(), m.metrics))
+                .collect(),
+        ),
+    };
+    let last = rows.iter().find(|(n, _)| n == "last year +25%");
     let _ = write!(
         h,
-        "<h2>Assumptions</h2><ul><li>Capacity: {} candidates per examiner in a cell (a half-day, a day or the whole oral period, as the slots are){}.</li>\
-         <li>Rule: {}.</li><li>Intervals: central {:.0}% of the forecast distribution.</li>\
-         <li>Needed examiners per centre and subject: ceil(actual orals / capacity).</li></ul>",
+        "<p class=\"headline\">{} ({}){} <b>{} {}</b>{} <b>{} {}</b> {} {} ({} {}){}.</p>",
+        t.had_bacpredict,
+        esc(&label),
+        t.colon,
+        lang.pct(bp.coverage),
+        t.of_orals_found,
+        t.semicolon,
+        lang.int(bp.examiners),
+        t.examiners_summoned,
+        t.for_needed,
+        lang.int(bp.needed),
+        lang.pct(bp.surplus),
+        t.surplus_word,
+        last.map(|(_, m)| format!(
+            "{} {} {} {} {}",
+            t.semicolon,
+            t.last_year_would,
+            lang.int(m.examiners),
+            t.and_covered,
+            lang.pct(m.coverage)
+        ))
+        .unwrap_or_default()
+    );
+    let refs: Vec<(&str, &Metrics)> = rows.iter().map(|(n, m)| (n.as_str(), m)).collect();
+    h.push_str(&metrics_table(&refs, lang));
+}
+
+fn assumptions(h: &mut String, opts: &BacktestOptions, lang: Lang) {
+    let t = lang.texts();
+    let overrides = if opts.plan.capacity_by_subject.is_empty() {
+        String::new()
+    } else {
+        format!(
+            " ({} {})",
+            opts.plan.capacity_by_subject.len(),
+            t.subject_overrides
+        )
+    };
+    let rule = match opts.plan.service_level {
+        Some(q) => format!("{} {}", t.per_cell_level, lang.pct(q)),
+        None => format!(
+            "{} {} {}",
+            t.fewest_reaching,
+            lang.pct(opts.plan.coverage),
+            t.expected_coverage_word
+        ),
+    };
+    let _ = write!(
+        h,
+        "<h2>{}</h2><ul><li>{}{} {} {}{}.</li><li>{}{} {}.</li><li>{} {} {}</li><li>{}</li></ul>",
+        t.assumptions,
+        t.capacity_line,
+        t.colon,
         opts.plan.capacity,
-        if opts.plan.capacity_by_subject.is_empty() {
-            String::new()
-        } else {
-            format!(" ({} subject overrides)", opts.plan.capacity_by_subject.len())
-        },
-        match opts.plan.service_level {
-            Some(q) => format!("per-cell service level {}", pct(q)),
-            None => format!("fewest examiners reaching {} expected coverage", pct(opts.plan.coverage)),
-        },
-        opts.interval * 100.0
+        t.candidates_per_examiner_cell,
+        overrides,
+        t.rule,
+        t.colon,
+        esc(&rule),
+        t.intervals_line,
+        lang.pct(opts.interval),
+        t.intervals_suffix,
+        t.needed_line
     );
 }
 
-/// One session: its table of methods (when there are several sessions) and its charts.
-fn session_section(h: &mut String, r: &SessionResult, with_table: bool) {
-    let _ = write!(h, "<h2>Session {}</h2>", r.session);
+/// Whether the subjects' intervals held about as often as their probability says: the
+/// share outside them against 1 - `interval`, within two binomial standard deviations.
+fn interval_verdict(subjects: &[ScoredCell], interval: f64, lang: Lang) -> String {
+    let t = lang.texts();
+    let n = subjects.len() as f64;
+    let outside = subjects
+        .iter()
+        .filter(|c| c.actual < c.low || c.actual > c.high)
+        .count();
+    let expected = n * (1.0 - interval);
+    let sd = (n * interval * (1.0 - interval)).sqrt();
+    let verdict = if (outside as f64) > expected + 2.0 * sd {
+        t.intervals_verdict_narrow
+    } else if (outside as f64) < expected - 2.0 * sd {
+        t.intervals_verdict_wide
+    } else {
+        t.intervals_verdict_right
+    };
+    format!(
+        "<p>{verdict} ({outside} {} {})</p>",
+        t.outside_intervals,
+        lang.dec(expected, 1)
+    )
+}
+
+/// One session: its table of methods (when there are several sessions), its charts
+/// and its table per day.
+fn session_section(h: &mut String, r: &SessionResult, with_table: bool, interval: f64, lang: Lang) {
+    let t = lang.texts();
+    let _ = write!(h, "<h2>{} {}</h2>", t.session, r.session);
     if with_table {
         let rows: Vec<(&str, &Metrics)> = std::iter::once(&r.bacpredict)
             .chain(&r.baselines)
             .map(|m| (m.name.as_str(), &m.metrics))
             .collect();
-        h.push_str(&metrics_table(&rows));
+        h.push_str(&metrics_table(&rows, lang));
     }
     let _ = write!(
-            h,
-            "<h3>Orals per subject: forecast interval and actual</h3>\
-             <p class=\"legend\"><span>bar: forecast interval</span><span>tick: expected</span>\
-             <span>dot: actual (red when outside the interval)</span></p>{}\
-             <h3>Examiners per centre</h3><p class=\"legend\"><span style=\"color:#3182bd\">&#9632; summoned</span>\
-             <span style=\"color:#fd8d3c\">&#9632; needed</span></p>{}\
-             <h3>Calibration of the candidate-subject probabilities</h3>\
-             <p>Each dot is a tenth of the probability scale: the mean predicted probability against the share actually chosen (dot area: number of candidate-subject pairs). On the dashed line, the probabilities mean what they say.</p>{}",
-            subject_chart(&r.bacpredict.subjects),
-            center_chart(&r.bacpredict.cells),
-            calibration_chart(&r.bacpredict.calibration)
-        );
-    h.push_str(&slot_table(&r.bacpredict.cells));
+        h,
+        "<h3>{}</h3><p class=\"legend\"><span>{}</span><span>{}</span><span>{}</span></p>{}{}\
+         <h3>{}</h3><p class=\"legend\"><span style=\"color:#3182bd\">&#9632; {}</span>\
+         <span style=\"color:#fd8d3c\">&#9632; {}</span></p>{}\
+         <h3>{}</h3><p>{}</p>{}",
+        t.per_subject_heading,
+        t.legend_bar,
+        t.legend_tick,
+        t.legend_dot,
+        interval_verdict(&r.bacpredict.subjects, interval, lang),
+        subject_chart(&r.bacpredict.subjects, lang),
+        t.per_center_heading,
+        t.summoned,
+        t.needed,
+        center_chart(&r.bacpredict.cells),
+        t.calibration_heading,
+        t.calibration_text,
+        calibration_chart(&r.bacpredict.calibration, lang)
+    );
+    h.push_str(&slot_table(&r.bacpredict.cells, lang));
 }
 
 /// Per day and half-day: firm examiners, those needed, those who would have heard
 /// nobody, the reserve and the reserves called, and the orals left uncovered. Nothing
 /// without slots.
-fn slot_table(cells: &[ScoredCell]) -> String {
+fn slot_table(cells: &[ScoredCell], lang: Lang) -> String {
+    let t = lang.texts();
     let mut by: BTreeMap<(&str, &str), [usize; 7]> = BTreeMap::new();
     for c in cells.iter().filter(|c| !c.day.is_empty()) {
         let e = by.entry((&c.day, &c.half_day)).or_default();
@@ -327,15 +415,15 @@ fn slot_table(cells: &[ScoredCell]) -> String {
     if by.is_empty() {
         return String::new();
     }
-    let mut s = String::from(
-        "<h3>Per day and half-day</h3><table><thead><tr><th>day</th><th>half-day</th>\
-         <th>firm examiners</th><th>needed</th><th>heard nobody</th><th>reserve</th>\
-         <th>reserves called</th><th>orals uncovered (firm)</th><th>uncovered (with reserve)</th></tr></thead><tbody>",
-    );
+    let mut s = format!("<h3>{}</h3><table><thead><tr>", t.per_day_heading);
+    for head in t.per_day_header {
+        let _ = write!(s, "<th>{}</th>", esc(head));
+    }
+    s.push_str("</tr></thead><tbody>");
     for ((day, half), v) in by {
         let _ = write!(s, "<tr><td>{}</td><td>{}</td>", esc(day), esc(half));
         for x in v {
-            let _ = write!(s, "<td>{x}</td>");
+            let _ = write!(s, "<td>{}</td>", lang.int(x));
         }
         s.push_str("</tr>");
     }

@@ -10,6 +10,8 @@
 
 mod files;
 mod html;
+pub(crate) mod lang;
+mod plan;
 mod table;
 mod text;
 mod workbook;
@@ -18,6 +20,8 @@ pub(crate) use files::{
     same_file, sha256_hex, write_atomic, Manifest, Outputs, WriteError, MANIFEST,
 };
 pub(crate) use html::report as html_report;
+pub(crate) use lang::Lang;
+pub(crate) use plan::{plan_page, PlanPage};
 pub(crate) use table::{CsvStyle, Field, Table};
 pub(crate) use text::text_table;
 

@@ -113,7 +113,11 @@ fn backtest_numbers_match_their_definitions_recomputed_from_cells_csv() {
     let total: f64 = subjects.iter().map(|r| f(r, "actual")).sum();
     assert_eq!(total, actual);
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
-    assert!(html.contains("<svg") && html.contains("Calibration") && html.contains("Capacity: 10"));
+    assert!(
+        html.contains("<svg")
+            && html.contains("Calibration")
+            && html.contains("Capacité\u{a0}: 10")
+    );
     assert!(
         !html.contains("<script") && !html.contains("http://") && !html.contains("https://"),
         "report must be self-contained"

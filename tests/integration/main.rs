@@ -8,6 +8,7 @@ mod faults;
 mod forecast;
 mod input_errors;
 mod model_file;
+mod pages;
 mod results_day;
 mod slots;
 mod spreadsheets;

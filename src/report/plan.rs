@@ -1,0 +1,199 @@
+//! Plan: the page of a forecast (`plan.html`), for the office head on results day: the
+//! headline (candidates, expected orals, firm and reserve examiners, expected coverage),
+//! a chart per subject of the forecast interval, the plan per centre (and per slot when
+//! there are slots), the warnings and the assumptions. Self-contained (no script, font
+//! or image fetched) and ready to print on A4.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use super::html::{esc, STYLE};
+use super::lang::Lang;
+use crate::data::SlotKind;
+use crate::forecast::Forecast;
+use crate::planning::{Plan, PlanOptions};
+
+/// What the page shows besides the forecast and the plan.
+pub(crate) struct PlanPage<'a> {
+    pub(crate) candidates: usize,
+    pub(crate) model: &'a str,
+    pub(crate) slot_kind: SlotKind,
+    pub(crate) interval: f64,
+    /// Roster shortages, as sentences.
+    pub(crate) shortages: Vec<String>,
+}
+
+/// The page.
+pub(crate) fn plan_page(
+    fc: &Forecast,
+    plan: &Plan,
+    opts: &PlanOptions,
+    page: &PlanPage<'_>,
+    lang: Lang,
+) -> String {
+    let t = lang.texts();
+    let mut h = format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>bacpredict: {}</title>{STYLE}</head><body><h1>{}</h1>",
+        t.html_lang,
+        esc(t.plan_title),
+        esc(t.plan_title)
+    );
+    let _ = write!(
+        h,
+        "<p class=\"headline\"><b>{}</b> {}{sc} <b>{}</b> {}{sc} <b>{}</b> {} + <b>{}</b> {}{sc} {} <b>{}</b>, {} <b>{}</b>.</p>",
+        lang.int(page.candidates),
+        t.candidates,
+        lang.int(fc.expected_orals.iter().sum::<f64>().round() as usize),
+        t.expected_orals,
+        lang.int(plan.examiners),
+        t.firm_examiners,
+        lang.int(plan.reserve),
+        t.reserve_examiners,
+        t.coverage_firm,
+        lang.pct(plan.expected_coverage()),
+        t.coverage_reserve,
+        lang.pct(plan.expected_coverage_with_reserve()),
+        sc = t.semicolon
+    );
+    let _ = write!(
+        h,
+        "<h2>{}</h2>{}",
+        t.plan_per_subject,
+        subject_intervals(fc, page.interval, lang)
+    );
+    let _ = write!(h, "<h2>{}</h2>", t.plan_per_center);
+    h.push_str(&per_center(plan, lang));
+    warnings(&mut h, fc, page, lang);
+    assumptions(&mut h, plan, opts, page, lang);
+    h.push_str("</body></html>\n");
+    h
+}
+
+/// Per subject, the central interval as a bar and the expectation as a tick, each row
+/// on its own scale with the numbers beside it.
+fn subject_intervals(fc: &Forecast, interval: f64, lang: Lang) -> String {
+    let t = lang.texts();
+    let lo_q = (1.0 - interval) / 2.0;
+    let (row_h, left, plot_w) = (22.0, 230.0, 330.0);
+    let h = 20.0 + row_h * fc.subjects.len() as f64;
+    let mut s = format!(
+        "<svg width=\"860\" height=\"{h}\" viewBox=\"0 0 860 {h}\" role=\"img\" aria-label=\"{}\">",
+        esc(t.plan_per_subject)
+    );
+    for (i, c) in fc.subjects.iter().enumerate() {
+        let (low, high) = (c.dist.quantile(lo_q), c.dist.quantile(1.0 - lo_q));
+        let y = 10.0 + row_h * i as f64;
+        let max = (high as f64 * 1.15).max(1.0);
+        let x = |v: f64| left + v / max * plot_w;
+        let _ = write!(
+            s,
+            "<text x=\"{}\" y=\"{}\" text-anchor=\"end\" font-size=\"12\">{}</text>\
+             <rect x=\"{:.1}\" y=\"{:.1}\" width=\"{:.1}\" height=\"10\" fill=\"#9ecae1\"/>\
+             <line x1=\"{:.1}\" x2=\"{:.1}\" y1=\"{:.1}\" y2=\"{:.1}\" stroke=\"#08519c\" stroke-width=\"2\"/>\
+             <text x=\"{}\" y=\"{}\" font-size=\"11\">{} {}, {} {}-{}</text>",
+            left - 6.0,
+            y + 9.0,
+            esc(&c.subject),
+            x(low as f64),
+            y,
+            (x(high as f64) - x(low as f64)).max(1.5),
+            x(c.expected()),
+            x(c.expected()),
+            y - 2.0,
+            y + 12.0,
+            left + plot_w + 12.0,
+            y + 9.0,
+            t.expected,
+            lang.dec(c.expected(), 1),
+            t.interval,
+            low,
+            high
+        );
+    }
+    s.push_str("</svg>");
+    s
+}
+
+/// One table per centre: its cells with examiners, firm and reserve.
+fn per_center(plan: &Plan, lang: Lang) -> String {
+    let t = lang.texts();
+    let mut by: BTreeMap<&str, Vec<&crate::planning::CellPlan>> = BTreeMap::new();
+    for c in plan.cells.iter().filter(|c| c.examiners + c.reserve > 0) {
+        by.entry(&c.center).or_default().push(c);
+    }
+    let mut s = String::new();
+    for (center, cells) in by {
+        let (firm, reserve): (usize, usize) = cells
+            .iter()
+            .fold((0, 0), |a, c| (a.0 + c.examiners, a.1 + c.reserve));
+        let _ = write!(
+            s,
+            "<h3>{} ({} {} + {} {})</h3><table><thead><tr>",
+            esc(center),
+            lang.int(firm),
+            t.firm_examiners,
+            lang.int(reserve),
+            t.reserve_examiners
+        );
+        for head in t.plan_header {
+            let _ = write!(s, "<th>{}</th>", esc(head));
+        }
+        s.push_str("</tr></thead><tbody>");
+        for c in cells {
+            let _ = write!(
+                s,
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                esc(&c.subject),
+                esc(&c.day),
+                esc(&c.half_day),
+                lang.dec(c.expected, 1),
+                lang.int(c.examiners),
+                lang.int(c.reserve)
+            );
+        }
+        s.push_str("</tbody></table>");
+    }
+    s
+}
+
+fn warnings(h: &mut String, fc: &Forecast, page: &PlanPage<'_>, lang: Lang) {
+    let t = lang.texts();
+    let _ = write!(h, "<h2>{}</h2><ul>", t.warnings);
+    let all: Vec<&String> = fc.warnings.iter().chain(&page.shortages).collect();
+    if all.is_empty() {
+        let _ = write!(h, "<li>{}</li>", t.no_warning);
+    }
+    for w in all {
+        let _ = write!(h, "<li>{}</li>", esc(w));
+    }
+    h.push_str("</ul>");
+}
+
+fn assumptions(h: &mut String, plan: &Plan, opts: &PlanOptions, page: &PlanPage<'_>, lang: Lang) {
+    let t = lang.texts();
+    let unit = match page.slot_kind {
+        SlotKind::Period => t.capacity_unit_period,
+        SlotKind::Day => t.capacity_unit_day,
+        SlotKind::HalfDay => t.capacity_unit_half_day,
+    };
+    let _ = write!(
+        h,
+        "<h2>{}</h2><ul><li>{}{} {}</li><li>{}{} {} {}.</li><li>{}{} {}.</li><li>{} {}.</li><li>{} {} {}</li></ul>",
+        t.assumptions,
+        t.model_line,
+        t.colon,
+        esc(page.model),
+        t.capacity_line,
+        t.colon,
+        opts.capacity,
+        unit,
+        t.rule,
+        t.colon,
+        esc(&plan.rule),
+        t.reserve_line,
+        lang.pct(opts.reserve_coverage),
+        t.intervals_line,
+        lang.pct(page.interval),
+        t.intervals_suffix
+    );
+}
