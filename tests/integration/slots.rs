@@ -316,7 +316,7 @@ fn backtest_scores_each_slot_with_its_reserve() {
         "needed = ceil(actual / 8) per slot"
     );
     let html = std::fs::read_to_string(dir.join("bt/report.html")).unwrap();
-    assert!(html.contains("Per day and half-day"));
+    assert!(html.contains("Par jour et demi-journée"));
     // --whole-period plans over the period, as without slots.
     ok(
         dir,
