@@ -224,3 +224,68 @@ fn the_workbook_has_french_titles_typed_numbers_and_the_same_bytes_twice() {
     let manifest = std::fs::read_to_string(dir.join("a/manifest.json")).unwrap();
     assert!(manifest.contains("bacpredict.xlsx"));
 }
+
+/// An OpenDocument spreadsheet (`tests/fixtures/candidates.ods`, the sample's first 300
+/// candidates under a title row, numbers as float cells, made by
+/// `scripts/sample-ods.py`) forecasts like the same rows as CSV.
+#[test]
+fn an_ods_fixture_forecasts_like_the_csv() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let text = std::fs::read_to_string(repo_file("data/sample/candidates.csv")).unwrap();
+    let mut ids = std::collections::HashSet::new();
+    let mut csv = String::new();
+    for (k, line) in text.lines().enumerate() {
+        if k > 0 {
+            ids.insert(line.split(',').nth(1).unwrap().to_string());
+            if ids.len() > 300 {
+                break;
+            }
+        }
+        csv.push_str(line);
+        csv.push('\n');
+    }
+    std::fs::write(dir.join("c.csv"), csv).unwrap();
+    let m = repo_file("models/sample.json").display().to_string();
+    let ods = repo_file("tests/fixtures/candidates.ods")
+        .display()
+        .to_string();
+    ok(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            "c.csv",
+            "--out",
+            "a",
+            "-q",
+        ],
+    );
+    ok(
+        dir,
+        &[
+            "forecast",
+            "--model",
+            &m,
+            "--candidates",
+            &ods,
+            "--out",
+            "b",
+            "-q",
+        ],
+    );
+    for f in [
+        "candidates.csv",
+        "by_subject.csv",
+        "by_center.csv",
+        "convocations.csv",
+    ] {
+        let (x, y) = (
+            std::fs::read(dir.join("a").join(f)),
+            std::fs::read(dir.join("b").join(f)),
+        );
+        assert!(x.unwrap() == y.unwrap(), "{f} differs");
+    }
+}
