@@ -29,6 +29,8 @@ pub(crate) struct SimConfig {
     pub(crate) out_of_band: f64,
     /// Also simulate the session after the history, without choices.
     pub(crate) forecast_session: bool,
+    /// The behavioural world (see [`World`]).
+    pub(crate) world: World,
     /// Oral days (0: no slot columns). Each centre gives each série a day, and splits
     /// a day's candidates into a morning and an afternoon alphabetically.
     pub(crate) days: usize,
@@ -45,6 +47,7 @@ impl Default for SimConfig {
             out_of_band: 0.03,
             forecast_session: true,
             days: 0,
+            world: World::Baseline,
         }
     }
 }
@@ -248,6 +251,12 @@ pub(crate) fn oral_lift(grade: f64) -> f64 {
     (0.6 * (13.0 - grade)).max(0.0)
 }
 
+impl SimCandidate {
+    fn subjects_have(&self, s: usize) -> bool {
+        self.subjects.iter().any(|x| x.0 == s)
+    }
+}
+
 pub(crate) struct SimCandidate {
     pub(crate) id: String,
     pub(crate) center: usize,
@@ -265,7 +274,51 @@ pub(crate) struct Behaviour {
     pub(crate) pairs: Vec<(usize, usize, f64)>,
 }
 
-pub(crate) fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) -> Behaviour {
+/// Behavioural worlds built to differ from the baseline in structure, not in degree, so
+/// that a model tuned on one of them shows it on the others. Each draws its own
+/// perturbations from a random stream of its own: the baseline's draws (and files) are
+/// the same in every world but for what the world changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum World {
+    /// The behaviour described in the README (the bundled sample).
+    #[default]
+    Baseline,
+    /// Candidates differ in how much they weigh points to recover and low marks (each
+    /// sensitivity scaled by a lognormal factor, sd 0.6).
+    Heterogeneous,
+    /// Three candidates in ten follow a simple rule: the one or two lowest marks, 90% of
+    /// the time.
+    Rules,
+    /// Each centre advises its own subjects (a centre x subject taste, sd 0.8), which no
+    /// centre slope on marks and coefficients can express.
+    Centers,
+    /// Subject tastes trend steadily (a rate per subject, sd 0.25 a session) instead of
+    /// wandering.
+    Trend,
+    /// A subject appears (NSI from the third session), one disappears (HLP from the
+    /// fourth), and the number of candidates jumps by 40% in the last two sessions.
+    Shocks,
+}
+
+/// A candidate's departures from the baseline behaviour in its world.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Quirks {
+    /// Multipliers of the weight of points to recover and of the low-mark preference
+    /// (1 in the baseline).
+    gain_scale: Option<f64>,
+    mark_scale: Option<f64>,
+    /// The centre's own taste for each subject.
+    center_taste: Option<Vec<f64>>,
+    /// Follows the lowest-marks rule.
+    rule: bool,
+}
+
+pub(crate) fn behaviour(
+    c: &SimCandidate,
+    habit: &CenterHabit,
+    taste: &[f64],
+    q: &Quirks,
+) -> Behaviour {
     let missing_points = (10.0 - c.average) * 100.0; // on the 2000-point scale
     let gains: Vec<f64> = c
         .subjects
@@ -299,7 +352,14 @@ pub(crate) fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) ->
         .map(|(&(s, _, g), &gain)| {
             let useful = gain.min(missing_points * 1.2) / 40.0;
             let good_mark = if g >= 14.0 { -2.0 } else { 0.0 };
-            (1.0 + habit.strategy) * useful - 0.12 * (g - 10.0) + taste[s] + good_mark
+            let mut u = (1.0 + habit.strategy) * useful - 0.12 * (g - 10.0) + taste[s] + good_mark;
+            if let (Some(a), Some(b)) = (q.gain_scale, q.mark_scale) {
+                u += (a - 1.0) * (1.0 + habit.strategy) * useful - (b - 1.0) * 0.12 * (g - 10.0);
+            }
+            if let Some(t) = &q.center_taste {
+                u += t[s];
+            }
+            u
         })
         .collect();
     let mx = v.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
@@ -319,10 +379,33 @@ pub(crate) fn behaviour(c: &SimCandidate, habit: &CenterHabit, taste: &[f64]) ->
     for p in &mut pairs {
         p.2 = (p.2 - mx).exp() / sp;
     }
-    Behaviour {
+    let mut b = Behaviour {
         count,
         single,
         pairs,
+    };
+    if q.rule {
+        follow_rule(c, &mut b);
+    }
+    b
+}
+
+/// The lowest-marks rule: 90% on the lowest mark (the two lowest for two orals), the
+/// rest spread evenly.
+fn follow_rule(c: &SimCandidate, b: &mut Behaviour) {
+    let n = c.subjects.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| c.subjects[x].2.total_cmp(&c.subjects[y].2).then(x.cmp(&y)));
+    let rest = 0.1 / n as f64;
+    for (i, p) in b.single.iter_mut().enumerate() {
+        *p = rest + if i == order[0] { 0.9 } else { 0.0 };
+    }
+    if n >= 2 {
+        let (lo, hi) = (order[0].min(order[1]), order[0].max(order[1]));
+        let rest = 0.1 / b.pairs.len() as f64;
+        for p in b.pairs.iter_mut() {
+            p.2 = rest + if (p.0, p.1) == (lo, hi) { 0.9 } else { 0.0 };
+        }
     }
 }
 
@@ -408,6 +491,7 @@ pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
         .collect();
     let mut out = Writer::new(cfg);
     let mut taste: Vec<f64> = SUBJECTS.iter().map(|s| s.taste).collect();
+    let mut world = WorldState::new(cfg);
     let total_sessions = cfg.sessions + usize::from(cfg.forecast_session);
     for k in 0..total_sessions {
         let session = cfg.first_session + k as i32;
@@ -417,15 +501,19 @@ pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
         }
         let difficulty: Vec<f64> = SUBJECTS.iter().map(|_| 0.5 * normal(&mut rng)).collect();
         let n = (cfg.candidates as f64 * (1.0 + 0.04 * normal(&mut rng))).round() as usize;
+        let n = world.candidates(n, k, total_sessions);
+        let taste_now = world.taste(&taste, k);
         let n_out = (n as f64 * cfg.out_of_band).round() as usize;
         let is_forecast = k >= cfg.sessions;
         let is_last = k + 1 == cfg.sessions;
         let mut drawn = Vec::with_capacity(n + n_out);
         for i in 0..n + n_out {
             let band = i < n;
-            let c = make_candidate(&mut rng, session, i + 1, &centers, &difficulty, band);
+            let mut c = make_candidate(&mut rng, session, i + 1, &centers, &difficulty, band);
+            world.remap_subjects(&mut c, k, &difficulty);
             let chosen: Vec<bool> = if band {
-                let b = behaviour(&c, &centers[c.center], &taste);
+                let quirks = world.quirks(&c);
+                let b = behaviour(&c, &centers[c.center], &taste_now, &quirks);
                 if is_last {
                     out.truth(session, &c, &b);
                 }
@@ -480,6 +568,102 @@ fn slots(
             Some((format!("{session}-07-{:02}", 7 + key.1), half))
         })
         .collect()
+}
+
+/// A world's own random stream and state (see [`World`]).
+struct WorldState {
+    world: World,
+    rng: ChaCha8Rng,
+    /// Centres: a taste per subject (the Centers world).
+    center_taste: Vec<Vec<f64>>,
+    /// A trend per subject and session (the Trend world).
+    trend: Vec<f64>,
+}
+
+impl WorldState {
+    fn new(cfg: &SimConfig) -> WorldState {
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5EED_0F00_0000_0001_u64);
+        let center_taste = match cfg.world {
+            World::Centers => (0..cfg.centers)
+                .map(|_| SUBJECTS.iter().map(|_| 0.8 * normal(&mut rng)).collect())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let trend = match cfg.world {
+            World::Trend => SUBJECTS.iter().map(|_| 0.25 * normal(&mut rng)).collect(),
+            _ => Vec::new(),
+        };
+        WorldState {
+            world: cfg.world,
+            rng,
+            center_taste,
+            trend,
+        }
+    }
+
+    /// Session `k`'s number of candidates: 40% more in the last two sessions of Shocks.
+    fn candidates(&self, n: usize, k: usize, total: usize) -> usize {
+        if self.world == World::Shocks && k + 2 >= total {
+            (n as f64 * 1.4).round() as usize
+        } else {
+            n
+        }
+    }
+
+    /// Session `k`'s tastes: in Trend, the starting tastes plus k steps of each
+    /// subject's trend instead of the random walk.
+    fn taste(&self, walked: &[f64], k: usize) -> Vec<f64> {
+        match self.world {
+            World::Trend => SUBJECTS
+                .iter()
+                .zip(&self.trend)
+                .map(|(s, r)| s.taste + r * (k as f64 + 1.0))
+                .collect(),
+            _ => walked.to_vec(),
+        }
+    }
+
+    /// In Shocks, NSI does not exist before the third session (SES in its place) and HLP
+    /// no more from the fourth (LLCER in its place).
+    fn remap_subjects(&self, c: &mut SimCandidate, k: usize, difficulty: &[f64]) {
+        if self.world != World::Shocks {
+            return;
+        }
+        for j in 0..c.subjects.len() {
+            let sub = c.subjects[j];
+            let to = match SUBJECTS[sub.0].code {
+                "NSI" if k < 2 => "SES",
+                "HLP" if k >= 3 => "LLCER",
+                _ => continue,
+            };
+            let s = sidx(to);
+            if c.subjects_have(s) {
+                continue;
+            }
+            // The same candidate's relative standing in the other subject.
+            let shift = SUBJECTS[s].mean + difficulty[s] - SUBJECTS[sub.0].mean - difficulty[sub.0];
+            c.subjects[j] = (s, sub.1, round_half((sub.2 + shift).clamp(0.0, 20.0)));
+        }
+    }
+
+    fn quirks(&mut self, c: &SimCandidate) -> Quirks {
+        match self.world {
+            World::Heterogeneous => Quirks {
+                gain_scale: Some((0.6 * normal(&mut self.rng)).exp()),
+                mark_scale: Some((0.6 * normal(&mut self.rng)).exp()),
+                ..Quirks::default()
+            },
+            World::Rules => Quirks {
+                rule: self.rng.random_bool(0.3),
+                ..Quirks::default()
+            },
+            World::Centers => Quirks {
+                center_taste: Some(self.center_taste[c.center].clone()),
+                ..Quirks::default()
+            },
+            _ => Quirks::default(),
+        }
+    }
 }
 
 /// How many orals the candidate takes and which, drawn from its behaviour.

@@ -8,7 +8,7 @@ use clap::Args;
 use super::args::within;
 use super::{pct, usage, Error, Notes};
 use crate::report::{CsvStyle, Outputs};
-use crate::simulate::{self, SimConfig};
+use crate::simulate::{self, SimConfig, World};
 
 #[derive(Debug, Args)]
 pub(crate) struct SimulateArgs {
@@ -41,6 +41,10 @@ pub(crate) struct SimulateArgs {
     /// afternoon alphabetically); 0 writes no slot.
     #[arg(long, default_value_t = SimConfig::default().days, value_name = "N")]
     pub(crate) days: usize,
+    /// Behavioural world: baseline (the sample's), heterogeneous, rules, centers, trend
+    /// or shocks (see the README, "Worlds").
+    #[arg(long, value_enum, default_value = "baseline")]
+    pub(crate) world: World,
     /// Write French-Excel CSV.
     #[arg(long)]
     pub(crate) excel: bool,
@@ -72,6 +76,7 @@ pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
         out_of_band: a.out_of_band,
         forecast_session: !a.no_forecast_session,
         days: a.days,
+        world: a.world,
     };
     let pb = notes.spinner("simulating");
     let sim = simulate::simulate(&cfg);
