@@ -130,3 +130,45 @@ fn help_documents_units_and_defaults() {
         assert!(h.contains(needle), "--help lacks {needle}");
     }
 }
+
+/// Each world is reproducible from its seed and differs from the baseline; the baseline
+/// is the bundled sample's behaviour whatever worlds exist.
+#[test]
+fn worlds_are_reproducible_and_differ_from_the_baseline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let sim = |world: &str, out: &str| {
+        ok(
+            dir,
+            &[
+                "simulate",
+                "--out",
+                out,
+                "--world",
+                world,
+                "--candidates",
+                "200",
+                "--centers",
+                "3",
+                "--sessions",
+                "4",
+                "--seed",
+                "3",
+                "-q",
+            ],
+        );
+        std::fs::read(dir.join(out).join("history.csv")).unwrap()
+    };
+    let base = sim("baseline", "b");
+    for world in ["heterogeneous", "rules", "centers", "trend", "shocks"] {
+        let a = sim(world, &format!("{world}1"));
+        assert_eq!(
+            a,
+            sim(world, &format!("{world}2")),
+            "{world} is not reproducible"
+        );
+        assert!(a != base, "{world} is the baseline");
+    }
+    let o = run(dir, &["simulate", "--out", "x", "--world", "nowhere"]);
+    assert_eq!(o.status.code(), Some(2));
+}
