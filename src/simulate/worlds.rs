@@ -1,0 +1,163 @@
+//! Worlds: behaviours that differ from the baseline in structure (heterogeneous
+//! candidates, rule followers, centres with their own subjects, trending tastes, subjects
+//! appearing and disappearing with a jump in candidates), so that the model is judged on
+//! more than the one simulator it was designed on. Each world draws from a random stream
+//! of its own: the baseline's draws are the same in every world.
+
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{normal, round_half, sidx, Behaviour, SimCandidate, SimConfig, SUBJECTS};
+
+/// Behavioural worlds built to differ from the baseline in structure, not in degree, so
+/// that a model tuned on one of them shows it on the others. Each draws its own
+/// perturbations from a random stream of its own: the baseline's draws (and files) are
+/// the same in every world but for what the world changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub(crate) enum World {
+    /// The behaviour described in the README (the bundled sample).
+    #[default]
+    Baseline,
+    /// Candidates differ in how much they weigh points to recover and low marks (each
+    /// sensitivity scaled by a lognormal factor, sd 0.6).
+    Heterogeneous,
+    /// Three candidates in ten follow a simple rule: the one or two lowest marks, 90% of
+    /// the time.
+    Rules,
+    /// Each centre advises its own subjects (a centre x subject taste, sd 0.8), which no
+    /// centre slope on marks and coefficients can express.
+    Centers,
+    /// Subject tastes trend steadily (a rate per subject, sd 0.25 a session) instead of
+    /// wandering.
+    Trend,
+    /// A subject appears (NSI from the third session), one disappears (HLP from the
+    /// fourth), and the number of candidates jumps by 40% in the last two sessions.
+    Shocks,
+}
+
+/// A candidate's departures from the baseline behaviour in its world.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Quirks {
+    /// Multipliers of the weight of points to recover and of the low-mark preference
+    /// (1 in the baseline).
+    pub(crate) gain_scale: Option<f64>,
+    pub(crate) mark_scale: Option<f64>,
+    /// The centre's own taste for each subject.
+    pub(crate) center_taste: Option<Vec<f64>>,
+    /// Follows the lowest-marks rule.
+    pub(crate) rule: bool,
+}
+
+/// The lowest-marks rule: 90% on the lowest mark (the two lowest for two orals), the
+/// rest spread evenly.
+pub(crate) fn follow_rule(c: &SimCandidate, b: &mut Behaviour) {
+    let n = c.subjects.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| c.subjects[x].2.total_cmp(&c.subjects[y].2).then(x.cmp(&y)));
+    let rest = 0.1 / n as f64;
+    for (i, p) in b.single.iter_mut().enumerate() {
+        *p = rest + if i == order[0] { 0.9 } else { 0.0 };
+    }
+    if n >= 2 {
+        let (lo, hi) = (order[0].min(order[1]), order[0].max(order[1]));
+        let rest = 0.1 / b.pairs.len() as f64;
+        for p in b.pairs.iter_mut() {
+            p.2 = rest + if (p.0, p.1) == (lo, hi) { 0.9 } else { 0.0 };
+        }
+    }
+}
+/// A world's own random stream and state (see [`World`]).
+pub(crate) struct WorldState {
+    world: World,
+    rng: ChaCha8Rng,
+    /// Centres: a taste per subject (the Centers world).
+    center_taste: Vec<Vec<f64>>,
+    /// A trend per subject and session (the Trend world).
+    trend: Vec<f64>,
+}
+
+impl WorldState {
+    pub(crate) fn new(cfg: &SimConfig) -> WorldState {
+        let mut rng = ChaCha8Rng::seed_from_u64(cfg.seed ^ 0x5EED_0F00_0000_0001_u64);
+        let center_taste = match cfg.world {
+            World::Centers => (0..cfg.centers)
+                .map(|_| SUBJECTS.iter().map(|_| 0.8 * normal(&mut rng)).collect())
+                .collect(),
+            _ => Vec::new(),
+        };
+        let trend = match cfg.world {
+            World::Trend => SUBJECTS.iter().map(|_| 0.25 * normal(&mut rng)).collect(),
+            _ => Vec::new(),
+        };
+        WorldState {
+            world: cfg.world,
+            rng,
+            center_taste,
+            trend,
+        }
+    }
+
+    /// Session `k`'s number of candidates: 40% more in the last two sessions of Shocks.
+    pub(crate) fn candidates(&self, n: usize, k: usize, total: usize) -> usize {
+        if self.world == World::Shocks && k + 2 >= total {
+            (n as f64 * 1.4).round() as usize
+        } else {
+            n
+        }
+    }
+
+    /// Session `k`'s tastes: in Trend, the starting tastes plus k steps of each
+    /// subject's trend instead of the random walk.
+    pub(crate) fn taste(&self, walked: &[f64], k: usize) -> Vec<f64> {
+        match self.world {
+            World::Trend => SUBJECTS
+                .iter()
+                .zip(&self.trend)
+                .map(|(s, r)| s.taste + r * (k as f64 + 1.0))
+                .collect(),
+            _ => walked.to_vec(),
+        }
+    }
+
+    /// In Shocks, NSI does not exist before the third session (SES in its place) and HLP
+    /// no more from the fourth (LLCER in its place).
+    pub(crate) fn remap_subjects(&self, c: &mut SimCandidate, k: usize, difficulty: &[f64]) {
+        if self.world != World::Shocks {
+            return;
+        }
+        for j in 0..c.subjects.len() {
+            let sub = c.subjects[j];
+            let to = match SUBJECTS[sub.0].code {
+                "NSI" if k < 2 => "SES",
+                "HLP" if k >= 3 => "LLCER",
+                _ => continue,
+            };
+            let s = sidx(to);
+            if c.subjects_have(s) {
+                continue;
+            }
+            // The same candidate's relative standing in the other subject.
+            let shift = SUBJECTS[s].mean + difficulty[s] - SUBJECTS[sub.0].mean - difficulty[sub.0];
+            c.subjects[j] = (s, sub.1, round_half((sub.2 + shift).clamp(0.0, 20.0)));
+        }
+    }
+
+    pub(crate) fn quirks(&mut self, c: &SimCandidate) -> Quirks {
+        match self.world {
+            World::Heterogeneous => Quirks {
+                gain_scale: Some((0.6 * normal(&mut self.rng)).exp()),
+                mark_scale: Some((0.6 * normal(&mut self.rng)).exp()),
+                ..Quirks::default()
+            },
+            World::Rules => Quirks {
+                rule: self.rng.random_bool(0.3),
+                ..Quirks::default()
+            },
+            World::Centers => Quirks {
+                center_taste: Some(self.center_taste[c.center].clone()),
+                ..Quirks::default()
+            },
+            _ => Quirks::default(),
+        }
+    }
+}
