@@ -31,6 +31,23 @@ pub(crate) struct Metrics {
     /// Share of firm examiners (examiner half-days, with half-day slots) who would have
     /// heard nobody.
     pub(crate) idle_share: f64,
+    /// Shares of subjects and of cells whose actual count fell outside the forecast's
+    /// central interval (about 1 - `--interval` when the widening is calibrated).
+    pub(crate) subjects_outside_interval: f64,
+    pub(crate) cells_outside_interval: f64,
+}
+
+/// The share of `cells` whose actual count lies outside [low, high].
+pub(crate) fn outside_share(cells: &[ScoredCell]) -> f64 {
+    let outside = cells
+        .iter()
+        .filter(|c| c.actual < c.low || c.actual > c.high)
+        .count();
+    if cells.is_empty() {
+        0.0
+    } else {
+        outside as f64 / cells.len() as f64
+    }
 }
 
 /// One row of the calibration table.
@@ -144,6 +161,9 @@ pub(crate) fn metrics(cells: &[ScoredCell], log_loss: Option<f64>) -> Metrics {
         },
         reserve_calls,
         idle_share: ratio(surplus as f64, examiners as f64),
+        // The subjects' share is set once the subject totals are known.
+        subjects_outside_interval: 0.0,
+        cells_outside_interval: outside_share(cells),
     }
 }
 
@@ -197,6 +217,24 @@ mod tests {
         assert_eq!((m.reserve, m.reserve_calls), (0, 0));
         assert!((m.coverage_with_reserve - m.coverage).abs() < 1e-12);
         assert!((m.idle_share - 1.0 / 3.0).abs() < 1e-12);
+    }
+
+    /// The share outside the intervals counts both sides, and the bounds are inside.
+    #[test]
+    fn share_outside_the_intervals() {
+        let mut cells = vec![
+            cell("A", 5.0, 5, 1, 10),
+            cell("B", 5.0, 9, 1, 10),
+            cell("C", 5.0, 1, 1, 10),
+            cell("D", 5.0, 8, 1, 10),
+        ];
+        for c in cells.iter_mut() {
+            (c.low, c.high) = (2, 8);
+        }
+        // 9 is above, 1 below; 5 and 8 (a bound) are inside.
+        assert!((outside_share(&cells) - 0.5).abs() < 1e-12);
+        assert!((metrics(&cells, None).cells_outside_interval - 0.5).abs() < 1e-12);
+        assert_eq!(outside_share(&[]), 0.0);
     }
 
     /// A reserve is called where the firm examiners cannot hear the orals; a reserve

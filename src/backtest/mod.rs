@@ -243,6 +243,8 @@ pub(crate) fn average(results: &[SessionResult]) -> Vec<(String, Metrics)> {
                     coverage_with_reserve: mean(|m| m.coverage_with_reserve),
                     reserve_calls: mean_count(|m| m.reserve_calls),
                     idle_share: mean(|m| m.idle_share),
+                    subjects_outside_interval: mean(|m| m.subjects_outside_interval),
+                    cells_outside_interval: mean(|m| m.cells_outside_interval),
                 },
             ))
         })

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 
-use super::metrics::{calibration, log_loss, metrics};
+use super::metrics::{calibration, log_loss, metrics, outside_share};
 use super::{BacktestError, BacktestOptions, MethodResult, ScoredCell};
 use crate::data::Dataset;
 use crate::forecast::{self, CountDist, ForecastCell};
@@ -158,10 +158,13 @@ pub(crate) fn score(
         .collect();
     let ll = pairs.as_ref().map(|p| log_loss(p, 1e-3));
     let calibration = pairs.map(|p| calibration(&p, 10)).unwrap_or_default();
+    let subjects = subject_totals(&scored, subjects, q)?;
+    let mut m = metrics(&scored, ll);
+    m.subjects_outside_interval = outside_share(&subjects);
     Ok(MethodResult {
         name: name.to_string(),
-        metrics: metrics(&scored, ll),
-        subjects: subject_totals(&scored, subjects, q)?,
+        metrics: m,
+        subjects,
         cells: scored,
         calibration,
     })

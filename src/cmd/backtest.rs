@@ -428,6 +428,15 @@ fn text_summary(
             }
         )?;
         write!(out, "{}", text_table(&METRIC_HEADER, &method_rows(r)))?;
+        let m = &r.bacpredict.metrics;
+        writeln!(
+            out,
+            "bacpredict's {} intervals: {} of subjects and {} of cells outside (about {} when calibrated).",
+            pct(opts.interval),
+            pct(m.subjects_outside_interval),
+            pct(m.cells_outside_interval),
+            pct(1.0 - opts.interval)
+        )?;
         writeln!(out)?;
     }
     if let Some(avg) = averages {

@@ -41,6 +41,8 @@ fn backtest_numbers_match_their_definitions_recomputed_from_cells_csv() {
         "coverage_with_reserve",
         "reserve_calls",
         "idle_share",
+        "subjects_outside_interval",
+        "cells_outside_interval",
         "baselines",
     ] {
         assert!(v.get(k).is_some(), "missing {k}");
