@@ -198,11 +198,7 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
     let results = replay(&history, &sessions, &opts, truth.as_ref(), notes)?;
     let averages = (results.len() > 1).then(|| backtest::average(&results));
     if let Some(dir) = &a.out {
-        let style = if a.output.excel {
-            CsvStyle::FrenchExcel
-        } else {
-            CsvStyle::Plain
-        };
+        let style = CsvStyle::for_excel(a.output.excel);
         output_files(
             dir,
             &results,

@@ -144,11 +144,7 @@ pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
         decisions: &decisions,
         tt: &tt,
     };
-    let style = if a.output.excel {
-        CsvStyle::FrenchExcel
-    } else {
-        CsvStyle::Plain
-    };
+    let style = CsvStyle::for_excel(a.output.excel);
     for s in day.shortages() {
         notes.warn(&format!(
             "{} oral{} of {} at {}{} without an examiner",

@@ -247,11 +247,7 @@ fn output_files(
     named: Option<&(Vec<Summon>, Vec<Shortage>)>,
     q: f64,
 ) -> Result<Outputs, Error> {
-    let style = if a.output.excel {
-        CsvStyle::FrenchExcel
-    } else {
-        CsvStyle::Plain
-    };
+    let style = CsvStyle::for_excel(a.output.excel);
     let (cands, subj, cent, conv) = forecast_tables(data, fc, plan, q);
     let named_tables = named.map(|(summons, shortages)| summons_tables(summons, shortages));
     let mut tables: Vec<(&str, &Table)> = vec![

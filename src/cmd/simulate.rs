@@ -81,11 +81,7 @@ pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
     let pb = notes.spinner("simulating");
     let sim = simulate::simulate(&cfg);
     pb.finish_and_clear();
-    let style = if a.excel {
-        CsvStyle::FrenchExcel
-    } else {
-        CsvStyle::Plain
-    };
+    let style = CsvStyle::for_excel(a.excel);
     let mut outputs = Outputs::new(&a.out, "simulate");
     outputs.add_table("history.csv", &sim.history, style);
     outputs.add_table("truth.csv", &sim.truth, style);

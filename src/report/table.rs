@@ -12,6 +12,17 @@ pub(crate) enum CsvStyle {
     FrenchExcel,
 }
 
+impl CsvStyle {
+    /// The style `--excel` asks for.
+    pub(crate) fn for_excel(excel: bool) -> CsvStyle {
+        if excel {
+            CsvStyle::FrenchExcel
+        } else {
+            CsvStyle::Plain
+        }
+    }
+}
+
 /// A table to be written as CSV: header and rows of cells.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Table<'a> {
