@@ -25,6 +25,9 @@ pub(crate) struct SubjectRow {
     pub(crate) chosen: Option<bool>,
 }
 
+/// A cell's names: centre, subject, day, half-day (the last two empty without slots).
+pub(crate) type CellKey = (String, String, String, String);
+
 /// A half of an oral day: examiners are convened and paid per half-day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum HalfDay {

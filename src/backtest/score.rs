@@ -7,15 +7,12 @@ use polars::prelude::*;
 
 use super::metrics::{calibration, log_loss, metrics, outside_share};
 use super::{BacktestError, BacktestOptions, MethodResult, ScoredCell};
-use crate::data::Dataset;
+use crate::data::{CellKey, Dataset};
 use crate::forecast::{self, CountDist, ForecastCell};
 use crate::planning;
 
 /// Per-candidate-subject probabilities of one method, in `test` row order.
 pub(crate) type Probs = Vec<Vec<f64>>;
-
-/// A cell's names: centre, subject, day, half-day (the last two empty without slots).
-type CellKey = (String, String, String, String);
 
 /// Actual orals per (centre, subject, slot) of the test session.
 pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {

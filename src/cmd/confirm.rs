@@ -17,7 +17,7 @@ use super::args::{within, InputArgs, OutputArgs, PlanArgs};
 use super::{read_data, refuse_overwriting_inputs, slot_text, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
-use crate::data::Dataset;
+use crate::data::{CellKey, Dataset};
 use crate::input::{self, Choices, Durations};
 use crate::planning::{PlanOptions, Summon};
 use crate::report::{self, text_table, CsvStyle, Outputs, Table};
@@ -174,12 +174,12 @@ struct Day<'a> {
 }
 
 /// A cell (centre, subject, day, half-day) and its orals without an examiner.
-type Short = ((String, String, String, String), usize, Vec<String>);
+type Short = (CellKey, usize, Vec<String>);
 
 impl Day<'_> {
     /// Per cell, the orals no examiner could take, with the candidates' ids.
     fn shortages(&self) -> Vec<Short> {
-        let mut by: BTreeMap<(String, String, String, String), Vec<String>> = BTreeMap::new();
+        let mut by: BTreeMap<CellKey, Vec<String>> = BTreeMap::new();
         for u in &self.tt.unheard {
             let c = &self.data.candidates[u.candidate];
             let (day, half) = self.data.slot_labels(c.slot);

@@ -133,17 +133,6 @@ const CONVOCATIONS: [&str; 10] = [
     "expected_uncovered_with_reserve",
 ];
 
-/// `summons.csv`: one row per examiner, cell and role.
-pub(crate) const SUMMONS: [&str; 7] = [
-    "examiner_id",
-    "name",
-    "subject",
-    "center",
-    "day",
-    "half_day",
-    "role",
-];
-
 /// What one cell of the plan spans, for the summary.
 fn capacity_unit(kind: SlotKind) -> &'static str {
     match kind {
@@ -304,7 +293,7 @@ fn workbook_summary(
 
 /// `summons.csv` and `shortages.csv`.
 fn summons_tables<'a>(summons: &'a [Summon], shortages: &'a [Shortage]) -> (Table<'a>, Table<'a>) {
-    let mut t = Table::new(&SUMMONS);
+    let mut t = Table::new(&input::SUMMONS_COLUMNS);
     for s in summons {
         t.push(vec![
             s.examiner_id.as_str().into(),

@@ -12,6 +12,7 @@ pub(crate) mod timetable;
 
 use std::collections::BTreeMap;
 
+pub(crate) use crate::data::CellKey;
 use crate::data::Dataset;
 use crate::input::Choices;
 use crate::planning::{PlanOptions, Role, Summon};
@@ -44,9 +45,6 @@ impl Action {
         matches!(self, Action::Come | Action::Call)
     }
 }
-
-/// A cell's names: centre, subject, day, half-day (the last two empty without slots).
-pub(crate) type CellKey = (String, String, String, String);
 
 /// One cell of results day.
 #[derive(Debug, Clone, Default)]

@@ -27,7 +27,9 @@ mod text;
 
 pub(crate) use merge::read_files;
 pub(crate) use problems::{escape_controls, InputError};
-pub(crate) use results_day::{read_choices, read_durations, read_summons, Choices, Durations};
+pub(crate) use results_day::{
+    read_choices, read_durations, read_summons, Choices, Durations, SUMMONS_COLUMNS,
+};
 pub(crate) use tables::{
     apply_schedule, read_capacities, read_roster, read_schedule, read_truth, RosterEntry, Truth,
 };

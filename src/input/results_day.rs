@@ -74,7 +74,7 @@ pub(crate) fn read_choices(
     into_result(out, problems)
 }
 
-/// The columns of `summons.csv`, as `forecast` writes them.
+/// The columns of `summons.csv`: what `forecast` writes and `confirm` reads back.
 pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
     "examiner_id",
     "name",
