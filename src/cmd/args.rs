@@ -61,8 +61,11 @@ pub(crate) struct OutputArgs {
     pub(crate) lang: Lang,
 }
 
+/// What makes a cell and what one examiner hears in it: shared by the commands that
+/// plan (`forecast`, `backtest`) and the one that confirms (`confirm`), which must read
+/// the data the way the plan did.
 #[derive(Debug, Args)]
-pub(crate) struct PlanArgs {
+pub(crate) struct CellArgs {
     /// Candidates one examiner hears in one cell: per half-day when the candidates have
     /// half-day slots [default 8], per day with day slots [default 15], over the whole
     /// oral period without slots [default 24]. An oral is 20 min of preparation then 20
@@ -74,6 +77,19 @@ pub(crate) struct PlanArgs {
     /// CSV `subject,capacity` overriding --capacity for some subjects (same unit).
     #[arg(long, value_name = "FILE")]
     pub(crate) capacity_file: Option<PathBuf>,
+    /// CSV `center,track,day[,half_day]` giving each candidate's oral slot by série, as
+    /// centres set it (an empty centre: every centre). Slots in the candidate files win.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) schedule: Option<PathBuf>,
+    /// Plan over the whole oral period even when the candidates have slots.
+    #[arg(long)]
+    pub(crate) whole_period: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PlanArgs {
+    #[command(flatten)]
+    pub(crate) cells: CellArgs,
     /// Target expected share of all orals that find a firm examiner (0-1); examiners are
     /// added where each saves the most uncovered orals until it is reached.
     #[arg(long, default_value_t = PlanOptions::default().coverage, value_name = "SHARE")]
@@ -90,13 +106,6 @@ pub(crate) struct PlanArgs {
     /// Central probability of the printed intervals (0.9 gives 5%-95%).
     #[arg(long, default_value_t = 0.9, value_name = "PROBABILITY")]
     pub(crate) interval: f64,
-    /// CSV `center,track,day[,half_day]` giving each candidate's oral slot by série, as
-    /// centres set it (an empty centre: every centre). Slots in the candidate files win.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) schedule: Option<PathBuf>,
-    /// Plan over the whole oral period even when the candidates have slots.
-    #[arg(long)]
-    pub(crate) whole_period: bool,
 }
 
 #[derive(Debug, Args)]
@@ -184,40 +193,29 @@ impl InputArgs {
     }
 }
 
-impl PlanArgs {
-    pub(crate) fn config(&self, sep: Separator) -> Result<(PlanOptions, f64), Error> {
-        if let Some(c) = self.capacity {
-            within("capacity", c, 1, MAX_CAPACITY, "candidates per examiner")?;
-        }
-        let coverage = share("coverage", self.coverage, true)?;
-        let reserve_coverage = match self.reserve_coverage {
-            Some(q) => share("reserve-coverage", q, true)?,
-            None => PlanOptions::default().reserve_coverage.max(coverage),
-        };
-        if reserve_coverage < coverage {
-            return Err(usage(format!(
-                "--reserve-coverage ({reserve_coverage}) must be at least --coverage ({coverage})"
-            )));
-        }
-        let service_level = match self.service_level {
-            Some(q) => Some(share("service-level", q, false)?),
-            None => None,
-        };
-        let interval = share("interval", self.interval, false)?;
+impl CellArgs {
+    /// The plan options with this capacity (0 when none was given: the default of the
+    /// slots' unit, set by [`CellArgs::apply_slots`]) and the capacity file's overrides;
+    /// the rest as `PlanOptions::default()`.
+    pub(crate) fn config(&self, sep: Separator) -> Result<PlanOptions, Error> {
+        self.check()?;
         let capacity_by_subject = match &self.capacity_file {
             Some(p) => input::read_capacities(p, sep)?,
             None => BTreeMap::new(),
         };
-        Ok((
-            PlanOptions {
-                capacity: self.capacity.unwrap_or(0),
-                capacity_by_subject,
-                coverage,
-                service_level,
-                reserve_coverage,
-            },
-            interval,
-        ))
+        Ok(PlanOptions {
+            capacity: self.capacity.unwrap_or(0),
+            capacity_by_subject,
+            ..PlanOptions::default()
+        })
+    }
+
+    /// The usage checks, before any file is read.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        if let Some(c) = self.capacity {
+            within("capacity", c, 1, MAX_CAPACITY, "candidates per examiner")?;
+        }
+        Ok(())
     }
 
     /// The slots the plan uses: the files' or the schedule's, or none with
@@ -244,6 +242,43 @@ impl PlanArgs {
             };
         }
         Ok(())
+    }
+
+    /// The input files these options name.
+    pub(crate) fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
+        [&self.capacity_file, &self.schedule].into_iter().flatten()
+    }
+}
+
+impl PlanArgs {
+    pub(crate) fn config(&self, sep: Separator) -> Result<(PlanOptions, f64), Error> {
+        self.cells.check()?;
+        let coverage = share("coverage", self.coverage, true)?;
+        let reserve_coverage = match self.reserve_coverage {
+            Some(q) => share("reserve-coverage", q, true)?,
+            None => PlanOptions::default().reserve_coverage.max(coverage),
+        };
+        if reserve_coverage < coverage {
+            return Err(usage(format!(
+                "--reserve-coverage ({reserve_coverage}) must be at least --coverage ({coverage})"
+            )));
+        }
+        let service_level = match self.service_level {
+            Some(q) => Some(share("service-level", q, false)?),
+            None => None,
+        };
+        let interval = share("interval", self.interval, false)?;
+        // The capacity file last, as before: usage errors come before reading.
+        let cells = self.cells.config(sep)?;
+        Ok((
+            PlanOptions {
+                coverage,
+                service_level,
+                reserve_coverage,
+                ..cells
+            },
+            interval,
+        ))
     }
 }
 

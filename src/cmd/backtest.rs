@@ -162,14 +162,10 @@ const FILES: [&str; 4] = [
 
 impl BacktestArgs {
     fn inputs(&self) -> Vec<PathBuf> {
-        let optional = [
-            self.oracle.as_ref(),
-            self.plan.capacity_file.as_ref(),
-            self.plan.schedule.as_ref(),
-        ];
         self.history
             .iter()
-            .chain(optional.into_iter().flatten())
+            .chain(&self.oracle)
+            .chain(self.plan.cells.inputs())
             .cloned()
             .collect()
     }
@@ -188,6 +184,7 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
     };
     let mut history = read_data(&a.history, &read, notes)?;
     a.plan
+        .cells
         .apply_slots(&mut history, &mut plan, read.separator)?;
     let sessions = sessions_to_replay(&a, &history)?;
     let opts = BacktestOptions {

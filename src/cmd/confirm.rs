@@ -13,13 +13,13 @@ use std::path::PathBuf;
 use clap::Args;
 use serde_json::json;
 
-use super::args::{within, InputArgs, OutputArgs, PlanArgs};
+use super::args::{within, CellArgs, InputArgs, OutputArgs};
 use super::{read_data, refuse_overwriting_inputs, slot_text, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
 use crate::data::{CellKey, Dataset};
 use crate::input::{self, Choices, Durations};
-use crate::planning::{PlanOptions, Summon};
+use crate::planning::Summon;
 use crate::report::{self, text_table, CsvStyle, Outputs, Table};
 
 #[derive(Debug, Args)]
@@ -37,16 +37,9 @@ pub(crate) struct ConfirmArgs {
     /// Folder for confirmations.csv, shortages.csv, timetable.csv and examiners.csv.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: PathBuf,
-    /// Candidates one examiner hears in a cell, as given to `forecast` (default: 8 per
-    /// half-day, 15 per day, 24 over the whole period, from the slots).
-    #[arg(long, value_name = "CANDIDATES")]
-    pub(crate) capacity: Option<usize>,
-    /// CSV `subject,capacity` overriding --capacity for some subjects.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) capacity_file: Option<PathBuf>,
-    /// CSV `center,track,day[,half_day]`, as given to `forecast`.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) schedule: Option<PathBuf>,
+    /// The capacity and slot options, as given to `forecast`.
+    #[command(flatten)]
+    pub(crate) cells: CellArgs,
     /// CSV `subject,preparation,oral` in minutes, overriding --preparation and --oral.
     #[arg(long, value_name = "FILE")]
     pub(crate) durations: Option<PathBuf>,
@@ -83,26 +76,12 @@ const FILES: [&str; 5] = [
 
 impl ConfirmArgs {
     fn inputs(&self) -> Vec<PathBuf> {
-        let optional = [&self.capacity_file, &self.schedule, &self.durations];
         [&self.candidates, &self.choices, &self.summons]
             .into_iter()
-            .chain(optional.into_iter().flatten())
+            .chain(self.cells.inputs())
+            .chain(&self.durations)
             .cloned()
             .collect()
-    }
-
-    /// The plan options that matter on results day: the capacity and the slots.
-    fn plan_args(&self) -> PlanArgs {
-        PlanArgs {
-            capacity: self.capacity,
-            capacity_file: self.capacity_file.clone(),
-            coverage: PlanOptions::default().coverage,
-            reserve_coverage: None,
-            service_level: None,
-            interval: 0.9,
-            schedule: self.schedule.clone(),
-            whole_period: false,
-        }
     }
 
     fn timetable_options(&self, sep: input::Separator) -> Result<TimetableOptions, Error> {
@@ -128,12 +107,11 @@ impl ConfirmArgs {
 pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
     let read = a.input.config(false)?;
-    let plan_args = a.plan_args();
-    let (mut popts, _) = plan_args.config(read.separator)?;
+    let mut popts = a.cells.config(read.separator)?;
     let topts = a.timetable_options(read.separator)?;
     let summons = input::read_summons(&a.summons, read.separator)?;
     let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
-    plan_args.apply_slots(&mut data, &mut popts, read.separator)?;
+    a.cells.apply_slots(&mut data, &mut popts, read.separator)?;
     let choices = input::read_choices(&a.choices, read.separator, &data)?;
     let decisions = confirm::decide(&data, &choices, &summons, &popts);
     let tt = timetable::timetable(&data, &choices, &decisions, &topts);

@@ -148,11 +148,10 @@ impl ForecastArgs {
             Some(&self.model),
             Some(&self.candidates),
             self.roster.as_ref(),
-            self.plan.capacity_file.as_ref(),
-            self.plan.schedule.as_ref(),
         ]
         .into_iter()
         .flatten()
+        .chain(self.plan.cells.inputs())
         .cloned()
         .collect()
     }
@@ -169,7 +168,9 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     };
     let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
     let mut popts = popts;
-    a.plan.apply_slots(&mut data, &mut popts, read.separator)?;
+    a.plan
+        .cells
+        .apply_slots(&mut data, &mut popts, read.separator)?;
     let fc = forecast::forecast(&model, &data);
     fc.check().map_err(Error::Internal)?;
     for w in &fc.warnings {
