@@ -14,7 +14,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{within, CellArgs, InputArgs, OutputArgs};
-use super::{read_data, refuse_overwriting_inputs, slot_text, usage, Error, Notes};
+use super::{read_data, refuse_overwriting_inputs, slot_text, summon_fields, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
 use crate::data::{CellKey, Dataset};
@@ -208,27 +208,15 @@ impl Day<'_> {
     }
 
     fn confirmations(&self) -> Table<'_> {
-        let mut t = Table::new(&[
-            "examiner_id",
-            "name",
-            "subject",
-            "center",
-            "day",
-            "half_day",
-            "role",
-            "action",
-        ]);
+        let header: Vec<&str> = input::SUMMONS_COLUMNS
+            .into_iter()
+            .chain(["action"])
+            .collect();
+        let mut t = Table::new(&header);
         for (s, a) in self.summons.iter().zip(&self.decisions.actions) {
-            t.push(vec![
-                s.examiner_id.as_str().into(),
-                s.name.as_str().into(),
-                s.subject.as_str().into(),
-                s.center.as_str().into(),
-                s.day.as_str().into(),
-                s.half_day.as_str().into(),
-                s.role.label().into(),
-                a.label().into(),
-            ]);
+            let mut row = summon_fields(s);
+            row.push(a.label().into());
+            t.push(row);
         }
         t
     }

@@ -9,7 +9,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{InputArgs, OutputArgs, PlanArgs};
-use super::{pct, read_data, refuse_overwriting_inputs, slot_text, Error, Notes};
+use super::{pct, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes};
 use crate::data::{Dataset, SlotKind};
 use crate::forecast::{self, Forecast};
 use crate::input;
@@ -296,15 +296,7 @@ fn workbook_summary(
 fn summons_tables<'a>(summons: &'a [Summon], shortages: &'a [Shortage]) -> (Table<'a>, Table<'a>) {
     let mut t = Table::new(&input::SUMMONS_COLUMNS);
     for s in summons {
-        t.push(vec![
-            s.examiner_id.as_str().into(),
-            s.name.as_str().into(),
-            s.subject.as_str().into(),
-            s.center.as_str().into(),
-            s.day.as_str().into(),
-            s.half_day.as_str().into(),
-            s.role.label().into(),
-        ]);
+        t.push(summon_fields(s));
     }
     let mut sh = Table::new(&[
         "center",

@@ -223,6 +223,20 @@ pub(crate) fn slot_text(day: &str, half: &str) -> String {
     }
 }
 
+/// A `summons.csv` row (`input::SUMMONS_COLUMNS`): `forecast` writes it, `confirm`
+/// writes it again with the action taken.
+pub(crate) fn summon_fields(s: &crate::planning::Summon) -> Vec<crate::report::Field<'_>> {
+    vec![
+        s.examiner_id.as_str().into(),
+        s.name.as_str().into(),
+        s.subject.as_str().into(),
+        s.center.as_str().into(),
+        s.day.as_str().into(),
+        s.half_day.as_str().into(),
+        s.role.label().into(),
+    ]
+}
+
 pub(crate) fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
 }

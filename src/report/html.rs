@@ -203,6 +203,16 @@ pub(crate) const STYLE: &str = "<style>body{font-family:sans-serif;max-width:960
     @page{size:A4;margin:12mm}@media print{body{max-width:none;margin:0;font-size:10pt}\
     table,svg,h2,h3{page-break-inside:avoid;break-inside:avoid}h2,h3{page-break-after:avoid;break-after:avoid}}</style>";
 
+/// The start of a page titled `title`, up to its heading: both pages share it.
+pub(crate) fn page_head(lang: Lang, title: &str) -> String {
+    format!(
+        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>bacpredict: {}</title>{STYLE}</head><body><h1>{}</h1>",
+        lang.texts().html_lang,
+        esc(title),
+        esc(title)
+    )
+}
+
 /// The whole report.
 pub(crate) fn report(
     results: &[SessionResult],
@@ -210,13 +220,7 @@ pub(crate) fn report(
     opts: &BacktestOptions,
     lang: Lang,
 ) -> String {
-    let t = lang.texts();
-    let mut h = format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>bacpredict: {}</title>{STYLE}</head><body><h1>{}</h1>",
-        t.html_lang,
-        esc(t.report_title),
-        esc(t.report_title)
-    );
+    let mut h = page_head(lang, lang.texts().report_title);
     headline(&mut h, results, averages, lang);
     assumptions(&mut h, opts, lang);
     for r in results {

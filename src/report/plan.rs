@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::html::{esc, STYLE};
+use super::html::{esc, page_head};
 use super::lang::Lang;
 use crate::data::SlotKind;
 use crate::forecast::Forecast;
@@ -32,12 +32,7 @@ pub(crate) fn plan_page(
     lang: Lang,
 ) -> String {
     let t = lang.texts();
-    let mut h = format!(
-        "<!DOCTYPE html><html lang=\"{}\"><head><meta charset=\"utf-8\"><title>bacpredict: {}</title>{STYLE}</head><body><h1>{}</h1>",
-        t.html_lang,
-        esc(t.plan_title),
-        esc(t.plan_title)
-    );
+    let mut h = page_head(lang, t.plan_title);
     let _ = write!(
         h,
         "<p class=\"headline\"><b>{}</b> {}{sc} <b>{}</b> {}{sc} <b>{}</b> {} + <b>{}</b> {}{sc} {} <b>{}</b>, {} <b>{}</b>.</p>",
