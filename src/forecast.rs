@@ -252,11 +252,63 @@ pub(crate) fn unseen(
 /// A cell's centre (none for a subject total), subject, day and half-day.
 type CellName = (Option<String>, String, String, String);
 
-/// One cell per non-empty group of probabilities, its names from `name(group number)`,
-/// the distributions computed on every core.
+/// How much wider than independent candidates each count is, from the model's drift
+/// (see [`crate::model::Drift`]), per subject of the dataset being forecast.
+pub(crate) struct Widening {
+    /// Per subject of the dataset: the relative variance of its total.
+    pub(crate) subject: Vec<f64>,
+    /// Added for a cell: relative, and linear (divided by the cell's expectation).
+    pub(crate) cell_rel: f64,
+    pub(crate) cell_linear: f64,
+}
+
+/// The widest relative variance a cell is given (a standard deviation of three times
+/// its expectation): only a tiny cell under the linear term gets near it.
+const MAX_REL_VAR: f64 = 9.0;
+
+impl Widening {
+    /// No widening: independent candidates only (the baselines, the oracle).
+    pub(crate) fn none(data: &Dataset) -> Widening {
+        Widening {
+            subject: vec![0.0; data.subjects.len()],
+            cell_rel: 0.0,
+            cell_linear: 0.0,
+        }
+    }
+
+    /// The model's drift for `data`'s subjects; a subject the model never saw gets the
+    /// académie-wide drift.
+    pub(crate) fn of(model: &Model, data: &Dataset) -> Widening {
+        let d = &model.drift;
+        let map = model.mapping(data);
+        Widening {
+            subject: map
+                .subject
+                .iter()
+                .map(|j| j.and_then(|j| d.subject_rel_vars.get(j)).copied())
+                .map(|r| r.unwrap_or(d.subject_rel_var))
+                .collect(),
+            cell_rel: d.cell_rel_var,
+            cell_linear: d.cell_linear,
+        }
+    }
+
+    fn cell(&self, subject: usize, expected: f64) -> f64 {
+        let linear = if expected > 0.0 {
+            self.cell_linear / expected
+        } else {
+            0.0
+        };
+        (self.subject[subject] + self.cell_rel + linear).min(MAX_REL_VAR)
+    }
+}
+
+/// One cell per non-empty group of probabilities, its names from `name(group number)`
+/// and its relative variance from `rel_var(group number, expectation)`, the
+/// distributions computed on every core.
 pub(crate) fn group_cells(
     groups: Vec<Vec<f64>>,
-    rel_var: f64,
+    rel_var: impl Fn(usize, f64) -> f64 + Sync,
     name: impl Fn(usize) -> CellName + Sync,
 ) -> Vec<ForecastCell> {
     let groups = groups
@@ -266,13 +318,14 @@ pub(crate) fn group_cells(
         .collect();
     parallel::par_map(groups, |(i, ps)| {
         let (center, subject, day, half_day) = name(*i);
+        let expected = ps.iter().sum();
         ForecastCell {
             center,
             subject,
             day,
             half_day,
             eligible: ps.len(),
-            dist: CountDist::with_drift(ps, rel_var),
+            dist: CountDist::with_drift(ps, rel_var(*i, expected)),
         }
     })
 }
@@ -280,15 +333,14 @@ pub(crate) fn group_cells(
 /// Cells (centre, subject, slot) and subject totals with their count distributions,
 /// from per-candidate probabilities (`probs[k]` in the order of candidate k's subjects).
 ///
-/// Every cell is widened by the same relative variance: a subject's drift is shared by
-/// its cells across centres and slots, which the plan need not model jointly, since the
-/// expected number of uncovered orals it minimises is a sum of the cells' expectations
-/// whatever their correlation.
+/// A cell is widened by its subject's drift and the cells' own: a subject's drift is
+/// shared by its cells across centres and slots, which the plan need not model jointly,
+/// since the expected number of uncovered orals it minimises is a sum of the cells'
+/// expectations whatever their correlation.
 pub(crate) fn cells_from(
     data: &Dataset,
     probs: &[Vec<f64>],
-    cell_var: f64,
-    subject_var: f64,
+    widening: &Widening,
 ) -> (Vec<ForecastCell>, Vec<ForecastCell>) {
     // Indexed by (centre, subject, slot) numbers: the dataset's names and the slots are
     // sorted, so number order is name order.
@@ -305,6 +357,7 @@ pub(crate) fn cells_from(
             by_subject[s.subject as usize].push(p);
         }
     }
+    let cell_var = |i: usize, e: f64| widening.cell(i / nt % ns, e);
     let cells = group_cells(by_cell, cell_var, |i| {
         let (day, half) = data.slot_labels(slots[i % nt]);
         (
@@ -314,6 +367,7 @@ pub(crate) fn cells_from(
             half.to_string(),
         )
     });
+    let subject_var = |i: usize, _| widening.subject[i];
     let subjects = group_cells(by_subject, subject_var, |i| {
         (None, data.subjects[i].clone(), String::new(), String::new())
     });
@@ -366,12 +420,7 @@ pub(crate) fn forecast(model: &Model, data: &Dataset) -> Forecast {
         }
     }
     let expected_orals = probs.iter().map(|p| p.iter().sum()).collect();
-    let (cells, subjects) = cells_from(
-        data,
-        &probs,
-        model.drift.subject_rel_var + model.drift.cell_rel_var,
-        model.drift.subject_rel_var,
-    );
+    let (cells, subjects) = cells_from(data, &probs, &Widening::of(model, data));
     let warnings = [
         unseen(&data.subjects, &map.subject, &used_s, "subject"),
         unseen(&data.centers, &map.center, &used_c, "centre"),

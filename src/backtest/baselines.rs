@@ -66,7 +66,7 @@ pub(crate) fn last_year_plus_25(
                 .collect()
         })
         .collect();
-    let (cells, subjects) = forecast::cells_from(test, &probs, 0.0, 0.0);
+    let (cells, subjects) = forecast::cells_from(test, &probs, &forecast::Widening::none(test));
     let ex: Vec<(usize, usize)> = cells
         .iter()
         .map(|c| {
@@ -109,7 +109,7 @@ pub(crate) fn two_lowest(
             p
         })
         .collect();
-    let (cells, subjects) = forecast::cells_from(test, &probs, 0.0, 0.0);
+    let (cells, subjects) = forecast::cells_from(test, &probs, &forecast::Widening::none(test));
     let ex: Vec<(usize, usize)> = cells
         .iter()
         .map(|c| {
@@ -165,7 +165,7 @@ pub(crate) fn plain_logistic(
         .iter()
         .map(|c| fit.probabilities(train, test, c))
         .collect();
-    probabilistic("plain logistic", test, &probs, 0.0, 0.0, opts)
+    probabilistic("plain logistic", test, &probs, opts)
 }
 
 /// The plain logistic regression fitted on one training set.

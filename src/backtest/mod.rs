@@ -143,7 +143,7 @@ pub(crate) fn backtest_session(
     ];
     if let Some(tp) = truth.and_then(|t| oracle_probs(&test, t)) {
         let name = "oracle (true probabilities)";
-        baselines.push(probabilistic(name, &test, &tp, 0.0, 0.0, opts)?);
+        baselines.push(probabilistic(name, &test, &tp, opts)?);
     }
     Ok(SessionResult {
         session,

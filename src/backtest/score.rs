@@ -180,17 +180,16 @@ pub(crate) fn pairs_of(test: &Dataset, probs: &Probs) -> Vec<(f64, bool)> {
         .collect()
 }
 
-/// A method given as probabilities, widened by `cell_var` and `subject_var`, planned
+/// A method given as probabilities of independent candidates (no widening), planned
 /// with the shared planning code.
 pub(crate) fn probabilistic(
     name: &str,
     test: &Dataset,
     probs: &Probs,
-    cell_var: f64,
-    subject_var: f64,
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
-    let (cells, subjects) = forecast::cells_from(test, probs, cell_var, subject_var);
+    let none = forecast::Widening::none(test);
+    let (cells, subjects) = forecast::cells_from(test, probs, &none);
     planned(name, test, &cells, &subjects, pairs_of(test, probs), opts)
 }
 

@@ -111,8 +111,9 @@ pub(crate) struct PlanArgs {
 #[derive(Debug, Args)]
 pub(crate) struct FitArgs {
     /// Half-life of a past session's weight, in sessions (e.g. 2: a session two years
-    /// older counts half). Default: every session weighs the same, which the backtests on
-    /// the bundled sample favoured (see README).
+    /// older counts half). Default: chosen by rolling-origin validation on the history
+    /// among none (every session weighs the same), 2 and 1 (see README); with a single
+    /// session, none.
     #[arg(long, value_name = "SESSIONS")]
     pub(crate) half_life: Option<f64>,
     /// Iteration budget of each optimiser; a fit that needs more is an error.
@@ -301,6 +302,7 @@ impl FitArgs {
         )?;
         Ok(FitOptions {
             half_life: self.half_life,
+            choose_half_life: self.half_life.is_none(),
             max_iterations: self.max_iterations,
             ..FitOptions::default()
         })

@@ -49,6 +49,8 @@ pub(crate) fn run(a: TrainArgs, notes: &Notes) -> Result<String, Error> {
             "subjects": model.subjects.len(),
             "choice_fit": model.choice.fit,
             "count_fit": model.count.fit,
+            "options": model.training.options,
+            "selection": model.training.selection,
             "drift": model.drift,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
@@ -85,11 +87,81 @@ pub(crate) fn run(a: TrainArgs, notes: &Notes) -> Result<String, Error> {
         "number-of-orals model: gradient norm per candidate {:.1e}, mean log-loss {:.4}",
         c.final_gradient_norm, c.objective
     )?;
+    write_selection(&mut out, &model)?;
+    let d = &model.drift;
+    let (lo, hi) = d
+        .subject_rel_vars
+        .iter()
+        .fold((f64::INFINITY, 0.0f64), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        });
     writeln!(
         out,
-        "session-to-session drift: subject {:.1}%, cell {:.1}% (relative standard deviation)",
-        model.drift.subject_rel_var.sqrt() * 100.0,
-        model.drift.cell_rel_var.sqrt() * 100.0
+        "session-to-session drift (relative standard deviation): subject {:.1}% académie-wide, \
+         {:.1}% to {:.1}% per subject; cell {:.1}% more, plus {:.2} x the expected count in variance",
+        d.subject_rel_var.sqrt() * 100.0,
+        lo.min(hi).sqrt() * 100.0,
+        hi.sqrt() * 100.0,
+        d.cell_rel_var.sqrt() * 100.0,
+        d.cell_linear
     )?;
     Ok(out)
+}
+
+/// The settings the fit used and, when they were chosen, what was tried.
+fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> {
+    let half_life = |h: Option<f64>| match h {
+        Some(1.0) => "1 session".to_string(),
+        Some(h) => format!("{h} sessions"),
+        None => "none".to_string(),
+    };
+    let local = |k: Option<f64>| match k {
+        Some(1.0) => "1 oral".to_string(),
+        Some(k) => format!("{k} orals"),
+        None => "none".to_string(),
+    };
+    let rule = |m: &model::Model| match m.choice.rule {
+        Some(r) => format!(
+            "{:.0}% of candidates (sharpness {:.2} per point)",
+            100.0 * r.share,
+            r.sharpness
+        ),
+        None => "none".to_string(),
+    };
+    let o = &model.training.options;
+    let Some(sel) = &model.training.selection else {
+        writeln!(
+            out,
+            "settings: half-life {}, slope prior sd {}, centre x subject prior {} (too few sessions to choose them)",
+            half_life(o.half_life),
+            o.slope_sd,
+            local(o.center_subject)
+        )?;
+        return Ok(());
+    };
+    let sessions: Vec<String> = sel.validated_on.iter().map(|s| s.to_string()).collect();
+    writeln!(
+        out,
+        "settings chosen by rolling origin (held-out sessions {}): half-life {}, slope prior sd {}, class by marks {}, trend prior sd {}, centre x subject prior {}",
+        sessions.join(", "),
+        half_life(o.half_life),
+        o.slope_sd,
+        rule(model),
+        o.trend_sd.map_or("none".to_string(), |v| v.to_string()),
+        local(o.center_subject)
+    )?;
+    for (i, t) in sel.trials.iter().enumerate() {
+        writeln!(
+            out,
+            "  {} half-life {:<11} slope prior sd {:<5} class by marks {:<3} trend prior sd {:<5} centre x subject prior {:<9} held-out log-loss {:.5}",
+            if i == sel.chosen { "*" } else { " " },
+            half_life(t.half_life),
+            t.slope_sd,
+            if t.rule_class { "yes" } else { "no" },
+            t.trend_sd.map_or("none".to_string(), |v| v.to_string()),
+            local(t.center_subject),
+            t.log_loss
+        )?;
+    }
+    Ok(())
 }

@@ -100,6 +100,8 @@ impl Model {
             .iter()
             .chain(&ch.subject_effects)
             .chain(ch.center_slopes.iter().chain(&ch.track_slopes).flatten())
+            .chain(ch.center_subject.iter().flatten())
+            .chain(&ch.subject_trend)
             .chain(&co.intercept)
             .chain(co.weights.iter().flatten());
         check_all(params, "a parameter", -MAX_PARAMETER, MAX_PARAMETER)?;
@@ -112,8 +114,30 @@ impl Model {
             .chain(&co.track_rates)
             .flat_map(|r| [&r.no_show, &r.two_orals]);
         check_all(rates, "a rate", 0.0, 1.0)?;
-        let drift = [&self.drift.subject_rel_var, &self.drift.cell_rel_var];
-        check_all(drift.into_iter(), "a drift variance", 0.0, MAX_DRIFT)
+        let rule = ch.rule.iter();
+        check_all(
+            rule.clone().map(|r| &r.share),
+            "the rule class's share",
+            0.0,
+            1.0,
+        )?;
+        check_all(
+            rule.map(|r| &r.sharpness),
+            "the rule class's sharpness",
+            0.0,
+            100.0,
+        )?;
+        let d = &self.drift;
+        let drift = [&d.subject_rel_var, &d.cell_rel_var, &d.cell_linear];
+        let drift = drift.into_iter().chain(&d.subject_rel_vars);
+        check_all(drift, "a drift variance", 0.0, MAX_DRIFT)?;
+        let trials = self.training.selection.iter().flat_map(|s| &s.trials);
+        let losses = trials.clone().map(|t| &t.log_loss);
+        check_all(losses, "a validation log-loss", 0.0, 100.0)?;
+        let priors = trials
+            .map(|t| &t.slope_sd)
+            .chain([&self.training.options.slope_sd]);
+        check_all(priors, "a prior standard deviation", 1e-3, 1e3)
     }
 
     fn check_shapes(&self) -> Result<(), String> {
@@ -147,7 +171,20 @@ impl Model {
             && co.weights.iter().all(|w| w.len() == k)
             && co.intercept.len() == k
             && co.center_rates.len() == self.centers.len()
-            && co.track_rates.len() == self.tracks.len();
+            && co.track_rates.len() == self.tracks.len()
+            && self.drift.subject_rel_vars.len() == self.subjects.len()
+            && (ch.subject_trend.is_empty() || ch.subject_trend.len() == self.subjects.len())
+            && (ch.center_subject.is_empty()
+                || (ch.center_subject.len() == self.centers.len()
+                    && ch
+                        .center_subject
+                        .iter()
+                        .all(|v| v.len() == self.subjects.len())))
+            && self
+                .training
+                .selection
+                .as_ref()
+                .is_none_or(|s| s.chosen < s.trials.len());
         if ok {
             Ok(())
         } else {

@@ -21,7 +21,10 @@ mod count;
 mod drift;
 mod features;
 mod file;
+mod local;
+mod mixture;
 mod predict;
+mod select;
 mod train;
 
 use std::collections::BTreeMap;
@@ -32,7 +35,7 @@ pub(crate) use file::checksum;
 pub(crate) use train::train;
 
 pub(crate) const FORMAT: &str = "bacpredict-model";
-pub(crate) const FORMAT_VERSION: u32 = 1;
+pub(crate) const FORMAT_VERSION: u32 = 2;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -79,8 +82,9 @@ impl ModelError {
     }
 }
 
-/// Settings of a fit. Defaults are what the backtests on the bundled sample supported
-/// (see the README, "How the model works").
+/// Settings of a fit. With two sessions or more, `train` chooses the half-life and the
+/// slope prior by rolling-origin validation ([`select`]); these are then the starting
+/// settings, and the ones used when the history is too short to validate anything.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct FitOptions {
     /// Half-life of a session's weight in the subject model, in sessions; `None` weights
@@ -91,6 +95,17 @@ pub(crate) struct FitOptions {
     /// Prior standard deviation of centre and track slopes (logit scale).
     pub(crate) slope_sd: f64,
     pub(crate) max_iterations: u64,
+    /// Whether the subject model is a mixture with a class choosing by marks alone.
+    pub(crate) rule_class: bool,
+    /// Prior standard deviation of subject trends, per session (logit scale); `None`
+    /// leaves them out.
+    pub(crate) trend_sd: Option<f64>,
+    /// Prior strength of the (centre, subject) effects, in orals; `None` leaves them out.
+    pub(crate) center_subject: Option<f64>,
+    /// Whether `train` may choose the half-life (false once the user gave one).
+    pub(crate) choose_half_life: bool,
+    /// Whether `train` may choose the slope prior and the (centre, subject) prior.
+    pub(crate) choose_priors: bool,
 }
 
 impl Default for FitOptions {
@@ -100,8 +115,35 @@ impl Default for FitOptions {
             subject_sd: 1.5,
             slope_sd: 0.5,
             max_iterations: 500,
+            rule_class: false,
+            trend_sd: None,
+            center_subject: None,
+            choose_half_life: true,
+            choose_priors: true,
         }
     }
+}
+
+/// One setting tried by the rolling-origin selection and what it scored.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Trial {
+    pub(crate) half_life: Option<f64>,
+    pub(crate) slope_sd: f64,
+    pub(crate) rule_class: bool,
+    pub(crate) trend_sd: Option<f64>,
+    pub(crate) center_subject: Option<f64>,
+    /// Mean log-loss of the inclusion probabilities on the held-out sessions.
+    pub(crate) log_loss: f64,
+}
+
+/// The settings tried at train time, each judged on the sessions it did not see.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Selection {
+    /// The held-out sessions, each forecast from the sessions before it.
+    pub(crate) validated_on: Vec<i32>,
+    pub(crate) trials: Vec<Trial>,
+    /// Index in `trials` of the setting the model was fitted with.
+    pub(crate) chosen: usize,
 }
 
 /// Shares of candidates with 0 and with 2 orals, shrunk towards the académie-wide shares
@@ -135,7 +177,25 @@ pub(crate) struct ChoiceModel {
     /// Per centre in [`Model::centers`] order, one slope per slope feature.
     pub(crate) center_slopes: Vec<Vec<f64>>,
     pub(crate) track_slopes: Vec<Vec<f64>>,
+    /// Per centre in [`Model::centers`] order, one effect per subject in
+    /// [`Model::subjects`] order; empty when the selection left them out ([`local`]).
+    pub(crate) center_subject: Vec<Vec<f64>>,
+    /// Per subject in [`Model::subjects`] order, the shift that carries its trend to
+    /// the next session; empty when the selection left trends out ([`local::trends`]).
+    pub(crate) subject_trend: Vec<f64>,
+    /// The class of candidates who choose by their marks alone, when the selection kept
+    /// it ([`mixture`]).
+    pub(crate) rule: Option<RuleClass>,
     pub(crate) fit: FitReport,
+}
+
+/// A latent class of candidates who choose by their marks alone: utility `-sharpness *
+/// mark` (per point), so the lowest marks first.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub(crate) struct RuleClass {
+    /// Share of the candidates in the class.
+    pub(crate) share: f64,
+    pub(crate) sharpness: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -154,14 +214,19 @@ pub(crate) struct CountModel {
     pub(crate) fit: FitReport,
 }
 
-/// Session-to-session spread that independent candidates do not explain, as a relative
-/// variance: a count with expectation E varies by an extra `rel_var * E^2`.
+/// Session-to-session spread that independent candidates do not explain. A count with
+/// expectation E varies by an extra `rel_var * E^2`, and a cell by a further
+/// `cell_linear * E` (see [`drift`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub(crate) struct Drift {
-    /// Common to a subject across all centres (tastes, exam difficulty).
+    /// Common to a subject across all centres (tastes, exam difficulty), académie-wide.
     pub(crate) subject_rel_var: f64,
-    /// Left at the (centre, subject) level once the subject's drift is accounted for.
+    /// Per subject in [`Model::subjects`] order, shrunk towards `subject_rel_var`.
+    pub(crate) subject_rel_vars: Vec<f64>,
+    /// Left at the (centre, subject) level once the subject's drift is accounted for:
+    /// relative (`* E^2`) and linear (`* E`, which weighs most in small cells).
     pub(crate) cell_rel_var: f64,
+    pub(crate) cell_linear: f64,
     pub(crate) method: String,
 }
 
@@ -178,7 +243,11 @@ pub(crate) struct TrainingInfo {
     pub(crate) sessions: BTreeMap<i32, usize>,
     pub(crate) candidates: usize,
     pub(crate) rows: usize,
+    /// The settings the model was fitted with.
     pub(crate) options: FitOptions,
+    /// How they were chosen; `None` when the history has a single session or
+    /// nothing was left to choose.
+    pub(crate) selection: Option<Selection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

@@ -78,6 +78,7 @@ impl Model {
         let feats = choice_features(c);
         let center = map.center[c.center as usize].map(|i| &ch.center_slopes[i]);
         let track = map.track[c.track as usize].map(|i| &ch.track_slopes[i]);
+        let local = map.center[c.center as usize].and_then(|i| ch.center_subject.get(i));
         feats
             .iter()
             .zip(&c.subjects)
@@ -90,6 +91,8 @@ impl Model {
                 }
                 if let Some(i) = map.subject[s.subject as usize] {
                     u += ch.subject_effects[i];
+                    u += local.map_or(0.0, |v| v[i]);
+                    u += ch.subject_trend.get(i).copied().unwrap_or(0.0);
                 }
                 for (k, &f) in SLOPE_FEATURES.iter().enumerate() {
                     if let Some(v) = center {
@@ -108,7 +111,17 @@ impl Model {
     pub(crate) fn inclusion(&self, c: &Candidate, map: &Mapping) -> Vec<f64> {
         let pi = self.count_probabilities(c, map);
         let u = self.utilities(c, map);
-        inclusion_probabilities(pi, &u)
+        let p = inclusion_probabilities(pi, &u);
+        match self.choice.rule {
+            None => p,
+            Some(r) => {
+                let by_marks = inclusion_probabilities(pi, &r.utilities(c));
+                p.iter()
+                    .zip(by_marks)
+                    .map(|(m, b)| (1.0 - r.share) * m + r.share * b)
+                    .collect()
+            }
+        }
     }
 }
 

@@ -6,7 +6,8 @@ use std::collections::{BTreeMap, HashMap};
 
 use super::choice::fit_choice;
 use super::count::{fit_count, CountInputs};
-use super::drift::{moment, tally};
+use super::drift::{cell_variance, pooled, shrunk, tally, Tally};
+use super::{local, mixture, select};
 use super::{
     ChoiceModel, CountModel, Drift, FitOptions, Model, ModelError, SubjectInfo, TrainingInfo,
 };
@@ -37,12 +38,13 @@ pub(crate) fn session_weights(data: Sessions<'_>, opts: &FitOptions) -> HashMap<
 /// Fits the model, then estimates how far whole subjects (and cells) move from one
 /// session to the next beyond what independent candidates explain.
 ///
-/// With three sessions or more, each session from the third on is first forecast from
-/// the sessions before it, as a real forecast would be (rolling origin), so the drift
-/// also carries the model's own out-of-sample error; each of those fits starts from the
-/// previous one's parameters, and the final fit from the last, which saves most of their
-/// cost. With fewer sessions, in-sample residuals per session are used, scaled up by
-/// S / (S - 1).
+/// With two sessions or more, each session from the third on (the second with two
+/// sessions) is first forecast from the sessions before it, as a real forecast would be
+/// (rolling origin): those forecasts choose the settings ([`select`](super::select)),
+/// and the chosen setting's forecasts give the drift, which so carries the model's own
+/// out-of-sample error. Each fit starts from a nearby one's parameters, which saves most
+/// of their cost. A single session keeps the starting settings, and its in-sample
+/// residuals give the drift.
 pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
     check_size(data)?;
     // [`Sessions`] needs the candidates in session order, as `input` leaves them.
@@ -56,54 +58,104 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         &sorted
     };
     let sessions: Vec<i32> = data.sessions().keys().copied().collect();
-    let mut subj = BTreeMap::new();
-    let mut cell = BTreeMap::new();
     let all = Sessions::of(data, ..);
-    let mut last = None;
-    let (scale, method) = if sessions.len() >= 3 {
-        let origins = &sessions[2..];
+    // Two earlier sessions per held-out one where the history allows it: a model fitted
+    // on a single session errs more than the final one will, and would overstate the
+    // drift; with two sessions the second is all there is to hold out.
+    let first_origin = if sessions.len() >= 3 { 2 } else { 1 };
+    let mut model = if sessions.len() >= 2 {
+        let origins = &sessions[first_origin..];
         let parts: Vec<Sessions> = origins
             .iter()
             .map(|&s| Sessions::of(data, ..s))
             .chain([all])
             .collect();
-        fit_chain(&parts, opts, |i, m| match origins.get(i) {
-            Some(&s) => tally(&m, Sessions::of(data, s..=s), &mut subj, &mut cell),
-            None => last = Some(m),
-        })?;
-        let method = format!(
-            "rolling origin: sessions {} each forecast from the sessions before it",
-            origins
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-        (1.0, method)
+        let held_out: Vec<Sessions> = origins.iter().map(|&s| Sessions::of(data, s..=s)).collect();
+        let mut fits = Fits::start(&parts, opts)?;
+        let (best, selection) = select::choose(&mut fits, &held_out, opts)?;
+        let init = best.thetas.last().map(|t| t.as_slice());
+        let last = origins.len();
+        let (mut model, theta) = fits.fit(last, &best.opts, init)?;
+        if best.opts.rule_class {
+            (model, _) = mixture::fit(&mut fits, last, &best.opts, &model, &theta)?;
+        }
+        if best.opts.center_subject.is_some() || best.opts.trend_sd.is_some() {
+            let weights = session_weights(all, &best.opts);
+            let counts = local::counts(&model, all);
+            model.choice.center_subject =
+                local::effects(&counts, &weights, best.opts.center_subject);
+            model.choice.subject_trend = local::trends(&counts, best.opts.trend_sd);
+        }
+        let tallies = best.models.iter().zip(&held_out).map(|(m, h)| (m, *h));
+        model.drift = estimate_drift(&model, tallies, 1.0, rolling_method(origins));
+        model.training.selection = Some(selection);
+        model
     } else {
-        fit_chain(&[all], opts, |_, m| {
-            tally(&m, all, &mut subj, &mut cell);
-            last = Some(m);
-        })?;
-        let n = sessions.len() as f64;
-        let scale = if n > 1.0 { n / (n - 1.0) } else { 1.0 };
-        let method = "in-sample residuals per session (fewer than three sessions)".to_string();
-        (scale, method)
+        let parts = [all];
+        let (mut model, _) = Fits::start(&parts, opts)?.fit(0, opts, None)?;
+        // One session shows no drift, only how far the model misses its own data.
+        let method = "in-sample residuals (a single session)".to_string();
+        let fitted = model.clone();
+        model.drift = estimate_drift(&model, [(&fitted, all)].into_iter(), 1.0, method);
+        model
     };
-    let mut model = last.expect("the chain ends with the fit on every session");
-    let subject_rel_var = scale * moment(subj.values(), |_| 0.0);
-    let cell_rel_var = scale * moment(cell.values(), |e| subject_rel_var / scale * e * e);
-    model.drift = Drift {
-        subject_rel_var,
-        cell_rel_var,
-        method,
-    };
+    model.training.options.choose_half_life = opts.choose_half_life;
+    model.training.options.choose_priors = opts.choose_priors;
     // What is written must load: a fit that ran off to absurd values is an error here,
     // not a model file that every forecast then refuses.
     model
         .validate()
         .map_err(|e| ModelError::Optimiser(format!("the fitted model is out of range: {e}")))?;
     Ok(model)
+}
+
+fn rolling_method(origins: &[i32]) -> String {
+    format!(
+        "rolling origin: sessions {} each forecast from the sessions before it",
+        origins
+            .iter()
+            .map(|s| s.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+/// The drift of `model` (for its subjects) from the forecasts of `tested` (each model
+/// with the sessions it forecast), the variances multiplied by `scale`: académie-wide
+/// and per-subject subject drift ([`pooled`], [`shrunk`]), then the cells' own on top
+/// ([`cell_variance`]).
+fn estimate_drift<'a>(
+    model: &Model,
+    tested: impl Iterator<Item = (&'a Model, Sessions<'a>)>,
+    scale: f64,
+    method: String,
+) -> Drift {
+    let mut subj = BTreeMap::new();
+    let mut cell = BTreeMap::new();
+    for (m, data) in tested {
+        tally(m, data, &mut subj, &mut cell);
+    }
+    // The tallies are numbered by the dataset's subjects, which are the final model's.
+    let ns = model.subjects.len();
+    let mut groups: Vec<Vec<Tally>> = vec![Vec::new(); ns];
+    for (&(_, j), t) in &subj {
+        groups[j as usize].push(*t);
+    }
+    let all: Vec<Tally> = subj.values().copied().collect();
+    let overall = pooled(&all);
+    let per_subject = shrunk(&groups, overall);
+    let cells: Vec<(Tally, f64)> = cell
+        .iter()
+        .map(|(&(_, _, j), t)| (*t, per_subject[j as usize]))
+        .collect();
+    let (linear, rel) = cell_variance(&cells);
+    Drift {
+        subject_rel_var: scale * overall,
+        subject_rel_vars: per_subject.iter().map(|r| scale * r).collect(),
+        cell_rel_var: scale * rel,
+        cell_linear: scale * linear,
+        method,
+    }
 }
 
 /// The most subjects, tracks and centres a history may name. The subject model's dense
@@ -131,57 +183,91 @@ fn check_size(data: &Dataset) -> Result<(), ModelError> {
     }
 }
 
-/// Fits the subject and count models on each of `parts` in turn, each fit starting from
-/// the previous one, and hands each part's model (without the drift) to `each`, in
-/// order.
+/// The fits of the subject and count models on each of a list of nested parts (the
+/// first sessions of one dataset), on demand.
 ///
-/// The count models (linfa, one thread) form their own chain beside the subject models
-/// (whose evaluations use every core): the two chains only meet when a part's model is
-/// assembled, so neither waits for the other's slower fits.
-pub(crate) fn fit_chain(
-    parts: &[Sessions<'_>],
-    opts: &FitOptions,
-    mut each: impl FnMut(usize, Model),
-) -> Result<(), ModelError> {
-    for p in parts {
-        if p.candidates.is_empty() {
-            return Err(ModelError::Data(
-                "the history holds no candidate in the average band".into(),
-            ));
+/// The count models (linfa, one thread) do not depend on the settings the selection
+/// tries, so they form one chain of their own, started at once beside the subject models
+/// (whose evaluations use every other core), each fit from the previous one.
+pub(crate) struct Fits<'a> {
+    parts: &'a [Sessions<'a>],
+    counts: std::sync::mpsc::Receiver<Result<CountModel, ModelError>>,
+    received: Vec<CountModel>,
+    threads: usize,
+}
+
+impl<'a> Fits<'a> {
+    pub(crate) fn start(parts: &'a [Sessions<'a>], opts: &FitOptions) -> Result<Self, ModelError> {
+        for p in parts {
+            if p.candidates.is_empty() {
+                return Err(ModelError::Data(
+                    "the history holds no candidate in the average band".into(),
+                ));
+            }
+            if p.candidates.iter().any(|c| c.n_chosen().is_none()) {
+                return Err(ModelError::Data(
+                    "every history row needs 'chosen' (1 or 0)".into(),
+                ));
+            }
         }
-        if p.candidates.iter().any(|c| c.n_chosen().is_none()) {
-            return Err(ModelError::Data(
-                "every history row needs 'chosen' (1 or 0)".into(),
-            ));
+        // Every part's candidates are the first of the longest part's (see [`Sessions`]).
+        let longest = parts.iter().max_by_key(|p| p.candidates.len()).copied();
+        let longest = longest.expect("at least one part");
+        assert!(parts
+            .iter()
+            .all(|p| std::ptr::eq(p.candidates.as_ptr(), longest.candidates.as_ptr())));
+        let counts = count_chain(
+            CountInputs::new(longest),
+            parts.iter().map(|p| p.candidates.len()).collect(),
+            opts.max_iterations,
+        );
+        // One core is the count chain's: the subject model's evaluations take the others
+        // (chunked the same way whatever the number of threads, so the sums, and the
+        // model, do not depend on it).
+        let threads = crate::parallel::cores().max(2) - 1;
+        Ok(Fits {
+            parts,
+            counts,
+            received: Vec::new(),
+            threads,
+        })
+    }
+
+    pub(crate) fn part(&self, i: usize) -> Sessions<'a> {
+        self.parts[i]
+    }
+
+    /// Part `i`'s model with the settings `opts` (without the drift), the subject model
+    /// started from `init` when given; and the subject model's raw parameters.
+    pub(crate) fn fit(
+        &mut self,
+        i: usize,
+        opts: &FitOptions,
+        init: Option<&[f64]>,
+    ) -> Result<(Model, Vec<f64>), ModelError> {
+        self.fit_weighted(i, opts, None, init)
+    }
+
+    /// [`Fits::fit`] with each candidate of the part also weighted by `each`.
+    pub(crate) fn fit_weighted(
+        &mut self,
+        i: usize,
+        opts: &FitOptions,
+        each: Option<&[f64]>,
+        init: Option<&[f64]>,
+    ) -> Result<(Model, Vec<f64>), ModelError> {
+        let p = self.parts[i];
+        let weights = session_weights(p, opts);
+        let (choice, theta) = fit_choice(p, opts, &weights, each, init, self.threads)?;
+        while self.received.len() <= i {
+            match self.counts.recv_timeout(COUNT_FIT_BUDGET) {
+                Ok(fitted) => self.received.push(fitted?),
+                Err(_) => return Err(count_timeout()),
+            }
         }
+        let count = self.received[i].clone();
+        Ok((assemble(p, opts, choice, count), theta))
     }
-    // Every part's candidates are the first of the longest part's (see [`Sessions`]).
-    let longest = parts.iter().max_by_key(|p| p.candidates.len()).copied();
-    let longest = longest.expect("at least one part");
-    assert!(parts
-        .iter()
-        .all(|p| std::ptr::eq(p.candidates.as_ptr(), longest.candidates.as_ptr())));
-    let counts = count_chain(
-        CountInputs::new(longest),
-        parts.iter().map(|p| p.candidates.len()).collect(),
-        opts.max_iterations,
-    );
-    // One core is the count chain's: the subject model's evaluations take the others
-    // (chunked the same way whatever the number of threads, so the sums, and the
-    // model, do not depend on it).
-    let threads = crate::parallel::cores().max(2) - 1;
-    let mut theta: Option<Vec<f64>> = None;
-    for (i, p) in parts.iter().enumerate() {
-        let weights = session_weights(*p, opts);
-        let (choice, t) = fit_choice(*p, opts, &weights, theta.as_deref(), threads)?;
-        let count = match counts.recv_timeout(COUNT_FIT_BUDGET) {
-            Ok(fitted) => fitted?,
-            Err(_) => return Err(count_timeout()),
-        };
-        each(i, assemble(*p, opts, choice, count));
-        theta = Some(t);
-    }
-    Ok(())
 }
 
 /// How long the subject chain waits for a count fit once its own fit is done. linfa's
@@ -252,6 +338,7 @@ pub(crate) fn assemble(
             candidates: data.candidates.len(),
             rows: data.candidates.iter().map(|c| c.subjects.len()).sum(),
             options: opts.clone(),
+            selection: None,
         },
         subjects,
         centers: data.names.centers.clone(),
@@ -260,7 +347,9 @@ pub(crate) fn assemble(
         count,
         drift: Drift {
             subject_rel_var: 0.0,
+            subject_rel_vars: Vec::new(),
             cell_rel_var: 0.0,
+            cell_linear: 0.0,
             method: String::new(),
         },
     }

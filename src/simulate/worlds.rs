@@ -161,3 +161,80 @@ impl WorldState {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand_chacha::ChaCha8Rng;
+
+    use super::*;
+    use crate::simulate::{behaviour, make_candidate, normal, pick, CenterHabit, SUBJECTS};
+
+    /// Log-loss of inclusion probabilities against choices, clamped as the backtest does.
+    fn log_loss(pairs: &[(f64, bool)]) -> f64 {
+        let sum: f64 = pairs
+            .iter()
+            .map(|&(p, y)| {
+                let p = p.clamp(1e-3, 1.0 - 1e-3);
+                -if y { p.ln() } else { (1.0 - p).ln() }
+            })
+            .sum();
+        sum / pairs.len() as f64
+    }
+
+    /// How much of the Rules world's truth no model can reach: the truth knows which
+    /// candidates follow the rule; the best any model of what a file shows can do is
+    /// the mixture of both behaviours at the class's share. Measured on 20,000 simulated
+    /// candidates, the mixture's log-loss is far above the truth's (the README's worlds
+    /// table reads the Rules world's gap against this).
+    #[test]
+    fn the_rules_worlds_truth_knows_what_no_file_shows() {
+        let mut rng = ChaCha8Rng::seed_from_u64(5);
+        let centers: Vec<CenterHabit> = (0..14)
+            .map(|_| CenterHabit {
+                strategy: 0.35 * normal(&mut rng),
+                no_show: 0.3 * normal(&mut rng),
+                two: 0.4 * normal(&mut rng),
+                size: 1.0,
+            })
+            .collect();
+        let taste: Vec<f64> = SUBJECTS.iter().map(|s| s.taste).collect();
+        let difficulty = vec![0.0; SUBJECTS.len()];
+        let (mut truth, mut marginal) = (Vec::new(), Vec::new());
+        for i in 0..20_000 {
+            let c = make_candidate(&mut rng, 2025, i, &centers, &difficulty, true);
+            let rule = rng.random_bool(0.3);
+            let of = |rule| {
+                let q = Quirks {
+                    rule,
+                    ..Quirks::default()
+                };
+                behaviour(&c, &centers[c.center], &taste, &q)
+            };
+            let (b, by_rule) = (of(false), of(true));
+            let drawn = if rule { &by_rule } else { &b };
+            let k = pick(&mut rng, drawn.count.iter().copied());
+            let mut chosen = vec![false; c.subjects.len()];
+            match k {
+                1 => chosen[pick(&mut rng, drawn.single.iter().copied())] = true,
+                2 => {
+                    let (a, bb, _) = drawn.pairs[pick(&mut rng, drawn.pairs.iter().map(|p| p.2))];
+                    chosen[a] = true;
+                    chosen[bb] = true;
+                }
+                _ => {}
+            }
+            let (pt, pb, pr) = (drawn.inclusion(), b.inclusion(), by_rule.inclusion());
+            for j in 0..chosen.len() {
+                truth.push((pt[j], chosen[j]));
+                marginal.push((0.7 * pb[j] + 0.3 * pr[j], chosen[j]));
+            }
+        }
+        let gap = log_loss(&marginal) / log_loss(&truth) - 1.0;
+        eprintln!(
+            "Rules world: the best model of the files is {:.1}% above the truth",
+            100.0 * gap
+        );
+        assert!(gap > 0.06, "{gap}");
+    }
+}

@@ -66,12 +66,13 @@ impl ChoiceData {
     }
 
     /// The candidates of `data` that say something about preferences (an oral among two
-    /// or more eligible subjects), with their session weights; features not yet
-    /// standardised.
+    /// or more eligible subjects), with their session weights, times their own in
+    /// `each` when given (in `data`'s order); features not yet standardised.
     pub(crate) fn from_candidates(
         data: Sessions<'_>,
         precisions: [f64; 3],
         weights: &HashMap<i32, f64>,
+        each: Option<&[f64]>,
         threads: usize,
     ) -> ChoiceData {
         let names = data.names;
@@ -82,7 +83,7 @@ impl ChoiceData {
         ];
         let mut cd = ChoiceData::empty(sizes, precisions);
         cd.threads = threads;
-        for c in data.candidates {
+        for (i, c) in data.candidates.iter().enumerate() {
             let k = c.n_chosen().unwrap_or(0);
             // A single eligible subject, or no oral, says nothing about preferences.
             if k == 0 || c.subjects.len() < 2 {
@@ -106,7 +107,7 @@ impl ChoiceData {
             cd.track.push(c.track);
             cd.chosen.push(ch);
             cd.n_chosen.push(k as u8);
-            let w = weights[&c.session];
+            let w = weights[&c.session] * each.map_or(1.0, |e| e[i]);
             cd.weight.push(w);
             cd.total_weight += w;
         }

@@ -20,6 +20,7 @@ use argmin::solver::quasinewton::LBFGS;
 use ndarray::Array1;
 
 use self::data::ChoiceData;
+pub(crate) use self::likelihood::pl_loglik_into;
 use self::precond::Precond;
 use super::features::{CHOICE_FEATURES, N_DENSE, N_SLOPES, SLOPE_FEATURES};
 use super::{ChoiceModel, FitOptions, FitReport, ModelError};
@@ -104,8 +105,9 @@ pub(crate) const CHOICE_TOL: f64 = 5e-5;
 pub(crate) const CHOICE_ACCEPT: f64 = 1e-4;
 
 /// Fits the subject model on `threads` threads, from `init` when given (a fit on fewer
-/// sessions of the same dataset, hence the same parameter layout). Returns the raw
-/// parameters too.
+/// sessions of the same dataset, hence the same parameter layout), each candidate
+/// weighted by its session's weight times its own in `each` (the mixture's). Returns the
+/// raw parameters too.
 ///
 /// The steps: the data flattened and standardised, the preconditioner at the starting
 /// point, L-BFGS in preconditioned coordinates, the convergence check on the plain
@@ -114,6 +116,7 @@ pub(crate) fn fit_choice(
     data: Sessions<'_>,
     opts: &FitOptions,
     weights: &HashMap<i32, f64>,
+    each: Option<&[f64]>,
     init: Option<&[f64]>,
     threads: usize,
 ) -> Result<(ChoiceModel, Vec<f64>), ModelError> {
@@ -122,7 +125,7 @@ pub(crate) fn fit_choice(
         1.0 / (opts.slope_sd * opts.slope_sd),
         1.0 / (DENSE_PRIOR_SD * DENSE_PRIOR_SD),
     ];
-    let mut cd = ChoiceData::from_candidates(data, precisions, weights, threads);
+    let mut cd = ChoiceData::from_candidates(data, precisions, weights, each, threads);
     if cd.weight.is_empty() {
         return Err(ModelError::Data(
             "no candidate in the history took an oral among two or more eligible subjects".into(),
@@ -241,6 +244,9 @@ fn to_model(
         beta: t[..N_DENSE].to_vec(),
         subject_effects: t[N_DENSE..N_DENSE + ns].to_vec(),
         center_slopes: slopes(N_DENSE + ns, cd.n_centers),
+        center_subject: Vec::new(),
+        subject_trend: Vec::new(),
+        rule: None,
         track_slopes: slopes(N_DENSE + ns + N_SLOPES * cd.n_centers, cd.n_tracks),
         fit,
     }

@@ -1,0 +1,393 @@
+//! Select: the settings that are not learnt by the fits themselves (how fast old
+//! sessions are forgotten, how far centres and tracks may depart from the académie) are
+//! chosen on the office's own history, by rolling origin: each candidate setting is
+//! fitted on the sessions before each held-out session and judged by the log-loss of
+//! that session's choices, which it did not see.
+//!
+//! The search is coordinatewise, to keep a national training within seconds: first the
+//! half-life at the starting slope prior, then the slope prior at the chosen half-life,
+//! then a class of candidates who choose by marks alone ([`mixture`](super::mixture)),
+//! then subject trends and (centre, subject) effects ([`local`](super::local)), which
+//! need no refit.
+//! A setting replaces the best so far only if it beats it by more than one standard
+//! error of the paired difference (per held-out candidate), the "one standard error"
+//! rule: the settings are tried from the plainest (every session alike, no centre
+//! effects) to the boldest, and noise alone does not buy a bolder one. What was tried,
+//! its score and what was chosen go into the model file.
+
+use super::train::{session_weights, Fits};
+use super::{local, mixture};
+use super::{FitOptions, Model, ModelError, Selection, Trial};
+use crate::data::Sessions;
+use crate::parallel;
+
+/// Half-lives tried, in sessions (`None`: every session weighs the same). One session
+/// forgets fast (a session three years old weighs 1/8), two slowly; with the four or
+/// five sessions an office keeps, longer ones are hardly different from `None`.
+const HALF_LIVES: [Option<f64>; 3] = [None, Some(2.0), Some(1.0)];
+/// Slope priors tried beside the starting one (logit scale), the looser only if the
+/// tighter lost: tighter keeps small centres on the académie's behaviour, looser lets
+/// centres that advise differently keep their own.
+const SLOPE_SDS: [f64; 2] = [0.25, 1.0];
+/// Prior standard deviations of subject trends tried, per session (logit scale): from
+/// a drift of a few percent a session to one of a fifth.
+const TREND_SDS: [f64; 3] = [0.05, 0.1, 0.2];
+/// Prior strengths of the (centre, subject) effects tried, in orals (after `None`, no
+/// effect): from a centre's counts weighing little against the model to weighing much.
+const CENTER_SUBJECT: [f64; 4] = [30.0, 10.0, 3.0, 1.0];
+
+/// A setting's models at each validation origin, their raw parameters, and its score.
+pub(crate) struct Scored {
+    pub(crate) opts: FitOptions,
+    pub(crate) models: Vec<Model>,
+    pub(crate) thetas: Vec<Vec<f64>>,
+    pub(crate) log_loss: f64,
+    /// Log-loss summed per held-out candidate, for the paired comparison.
+    losses: Vec<f64>,
+}
+
+impl Scored {
+    /// Whether `self` beats `best` by more than one standard error of the paired
+    /// difference of their held-out log-losses.
+    fn beats(&self, best: &Scored) -> bool {
+        let n = self.losses.len();
+        if n != best.losses.len() || n < 2 {
+            return self.log_loss < best.log_loss;
+        }
+        let d: Vec<f64> = self
+            .losses
+            .iter()
+            .zip(&best.losses)
+            .map(|(a, b)| a - b)
+            .collect();
+        let mean = d.iter().sum::<f64>() / n as f64;
+        let var = d.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1) as f64;
+        // The total difference against its standard error (both summed over candidates).
+        mean * (n as f64) < -(var * n as f64).sqrt()
+    }
+}
+
+/// Tries the settings on the first `held_out.len()` parts of `fits` and returns the
+/// chosen one with the record of the search.
+pub(crate) fn choose(
+    fits: &mut Fits<'_>,
+    held_out: &[Sessions<'_>],
+    opts: &FitOptions,
+) -> Result<(Scored, Selection), ModelError> {
+    let mut trials = Vec::new();
+    let first = FitOptions {
+        half_life: if opts.choose_half_life {
+            HALF_LIVES[0]
+        } else {
+            opts.half_life
+        },
+        ..opts.clone()
+    };
+    let mut best = score(fits, held_out, first, None)?;
+    let mut chosen = 0;
+    trials.push(trial(&best));
+    // Along each coordinate, the next value is tried only if the one before it lost:
+    // a shorter half-life after a short one that did not help, a looser prior after a
+    // tighter one that did, would hardly win, and each costs a fit per origin.
+    let half_lives = if opts.choose_half_life {
+        &HALF_LIVES[1..]
+    } else {
+        &[]
+    };
+    for &h in half_lives {
+        let o = FitOptions {
+            half_life: h,
+            ..best.opts.clone()
+        };
+        if !consider(fits, held_out, o, &mut best, &mut chosen, &mut trials)? {
+            break;
+        }
+    }
+    let slopes = if opts.choose_priors {
+        &SLOPE_SDS[..]
+    } else {
+        &[]
+    };
+    for &sd in slopes {
+        let o = FitOptions {
+            slope_sd: sd,
+            ..best.opts.clone()
+        };
+        if consider(fits, held_out, o, &mut best, &mut chosen, &mut trials)? {
+            break;
+        }
+    }
+    if opts.choose_priors {
+        with_rule_class(fits, held_out, &mut best, &mut chosen, &mut trials)?;
+        with_offsets(fits, held_out, &mut best, &mut chosen, &mut trials);
+    }
+    let selection = Selection {
+        validated_on: held_out
+            .iter()
+            .filter_map(|h| h.candidates.first().map(|c| c.session))
+            .collect(),
+        trials,
+        chosen,
+    };
+    Ok((best, selection))
+}
+
+/// Scores `o` (warm-started from the best so far) and keeps it if it beats the best;
+/// whether it did.
+fn consider(
+    fits: &mut Fits<'_>,
+    held_out: &[Sessions<'_>],
+    o: FitOptions,
+    best: &mut Scored,
+    chosen: &mut usize,
+    trials: &mut Vec<Trial>,
+) -> Result<bool, ModelError> {
+    let s = score(fits, held_out, o, Some(&best.thetas))?;
+    trials.push(trial(&s));
+    let won = s.beats(best);
+    if won {
+        *best = s;
+        *chosen = trials.len() - 1;
+    }
+    Ok(won)
+}
+
+/// Tries the best setting with a class of candidates choosing by marks alone
+/// ([`mixture`]), and keeps it if it wins.
+fn with_rule_class(
+    fits: &mut Fits<'_>,
+    held_out: &[Sessions<'_>],
+    best: &mut Scored,
+    chosen: &mut usize,
+    trials: &mut Vec<Trial>,
+) -> Result<(), ModelError> {
+    let opts = FitOptions {
+        rule_class: true,
+        ..best.opts.clone()
+    };
+    let (mut models, mut thetas, mut losses, mut rows) = (Vec::new(), Vec::new(), Vec::new(), 0);
+    for (i, test) in held_out.iter().enumerate() {
+        let (m, t) = mixture::fit(fits, i, &opts, &best.models[i], &best.thetas[i])?;
+        let (each, n) = log_loss(&m, *test);
+        losses.extend(each);
+        rows += n;
+        models.push(m);
+        thetas.push(t);
+    }
+    let s = Scored {
+        opts,
+        models,
+        thetas,
+        log_loss: losses.iter().sum::<f64>() / rows.max(1) as f64,
+        losses,
+    };
+    trials.push(trial(&s));
+    if s.beats(best) {
+        *best = s;
+        *chosen = trials.len() - 1;
+    }
+    Ok(())
+}
+
+/// Tries subject trends, then (centre, subject) effects, on the best setting's models,
+/// each strength in turn, keeping what wins: both come from the models' in-sample
+/// counts and need no refit.
+fn with_offsets(
+    fits: &Fits<'_>,
+    held_out: &[Sessions<'_>],
+    best: &mut Scored,
+    chosen: &mut usize,
+    trials: &mut Vec<Trial>,
+) {
+    let counts: Vec<local::Counts> = (0..held_out.len())
+        .map(|i| local::counts(&best.models[i], fits.part(i)))
+        .collect();
+    let weights: Vec<_> = (0..held_out.len())
+        .map(|i| session_weights(fits.part(i), &best.opts))
+        .collect();
+    let trend = |o: &FitOptions, m: &mut Model, i: usize| {
+        m.choice.subject_trend = local::trends(&counts[i], o.trend_sd);
+    };
+    let local = |o: &FitOptions, m: &mut Model, i: usize| {
+        m.choice.center_subject = local::effects(&counts[i], &weights[i], o.center_subject);
+    };
+    for sd in TREND_SDS {
+        let opts = FitOptions {
+            trend_sd: Some(sd),
+            ..best.opts.clone()
+        };
+        offer(held_out, opts, best, chosen, trials, trend);
+    }
+    for k in CENTER_SUBJECT {
+        let opts = FitOptions {
+            center_subject: Some(k),
+            ..best.opts.clone()
+        };
+        offer(held_out, opts, best, chosen, trials, local);
+    }
+}
+
+/// The best setting's models changed by `set` under `opts`, scored, and kept if they
+/// win.
+fn offer(
+    held_out: &[Sessions<'_>],
+    opts: FitOptions,
+    best: &mut Scored,
+    chosen: &mut usize,
+    trials: &mut Vec<Trial>,
+    set: impl Fn(&FitOptions, &mut Model, usize),
+) {
+    let mut models = best.models.clone();
+    let (mut losses, mut rows) = (Vec::new(), 0);
+    for (i, (m, test)) in models.iter_mut().zip(held_out).enumerate() {
+        set(&opts, m, i);
+        m.training.options = opts.clone();
+        let (each, n) = log_loss(m, *test);
+        losses.extend(each);
+        rows += n;
+    }
+    let s = Scored {
+        opts,
+        models,
+        thetas: best.thetas.clone(),
+        log_loss: losses.iter().sum::<f64>() / rows.max(1) as f64,
+        losses,
+    };
+    trials.push(trial(&s));
+    if s.beats(best) {
+        *best = s;
+        *chosen = trials.len() - 1;
+    }
+}
+
+fn trial(s: &Scored) -> Trial {
+    Trial {
+        half_life: s.opts.half_life,
+        slope_sd: s.opts.slope_sd,
+        rule_class: s.opts.rule_class,
+        trend_sd: s.opts.trend_sd,
+        center_subject: s.opts.center_subject,
+        log_loss: s.log_loss,
+    }
+}
+
+/// Fits `opts` at every origin (each fit from `warm`'s at the same origin, else from the
+/// previous origin's) and scores it on the held-out sessions.
+fn score(
+    fits: &mut Fits<'_>,
+    held_out: &[Sessions<'_>],
+    opts: FitOptions,
+    warm: Option<&Vec<Vec<f64>>>,
+) -> Result<Scored, ModelError> {
+    let mut models = Vec::new();
+    let mut thetas: Vec<Vec<f64>> = Vec::new();
+    let (mut losses, mut rows) = (Vec::new(), 0usize);
+    for (i, test) in held_out.iter().enumerate() {
+        let init = warm.map(|w| &w[i]).or(thetas.last());
+        let (model, theta) = fits.fit(i, &opts, init.map(|t| t.as_slice()))?;
+        let (each, n) = log_loss(&model, *test);
+        losses.extend(each);
+        rows += n;
+        models.push(model);
+        thetas.push(theta);
+    }
+    Ok(Scored {
+        opts,
+        models,
+        thetas,
+        log_loss: losses.iter().sum::<f64>() / rows.max(1) as f64,
+        losses,
+    })
+}
+
+/// The log-loss of `model`'s inclusion probabilities on `test`, summed per candidate,
+/// and the number of candidate-subject rows; probabilities clamped to [1e-3, 1 - 1e-3]
+/// as the backtest does.
+pub(crate) fn log_loss(model: &Model, test: Sessions<'_>) -> (Vec<f64>, usize) {
+    let map = model.mapping(test.names);
+    let each = parallel::par_map(test.candidates.iter().collect(), |c| {
+        let p = model.inclusion(c, &map);
+        c.subjects
+            .iter()
+            .zip(p)
+            .map(|(s, p)| {
+                let p = p.clamp(1e-3, 1.0 - 1e-3);
+                -if s.chosen == Some(true) {
+                    p.ln()
+                } else {
+                    (1.0 - p).ln()
+                }
+            })
+            .sum::<f64>()
+    });
+    let rows = test.candidates.iter().map(|c| c.subjects.len()).sum();
+    (each, rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::{read_files, ReadOptions};
+    use crate::report::CsvStyle;
+    use crate::simulate::{simulate, SimConfig, World};
+
+    /// The half-life `train` chooses on a simulated history of five sessions of about
+    /// 1,200 candidates, the priors left as they start. `steady`: one simulated session
+    /// of 6,000 candidates dealt into five, so that nothing moves from one to the next;
+    /// otherwise five sessions of `world`.
+    fn chosen(world: World, steady: bool) -> Option<f64> {
+        let sim = simulate(&SimConfig {
+            seed: 11,
+            sessions: if steady { 1 } else { 5 },
+            candidates: if steady { 6000 } else { 1200 },
+            centers: 10,
+            forecast_session: false,
+            world,
+            ..SimConfig::default()
+        });
+        let mut text = String::from_utf8(sim.history.to_csv(CsvStyle::for_excel(false))).unwrap();
+        if steady {
+            text = deal_into_sessions(&text, 5);
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.csv");
+        std::fs::write(&path, text).unwrap();
+        let data = read_files(&[path], &ReadOptions::default()).unwrap();
+        assert_eq!(data.sessions().len(), 5);
+        let opts = FitOptions {
+            choose_priors: false,
+            ..FitOptions::default()
+        };
+        let model = crate::model::train(&data, &opts).unwrap();
+        let sel = model
+            .training
+            .selection
+            .expect("five sessions are validated");
+        assert!(sel.trials.len() >= 2, "{:?}", sel.trials);
+        model.training.options.half_life
+    }
+
+    /// The rows of a one-session CSV (session first, candidate second) with the k-th
+    /// candidate moved to session 2021 + k mod `n`.
+    fn deal_into_sessions(text: &str, n: usize) -> String {
+        let mut lines = text.lines();
+        let mut out = format!("{}\n", lines.next().unwrap());
+        let (mut k, mut last) = (0, String::new());
+        for line in lines {
+            let (_, rest) = line.split_once(',').unwrap();
+            let id = rest.split(',').next().unwrap();
+            if id != last {
+                k += 1;
+                last = id.to_string();
+            }
+            out.push_str(&format!("{},{rest}\n", 2021 + k % n));
+        }
+        out
+    }
+
+    #[test]
+    fn recency_is_short_when_tastes_trend_and_long_when_they_hold() {
+        assert_eq!(chosen(World::Trend, false), Some(1.0));
+        assert_eq!(chosen(World::Baseline, true), None);
+    }
+}
