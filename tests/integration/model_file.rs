@@ -176,3 +176,55 @@ fn regression_model_file_does_not_depend_on_history_file_order() {
         std::fs::read(&m).unwrap()
     );
 }
+
+/// `train` records in the model file and prints which settings it tried, each one's
+/// held-out log-loss and which it chose; a half-life given on the command line is kept.
+#[test]
+fn training_records_and_prints_the_settings_it_chose() {
+    let a = academy();
+    let tmp = tempfile::tempdir().unwrap();
+    let model = tmp.path().join("m.json");
+    let history = a.path.join("sim/history.csv");
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "train".to_string(),
+            "--history".to_string(),
+            history.display().to_string(),
+            "--model".to_string(),
+            model.display().to_string(),
+        ];
+        v.extend(extra.iter().map(|s| s.to_string()));
+        v
+    };
+    let run_train = |a: Vec<String>| {
+        ok(
+            tmp.path(),
+            &a.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+        )
+    };
+    let text = run_train(args(&[]));
+    assert!(
+        text.contains("settings chosen by rolling origin (held-out sessions 2023, 2024)"),
+        "{text}"
+    );
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("  * ")).count(),
+        1,
+        "{text}"
+    );
+    let file: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&model).unwrap()).unwrap();
+    let sel = &file["model"]["training"]["selection"];
+    let trials = sel["trials"].as_array().expect("trials");
+    assert!(trials.len() >= 3, "{sel}");
+    assert!(sel["chosen"].as_u64().unwrap() < trials.len() as u64);
+    assert!(trials.iter().all(|t| t["log_loss"].as_f64().unwrap() > 0.0));
+    let json = run_train(args(&["--half-life", "2", "--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let trials = v["selection"]["trials"].as_array().expect("trials");
+    assert!(
+        trials.iter().all(|t| t["half_life"].as_f64() == Some(2.0)),
+        "{json}"
+    );
+    assert_eq!(v["options"]["half_life"].as_f64(), Some(2.0));
+}
