@@ -150,11 +150,24 @@ fn estimate_drift<'a>(
         .collect();
     let (linear, rel) = cell_variance(&cells);
     Drift {
-        subject_rel_var: scale * overall,
-        subject_rel_vars: per_subject.iter().map(|r| scale * r).collect(),
-        cell_rel_var: scale * rel,
-        cell_linear: scale * linear,
+        subject_rel_var: bounded(scale * overall),
+        subject_rel_vars: per_subject.iter().map(|r| bounded(scale * r)).collect(),
+        cell_rel_var: bounded(scale * rel),
+        cell_linear: bounded(scale * linear),
         method,
+    }
+}
+
+/// The widest drift kept, as a relative variance (a standard deviation of twice the
+/// expectation): a handful of orals where the model expected almost none can give any
+/// estimate, and a wider widening would only summon examiners for nothing.
+const MAX_REL_VAR: f64 = 4.0;
+
+fn bounded(r: f64) -> f64 {
+    if r.is_finite() {
+        r.clamp(0.0, MAX_REL_VAR)
+    } else {
+        MAX_REL_VAR
     }
 }
 
