@@ -47,6 +47,28 @@ pub(crate) struct Scored {
 }
 
 impl Scored {
+    /// A setting's models at the origins, scored on the sessions each held out.
+    fn of(
+        opts: FitOptions,
+        models: Vec<Model>,
+        thetas: Vec<Vec<f64>>,
+        held_out: &[Sessions<'_>],
+    ) -> Scored {
+        let (mut losses, mut rows) = (Vec::new(), 0);
+        for (m, test) in models.iter().zip(held_out) {
+            let (each, n) = log_loss(m, *test);
+            losses.extend(each);
+            rows += n;
+        }
+        Scored {
+            opts,
+            models,
+            thetas,
+            log_loss: losses.iter().sum::<f64>() / rows.max(1) as f64,
+            losses,
+        }
+    }
+
     /// Whether `self` beats `best` by more than one standard error of the paired
     /// difference of their held-out log-losses.
     fn beats(&self, best: &Scored) -> bool {
@@ -67,6 +89,33 @@ impl Scored {
     }
 }
 
+/// The search so far: the best setting, its index among the trials, every trial.
+struct Search {
+    best: Scored,
+    chosen: usize,
+    trials: Vec<Trial>,
+}
+
+impl Search {
+    /// Records `s` and keeps it if it beats the best; whether it did.
+    fn offer(&mut self, s: Scored) -> bool {
+        self.trials.push(trial(&s));
+        let won = s.beats(&self.best);
+        if won {
+            self.best = s;
+            self.chosen = self.trials.len() - 1;
+        }
+        won
+    }
+
+    /// The best setting's options with one change.
+    fn with(&self, change: impl FnOnce(&mut FitOptions)) -> FitOptions {
+        let mut o = self.best.opts.clone();
+        change(&mut o);
+        o
+    }
+}
+
 /// Tries the settings on the first `held_out.len()` parts of `fits` and returns the
 /// chosen one with the record of the search.
 pub(crate) fn choose(
@@ -74,7 +123,6 @@ pub(crate) fn choose(
     held_out: &[Sessions<'_>],
     opts: &FitOptions,
 ) -> Result<(Scored, Selection), ModelError> {
-    let mut trials = Vec::new();
     let first = FitOptions {
         half_life: if opts.choose_half_life {
             HALF_LIVES[0]
@@ -83,181 +131,106 @@ pub(crate) fn choose(
         },
         ..opts.clone()
     };
-    let mut best = score(fits, held_out, first, None)?;
-    let mut chosen = 0;
-    trials.push(trial(&best));
+    let best = score(fits, held_out, first, None)?;
+    let mut search = Search {
+        trials: vec![trial(&best)],
+        best,
+        chosen: 0,
+    };
     // Along each coordinate, the next value is tried only if the one before it lost:
     // a shorter half-life after a short one that did not help, a looser prior after a
     // tighter one that did, would hardly win, and each costs a fit per origin.
-    let half_lives = if opts.choose_half_life {
-        &HALF_LIVES[1..]
-    } else {
-        &[]
-    };
-    for &h in half_lives {
-        let o = FitOptions {
-            half_life: h,
-            ..best.opts.clone()
-        };
-        if !consider(fits, held_out, o, &mut best, &mut chosen, &mut trials)? {
-            break;
-        }
-    }
-    let slopes = if opts.choose_priors {
-        &SLOPE_SDS[..]
-    } else {
-        &[]
-    };
-    for &sd in slopes {
-        let o = FitOptions {
-            slope_sd: sd,
-            ..best.opts.clone()
-        };
-        if consider(fits, held_out, o, &mut best, &mut chosen, &mut trials)? {
-            break;
+    if opts.choose_half_life {
+        for &h in &HALF_LIVES[1..] {
+            let o = search.with(|o| o.half_life = h);
+            let s = score(fits, held_out, o, Some(&search.best.thetas))?;
+            if !search.offer(s) {
+                break;
+            }
         }
     }
     if opts.choose_priors {
-        with_rule_class(fits, held_out, &mut best, &mut chosen, &mut trials)?;
-        with_offsets(fits, held_out, &mut best, &mut chosen, &mut trials);
+        for &sd in &SLOPE_SDS {
+            let o = search.with(|o| o.slope_sd = sd);
+            let s = score(fits, held_out, o, Some(&search.best.thetas))?;
+            if search.offer(s) {
+                break;
+            }
+        }
+        with_rule_class(fits, held_out, &mut search)?;
+        with_offsets(fits, held_out, &mut search);
     }
     let selection = Selection {
         validated_on: held_out
             .iter()
             .filter_map(|h| h.candidates.first().map(|c| c.session))
             .collect(),
-        trials,
-        chosen,
+        trials: search.trials,
+        chosen: search.chosen,
     };
-    Ok((best, selection))
-}
-
-/// Scores `o` (warm-started from the best so far) and keeps it if it beats the best;
-/// whether it did.
-fn consider(
-    fits: &mut Fits<'_>,
-    held_out: &[Sessions<'_>],
-    o: FitOptions,
-    best: &mut Scored,
-    chosen: &mut usize,
-    trials: &mut Vec<Trial>,
-) -> Result<bool, ModelError> {
-    let s = score(fits, held_out, o, Some(&best.thetas))?;
-    trials.push(trial(&s));
-    let won = s.beats(best);
-    if won {
-        *best = s;
-        *chosen = trials.len() - 1;
-    }
-    Ok(won)
+    Ok((search.best, selection))
 }
 
 /// Tries the best setting with a class of candidates choosing by marks alone
-/// ([`mixture`]), and keeps it if it wins.
+/// ([`mixture`]).
 fn with_rule_class(
     fits: &mut Fits<'_>,
     held_out: &[Sessions<'_>],
-    best: &mut Scored,
-    chosen: &mut usize,
-    trials: &mut Vec<Trial>,
+    search: &mut Search,
 ) -> Result<(), ModelError> {
-    let opts = FitOptions {
-        rule_class: true,
-        ..best.opts.clone()
-    };
-    let (mut models, mut thetas, mut losses, mut rows) = (Vec::new(), Vec::new(), Vec::new(), 0);
-    for (i, test) in held_out.iter().enumerate() {
+    let opts = search.with(|o| o.rule_class = true);
+    let (mut models, mut thetas) = (Vec::new(), Vec::new());
+    for i in 0..held_out.len() {
+        let best = &search.best;
         let (m, t) = mixture::fit(fits, i, &opts, &best.models[i], &best.thetas[i])?;
-        let (each, n) = log_loss(&m, *test);
-        losses.extend(each);
-        rows += n;
         models.push(m);
         thetas.push(t);
     }
-    let s = Scored {
-        opts,
-        models,
-        thetas,
-        log_loss: losses.iter().sum::<f64>() / rows.max(1) as f64,
-        losses,
-    };
-    trials.push(trial(&s));
-    if s.beats(best) {
-        *best = s;
-        *chosen = trials.len() - 1;
-    }
+    search.offer(Scored::of(opts, models, thetas, held_out));
     Ok(())
 }
 
 /// Tries subject trends, then (centre, subject) effects, on the best setting's models,
-/// each strength in turn, keeping what wins: both come from the models' in-sample
-/// counts and need no refit.
-fn with_offsets(
-    fits: &Fits<'_>,
-    held_out: &[Sessions<'_>],
-    best: &mut Scored,
-    chosen: &mut usize,
-    trials: &mut Vec<Trial>,
-) {
-    let counts: Vec<local::Counts> = (0..held_out.len())
-        .map(|i| local::counts(&best.models[i], fits.part(i)))
+/// each strength in turn: both come from the models' in-sample counts and need no
+/// refit.
+fn with_offsets(fits: &Fits<'_>, held_out: &[Sessions<'_>], search: &mut Search) {
+    let parts = 0..held_out.len();
+    let counts: Vec<local::Counts> = parts
+        .clone()
+        .map(|i| local::counts(&search.best.models[i], fits.part(i)))
         .collect();
-    let weights: Vec<_> = (0..held_out.len())
-        .map(|i| session_weights(fits.part(i), &best.opts))
+    let weights: Vec<_> = parts
+        .map(|i| session_weights(fits.part(i), &search.best.opts))
         .collect();
-    let trend = |o: &FitOptions, m: &mut Model, i: usize| {
-        m.choice.subject_trend = local::trends(&counts[i], o.trend_sd);
-    };
-    let local = |o: &FitOptions, m: &mut Model, i: usize| {
-        m.choice.center_subject = local::effects(&counts[i], &weights[i], o.center_subject);
-    };
     for sd in TREND_SDS {
-        let opts = FitOptions {
-            trend_sd: Some(sd),
-            ..best.opts.clone()
-        };
-        offer(held_out, opts, best, chosen, trials, trend);
+        let opts = search.with(|o| o.trend_sd = Some(sd));
+        let s = changed(held_out, opts, &search.best, |o, m, i| {
+            m.choice.subject_trend = local::trends(&counts[i], o.trend_sd);
+        });
+        search.offer(s);
     }
     for k in CENTER_SUBJECT {
-        let opts = FitOptions {
-            center_subject: Some(k),
-            ..best.opts.clone()
-        };
-        offer(held_out, opts, best, chosen, trials, local);
+        let opts = search.with(|o| o.center_subject = Some(k));
+        let s = changed(held_out, opts, &search.best, |o, m, i| {
+            m.choice.center_subject = local::effects(&counts[i], &weights[i], o.center_subject);
+        });
+        search.offer(s);
     }
 }
 
-/// The best setting's models changed by `set` under `opts`, scored, and kept if they
-/// win.
-fn offer(
+/// `best`'s models changed by `set` under `opts`, scored.
+fn changed(
     held_out: &[Sessions<'_>],
     opts: FitOptions,
-    best: &mut Scored,
-    chosen: &mut usize,
-    trials: &mut Vec<Trial>,
+    best: &Scored,
     set: impl Fn(&FitOptions, &mut Model, usize),
-) {
+) -> Scored {
     let mut models = best.models.clone();
-    let (mut losses, mut rows) = (Vec::new(), 0);
-    for (i, (m, test)) in models.iter_mut().zip(held_out).enumerate() {
+    for (i, m) in models.iter_mut().enumerate() {
         set(&opts, m, i);
         m.training.options = opts.clone();
-        let (each, n) = log_loss(m, *test);
-        losses.extend(each);
-        rows += n;
     }
-    let s = Scored {
-        opts,
-        models,
-        thetas: best.thetas.clone(),
-        log_loss: losses.iter().sum::<f64>() / rows.max(1) as f64,
-        losses,
-    };
-    trials.push(trial(&s));
-    if s.beats(best) {
-        *best = s;
-        *chosen = trials.len() - 1;
-    }
+    Scored::of(opts, models, best.thetas.clone(), held_out)
 }
 
 fn trial(s: &Scored) -> Trial {
@@ -281,23 +254,13 @@ fn score(
 ) -> Result<Scored, ModelError> {
     let mut models = Vec::new();
     let mut thetas: Vec<Vec<f64>> = Vec::new();
-    let (mut losses, mut rows) = (Vec::new(), 0usize);
-    for (i, test) in held_out.iter().enumerate() {
+    for i in 0..held_out.len() {
         let init = warm.map(|w| &w[i]).or(thetas.last());
         let (model, theta) = fits.fit(i, &opts, init.map(|t| t.as_slice()))?;
-        let (each, n) = log_loss(&model, *test);
-        losses.extend(each);
-        rows += n;
         models.push(model);
         thetas.push(theta);
     }
-    Ok(Scored {
-        opts,
-        models,
-        thetas,
-        log_loss: losses.iter().sum::<f64>() / rows.max(1) as f64,
-        losses,
-    })
+    Ok(Scored::of(opts, models, thetas, held_out))
 }
 
 /// The log-loss of `model`'s inclusion probabilities on `test`, summed per candidate,
