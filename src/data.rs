@@ -99,6 +99,21 @@ impl Candidate {
         }
         Some(n)
     }
+
+    /// The positions of the subjects chosen, when the choice says something about
+    /// preferences: one or two orals among two or more eligible subjects (a single
+    /// eligible subject, or no oral, says nothing).
+    pub(crate) fn revealed_choice(&self) -> Option<Vec<u32>> {
+        if self.subjects.len() < 2 {
+            return None;
+        }
+        let chosen: Vec<u32> = (0..)
+            .zip(&self.subjects)
+            .filter(|(_, s)| s.chosen == Some(true))
+            .map(|(i, _)| i)
+            .collect();
+        (1..=2).contains(&chosen.len()).then_some(chosen)
+    }
 }
 
 /// Validated candidates, with centre, track and subject names interned.

@@ -4,6 +4,17 @@
 //! Hand-written because the matrices are tiny (a few dozen rows) or block-structured,
 //! and one copy keeps the arithmetic, hence the model bytes, the same everywhere.
 
+/// Where every log-loss clips its probabilities, [LOSS_CLIP, 1 - LOSS_CLIP]: one
+/// confident miss must not decide a comparison (the backtest's, the selection's).
+pub(crate) const LOSS_CLIP: f64 = 1e-3;
+
+/// The Bernoulli log-loss of probability `p` for outcome `y`, `p` clipped to
+/// [eps, 1 - eps].
+pub(crate) fn bernoulli_loss(p: f64, y: bool, eps: f64) -> f64 {
+    let p = p.clamp(eps, 1.0 - eps);
+    -(if y { p.ln() } else { (1.0 - p).ln() })
+}
+
 pub(crate) fn logit(p: f64) -> f64 {
     let p = p.clamp(1e-4, 1.0 - 1e-4);
     (p / (1.0 - p)).ln()

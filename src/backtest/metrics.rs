@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::numeric::bernoulli_loss;
+
 use super::ScoredCell;
 
 #[derive(Debug, Clone, Copy, Serialize, PartialEq)]
@@ -65,10 +67,7 @@ pub(crate) fn log_loss(pairs: &[(f64, bool)], eps: f64) -> f64 {
     let n = pairs.len().max(1) as f64;
     pairs
         .iter()
-        .map(|&(p, y)| {
-            let p = p.clamp(eps, 1.0 - eps);
-            -(if y { p.ln() } else { (1.0 - p).ln() })
-        })
+        .map(|&(p, y)| bernoulli_loss(p, y, eps))
         .sum::<f64>()
         / n
 }

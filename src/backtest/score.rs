@@ -9,6 +9,7 @@ use super::metrics::{calibration, log_loss, metrics, outside_share};
 use super::{BacktestError, BacktestOptions, MethodResult, ScoredCell};
 use crate::data::{CellKey, Dataset};
 use crate::forecast::{self, CountDist, ForecastCell};
+use crate::numeric::LOSS_CLIP;
 use crate::planning;
 
 /// Per-candidate-subject probabilities of one method, in `test` row order.
@@ -153,7 +154,7 @@ pub(crate) fn score(
             }
         })
         .collect();
-    let ll = pairs.as_ref().map(|p| log_loss(p, 1e-3));
+    let ll = pairs.as_ref().map(|p| log_loss(p, LOSS_CLIP));
     let calibration = pairs.map(|p| calibration(&p, 10)).unwrap_or_default();
     let subjects = subject_totals(&scored, subjects, q)?;
     let mut m = metrics(&scored, ll);

@@ -34,15 +34,6 @@ impl RuleClass {
     }
 }
 
-/// The subjects a candidate chose, by local index, when the choice says something
-/// about preferences (an oral among two or more eligible subjects).
-fn chosen(c: &Candidate) -> Option<Vec<u32>> {
-    let k: Vec<u32> = (0..c.subjects.len() as u32)
-        .filter(|&i| c.subjects[i as usize].chosen == Some(true))
-        .collect();
-    (!k.is_empty() && k.len() <= 2 && c.subjects.len() >= 2).then_some(k)
-}
-
 /// Part `i`'s mixture with the settings `opts`, by EM from `base` (the logit alone,
 /// fitted with the same settings, and its raw parameters `theta`).
 ///
@@ -62,7 +53,7 @@ pub(crate) fn fit(
     let all: Vec<Weighted> = part
         .candidates
         .iter()
-        .filter(|c| chosen(c).is_some())
+        .filter(|c| c.revealed_choice().is_some())
         .map(|c| (c, weights[&c.session]))
         .collect();
     let step = all.len().div_ceil(CLASS_SAMPLE).max(1);
@@ -102,7 +93,7 @@ fn responsibilities(
     rule: RuleClass,
 ) -> Vec<f64> {
     parallel::par_map(items.to_vec(), |(c, _)| {
-        let Some(k) = chosen(c) else {
+        let Some(k) = c.revealed_choice() else {
             return 0.0;
         };
         let (mut w, mut g) = (Vec::new(), Vec::new());
@@ -156,7 +147,7 @@ fn rule_gradient(items: &[Weighted<'_>], resp: &[f64], s: f64) -> f64 {
         sharpness: s,
     };
     let each = parallel::par_map(items.iter().zip(resp).collect(), |((c, w), r)| {
-        let Some(k) = chosen(c) else {
+        let Some(k) = c.revealed_choice() else {
             return 0.0;
         };
         let (mut lw, mut g) = (Vec::new(), Vec::new());

@@ -19,6 +19,7 @@ use super::train::{session_weights, Fits};
 use super::{local, mixture};
 use super::{FitOptions, Model, ModelError, Selection, Trial};
 use crate::data::Sessions;
+use crate::numeric::{bernoulli_loss, LOSS_CLIP};
 use crate::parallel;
 
 /// Half-lives tried, in sessions (`None`: every session weighs the same). One session
@@ -273,14 +274,7 @@ pub(crate) fn log_loss(model: &Model, test: Sessions<'_>) -> (Vec<f64>, usize) {
         c.subjects
             .iter()
             .zip(p)
-            .map(|(s, p)| {
-                let p = p.clamp(1e-3, 1.0 - 1e-3);
-                -if s.chosen == Some(true) {
-                    p.ln()
-                } else {
-                    (1.0 - p).ln()
-                }
-            })
+            .map(|(s, p)| bernoulli_loss(p, s.chosen == Some(true), LOSS_CLIP))
             .sum::<f64>()
     });
     let rows = test.candidates.iter().map(|c| c.subjects.len()).sum();

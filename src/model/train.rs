@@ -63,7 +63,7 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
     // on a single session errs more than the final one will, and would overstate the
     // drift; with two sessions the second is all there is to hold out.
     let first_origin = if sessions.len() >= 3 { 2 } else { 1 };
-    let mut model = if sessions.len() >= 2 {
+    let model = if sessions.len() >= 2 {
         let origins = &sessions[first_origin..];
         let parts: Vec<Sessions> = origins
             .iter()
@@ -87,7 +87,7 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
             model.choice.subject_trend = local::trends(&counts, best.opts.trend_sd);
         }
         let tallies = best.models.iter().zip(&held_out).map(|(m, h)| (m, *h));
-        model.drift = estimate_drift(&model, tallies, 1.0, rolling_method(origins));
+        model.drift = estimate_drift(&model, tallies, rolling_method(origins));
         model.training.selection = Some(selection);
         model
     } else {
@@ -95,12 +95,9 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         let (mut model, _) = Fits::start(&parts, opts)?.fit(0, opts, None)?;
         // One session shows no drift, only how far the model misses its own data.
         let method = "in-sample residuals (a single session)".to_string();
-        let fitted = model.clone();
-        model.drift = estimate_drift(&model, [(&fitted, all)].into_iter(), 1.0, method);
+        model.drift = estimate_drift(&model, [(&model, all)].into_iter(), method);
         model
     };
-    model.training.options.choose_half_life = opts.choose_half_life;
-    model.training.options.choose_priors = opts.choose_priors;
     // What is written must load: a fit that ran off to absurd values is an error here,
     // not a model file that every forecast then refuses.
     model
@@ -121,13 +118,11 @@ fn rolling_method(origins: &[i32]) -> String {
 }
 
 /// The drift of `model` (for its subjects) from the forecasts of `tested` (each model
-/// with the sessions it forecast), the variances multiplied by `scale`: académie-wide
-/// and per-subject subject drift ([`pooled`], [`shrunk`]), then the cells' own on top
-/// ([`cell_variance`]).
+/// with the sessions it forecast): académie-wide and per-subject subject drift
+/// ([`pooled`], [`shrunk`]), then the cells' own on top ([`cell_variance`]).
 fn estimate_drift<'a>(
     model: &Model,
     tested: impl Iterator<Item = (&'a Model, Sessions<'a>)>,
-    scale: f64,
     method: String,
 ) -> Drift {
     let mut subj = BTreeMap::new();
@@ -150,10 +145,10 @@ fn estimate_drift<'a>(
         .collect();
     let (linear, rel) = cell_variance(&cells);
     Drift {
-        subject_rel_var: bounded(scale * overall),
-        subject_rel_vars: per_subject.iter().map(|r| bounded(scale * r)).collect(),
-        cell_rel_var: bounded(scale * rel),
-        cell_linear: bounded(scale * linear),
+        subject_rel_var: bounded(overall),
+        subject_rel_vars: per_subject.iter().map(|&r| bounded(r)).collect(),
+        cell_rel_var: bounded(rel),
+        cell_linear: bounded(linear),
         method,
     }
 }

@@ -168,16 +168,14 @@ mod tests {
     use rand_chacha::ChaCha8Rng;
 
     use super::*;
+    use crate::numeric::{bernoulli_loss, LOSS_CLIP};
     use crate::simulate::{behaviour, make_candidate, normal, pick, CenterHabit, SUBJECTS};
 
-    /// Log-loss of inclusion probabilities against choices, clamped as the backtest does.
+    /// Log-loss of inclusion probabilities against choices, clipped as the backtest does.
     fn log_loss(pairs: &[(f64, bool)]) -> f64 {
         let sum: f64 = pairs
             .iter()
-            .map(|&(p, y)| {
-                let p = p.clamp(1e-3, 1.0 - 1e-3);
-                -if y { p.ln() } else { (1.0 - p).ln() }
-            })
+            .map(|&(p, y)| bernoulli_loss(p, y, LOSS_CLIP))
             .sum();
         sum / pairs.len() as f64
     }

@@ -84,20 +84,12 @@ impl ChoiceData {
         let mut cd = ChoiceData::empty(sizes, precisions);
         cd.threads = threads;
         for (i, c) in data.candidates.iter().enumerate() {
-            let k = c.n_chosen().unwrap_or(0);
-            // A single eligible subject, or no oral, says nothing about preferences.
-            if k == 0 || c.subjects.len() < 2 {
+            let Some(chosen) = c.revealed_choice() else {
                 continue;
-            }
+            };
+            let k = chosen.len();
             let mut ch = [0u32; 2];
-            let chosen = c
-                .subjects
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| s.chosen == Some(true));
-            for (slot, (i, _)) in ch.iter_mut().zip(chosen) {
-                *slot = i as u32;
-            }
+            ch[..k].copy_from_slice(&chosen);
             for (row, s) in choice_features(c).iter().zip(&c.subjects) {
                 cd.x.extend_from_slice(row);
                 cd.subject.push(s.subject);
