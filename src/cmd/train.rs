@@ -120,6 +120,7 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
         Some(k) => format!("{k} orals"),
         None => "none".to_string(),
     };
+    let trend = |sd: Option<f64>| sd.map_or("none".to_string(), |v| v.to_string());
     let rule = |m: &model::Model| match m.choice.rule {
         Some(r) => format!(
             "{:.0}% of candidates (sharpness {:.2} per point)",
@@ -147,7 +148,7 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
         half_life(o.half_life),
         o.slope_sd,
         rule(model),
-        o.trend_sd.map_or("none".to_string(), |v| v.to_string()),
+        trend(o.trend_sd),
         local(o.center_subject)
     )?;
     for (i, t) in sel.trials.iter().enumerate() {
@@ -158,7 +159,7 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
             half_life(t.half_life),
             t.slope_sd,
             if t.rule_class { "yes" } else { "no" },
-            t.trend_sd.map_or("none".to_string(), |v| v.to_string()),
+            trend(t.trend_sd),
             local(t.center_subject),
             t.log_loss
         )?;

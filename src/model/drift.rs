@@ -86,17 +86,23 @@ fn estimate([e, v, a]: &Tally, r: f64) -> Option<(f64, f64)> {
     Some((z, precision))
 }
 
+/// The precision-weighted mean of the groups' estimates at relative variance `r`, and
+/// their total precision; `None` when no group has an expectation.
+fn combined(tallies: &[Tally], r: f64) -> Option<(f64, f64)> {
+    let (mut num, mut den) = (0.0, 0.0);
+    for (z, w) in tallies.iter().filter_map(|t| estimate(t, r)) {
+        num += w * z;
+        den += w;
+    }
+    (den > 0.0).then(|| (num / den, den))
+}
+
 /// The académie-wide relative variance: the precision-weighted mean of the groups'
 /// estimates, the precisions taken at the estimate itself (iterated to a fixed point).
 pub(crate) fn pooled(tallies: &[Tally]) -> f64 {
     let mut r = moment(tallies.iter(), |_| 0.0);
     for _ in 0..100 {
-        let (mut num, mut den) = (0.0, 0.0);
-        for (z, w) in tallies.iter().filter_map(|t| estimate(t, r)) {
-            num += w * z;
-            den += w;
-        }
-        let next = if den > 0.0 { (num / den).max(0.0) } else { 0.0 };
+        let next = combined(tallies, r).map_or(0.0, |(z, _)| z.max(0.0));
         let done = (next - r).abs() <= 1e-10 + 1e-6 * r;
         r = next;
         if done {
@@ -112,17 +118,7 @@ pub(crate) fn pooled(tallies: &[Tally]) -> f64 {
 /// own estimate weighted by its precision against 1 / tau^2. A subject seen in a few
 /// small sessions stays near `overall`; a large one that really moves keeps its own.
 pub(crate) fn shrunk(groups: &[Vec<Tally>], overall: f64) -> Vec<f64> {
-    let own: Vec<Option<(f64, f64)>> = groups
-        .iter()
-        .map(|g| {
-            let (mut num, mut den) = (0.0, 0.0);
-            for (z, w) in g.iter().filter_map(|t| estimate(t, overall)) {
-                num += w * z;
-                den += w;
-            }
-            (den > 0.0).then(|| (num / den, den))
-        })
-        .collect();
+    let own: Vec<Option<(f64, f64)>> = groups.iter().map(|g| combined(g, overall)).collect();
     let seen: Vec<(f64, f64)> = own.iter().flatten().copied().collect();
     let tau2 = between_variance(&seen, overall);
     own.iter()

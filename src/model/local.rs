@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use super::Model;
+use super::{FitOptions, Model};
 use crate::data::Sessions;
 use crate::parallel;
 
@@ -95,6 +95,18 @@ pub(crate) fn effects(
         .chunks(ns.max(1))
         .map(|c| c.to_vec())
         .collect()
+}
+
+/// Sets `model`'s subject trends and (centre, subject) effects from `counts` as `opts`
+/// asks (each left out where it says none).
+pub(crate) fn set_offsets(
+    model: &mut Model,
+    counts: &Counts,
+    weights: &HashMap<i32, f64>,
+    opts: &FitOptions,
+) {
+    model.choice.subject_trend = trends(counts, opts.trend_sd);
+    model.choice.center_subject = effects(counts, weights, opts.center_subject);
 }
 
 /// Per subject, the shift of its utility that carries its trend one session on: the

@@ -203,19 +203,16 @@ fn with_offsets(fits: &Fits<'_>, held_out: &[Sessions<'_>], search: &mut Search)
     let weights: Vec<_> = parts
         .map(|i| session_weights(fits.part(i), &search.best.opts))
         .collect();
+    let set = |o: &FitOptions, m: &mut Model, i: usize| {
+        local::set_offsets(m, &counts[i], &weights[i], o);
+    };
     for sd in TREND_SDS {
         let opts = search.with(|o| o.trend_sd = Some(sd));
-        let s = changed(held_out, opts, &search.best, |o, m, i| {
-            m.choice.subject_trend = local::trends(&counts[i], o.trend_sd);
-        });
-        search.offer(s);
+        search.offer(changed(held_out, opts, &search.best, set));
     }
     for k in CENTER_SUBJECT {
         let opts = search.with(|o| o.center_subject = Some(k));
-        let s = changed(held_out, opts, &search.best, |o, m, i| {
-            m.choice.center_subject = local::effects(&counts[i], &weights[i], o.center_subject);
-        });
-        search.offer(s);
+        search.offer(changed(held_out, opts, &search.best, set));
     }
 }
 

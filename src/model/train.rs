@@ -82,9 +82,7 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         if best.opts.center_subject.is_some() || best.opts.trend_sd.is_some() {
             let weights = session_weights(all, &best.opts);
             let counts = local::counts(&model, all);
-            model.choice.center_subject =
-                local::effects(&counts, &weights, best.opts.center_subject);
-            model.choice.subject_trend = local::trends(&counts, best.opts.trend_sd);
+            local::set_offsets(&mut model, &counts, &weights, &best.opts);
         }
         let tallies = best.models.iter().zip(&held_out).map(|(m, h)| (m, *h));
         model.drift = estimate_drift(&model, tallies, rolling_method(origins));
