@@ -39,8 +39,10 @@ impl RuleClass {
 ///
 /// The class's two numbers are estimated with the logit held fixed, on a sample of at
 /// most [`CLASS_SAMPLE`] candidates (two numbers need no more); then the logit is
-/// refitted once with every candidate's weight. More refits changed the held-out
-/// log-loss by less than 1e-3 of itself on the worlds tried, at three times the cost.
+/// refitted once with every candidate's weight. Four refits, each after a round on
+/// every candidate, changed the `rules` world's held-out log-loss by 3e-4 of itself
+/// (0.56922 against 0.56940) and took 9.9 s for this stage on the simulated nation,
+/// against 1.9 s.
 pub(crate) fn fit(
     fits: &mut Fits<'_>,
     i: usize,
