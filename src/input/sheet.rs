@@ -12,6 +12,9 @@ use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader};
 
+use super::results_day::SUMMONS_COLUMNS;
+use super::COLUMNS;
+
 /// Where a spreadsheet-derived text came from, to name cells in problems.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct SheetInfo {
@@ -47,31 +50,29 @@ pub(crate) fn is_spreadsheet(path: &Path) -> bool {
     )
 }
 
-/// Every column name the tool reads, to find the header row below a title block.
-const KNOWN_COLUMNS: [&str; 22] = [
-    "session",
-    "candidate_id",
-    "center",
-    "track",
-    "average",
-    "subject",
-    "coefficient",
-    "grade",
-    "chosen",
-    "day",
-    "half_day",
-    "examiner_id",
-    "name",
+/// The column names the tool reads besides the candidate files' ([`COLUMNS`]) and the
+/// summons' ([`SUMMONS_COLUMNS`]): the roster's, the capacities', the truth's, the
+/// durations', the schedule's.
+const OTHER_COLUMNS: [&str; 8] = [
     "priority",
     "unavailable",
     "capacity",
     "probability",
     "preparation",
     "oral",
-    "role",
     "examiners",
     "reserve",
 ];
+
+/// Whether `name` (lower case) is a column the tool reads, to find the header row below
+/// a title block.
+fn is_known_column(name: &str) -> bool {
+    COLUMNS
+        .iter()
+        .chain(&SUMMONS_COLUMNS)
+        .chain(&OTHER_COLUMNS)
+        .any(|k| *k == name)
+}
 
 /// The sheet `sheet` (the first when `None`) of the workbook at `path`, as CSV text from
 /// its header row on, with where it came from; or what went wrong, as the message's
@@ -90,7 +91,7 @@ pub(crate) fn sheet_to_csv(
         .iter()
         .position(|r| {
             r.iter()
-                .filter(|c| KNOWN_COLUMNS.contains(&text(c).trim().to_ascii_lowercase().as_str()))
+                .filter(|c| is_known_column(&text(c).trim().to_ascii_lowercase()))
                 .count()
                 >= 2
         })

@@ -14,6 +14,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
+use crate::input::COLUMNS;
 use crate::report::{Field, Table};
 
 mod worlds;
@@ -546,28 +547,13 @@ struct Writer {
 
 impl Writer {
     fn new(cfg: &SimConfig) -> Writer {
-        let header: Vec<&str> = [
-            "session",
-            "candidate_id",
-            "center",
-            "track",
-            "average",
-            "subject",
-            "coefficient",
-            "grade",
-            "chosen",
-        ]
-        .into_iter()
-        .chain(
-            if cfg.days > 0 {
-                &["day", "half_day"][..]
-            } else {
-                &[]
-            }
-            .iter()
-            .copied(),
-        )
-        .collect();
+        // The input contract's columns; `day` and `half_day`, its last two, only with days.
+        let n = if cfg.days > 0 {
+            COLUMNS.len()
+        } else {
+            COLUMNS.len() - 2
+        };
+        let header = COLUMNS[..n].to_vec();
         Writer {
             center_names: (0..cfg.centers)
                 .map(|i| match CENTER_NAMES.get(i) {
