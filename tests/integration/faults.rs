@@ -31,18 +31,7 @@ fn regression_an_output_that_is_an_input_is_refused_before_anything_is_read() {
     std::fs::copy(sample("history.csv"), dir.join("h.csv")).unwrap();
     let before = std::fs::read(dir.join("candidates.csv")).unwrap();
     let m = sample_model();
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "candidates.csv",
-            "--out",
-            ".",
-        ],
-    );
+    let o = run(dir, &forecast_args(&m, "candidates.csv", ".", &[]));
     assert_eq!(code(&o), Some(2), "{}", stderr(&o));
     assert!(
         stderr(&o).contains("would destroy the input"),
@@ -157,10 +146,7 @@ fn regression_a_file_without_header_or_with_a_stray_quote_prints_no_candidate_da
     let esc = format!("{HEADER}\n2024,X1,C\u{1b}[31m,GENERALE,9,SES,16,abs,1\n");
     std::fs::write(dir.join("c.csv"), esc).unwrap();
     for f in ["a.csv", "b.csv", "c.csv"] {
-        let o = run(
-            dir,
-            &["forecast", "--model", &m, "--candidates", f, "--out", "o"],
-        );
+        let o = run(dir, &forecast_args(&m, f, "o", &[]));
         assert_eq!(code(&o), Some(2), "{f}");
         let e = stderr(&o);
         assert!(!e.contains("00202400123"), "{f}: {e}");
@@ -168,18 +154,7 @@ fn regression_a_file_without_header_or_with_a_stray_quote_prints_no_candidate_da
         assert!(!e.contains('\u{1b}'), "{f}: {e:?}");
         assert!(e.len() < 2_000, "{f}: {} bytes", e.len());
     }
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "a.csv",
-            "--out",
-            "o",
-        ],
-    );
+    let o = run(dir, &forecast_args(&m, "a.csv", "o", &[]));
     assert!(stderr(&o).contains("the first row looks like data, not a header"));
 }
 
@@ -231,18 +206,7 @@ fn regression_a_damaged_model_with_a_valid_checksum_is_refused_not_a_crash_or_na
         )
         .unwrap();
         let c = sample("candidates.csv");
-        let o = run(
-            dir,
-            &[
-                "forecast",
-                "--model",
-                "m.json",
-                "--candidates",
-                &c,
-                "--out",
-                "o",
-            ],
-        );
+        let o = run(dir, &forecast_args("m.json", &c, "o", &[]));
         assert_eq!(code(&o), Some(2), "{what}: {}", stderr(&o));
         assert!(
             stderr(&o).contains("not a valid bacpredict model"),
@@ -255,18 +219,7 @@ fn regression_a_damaged_model_with_a_valid_checksum_is_refused_not_a_crash_or_na
     v["format_version"] = serde_json::json!(4294967297u64);
     std::fs::write(dir.join("m.json"), serde_json::to_string(&v).unwrap()).unwrap();
     let c = sample("candidates.csv");
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            "m.json",
-            "--candidates",
-            &c,
-            "--out",
-            "o",
-        ],
-    );
+    let o = run(dir, &forecast_args("m.json", &c, "o", &[]));
     assert_eq!(code(&o), Some(2));
     assert!(
         stderr(&o).contains("format version 4294967297"),
@@ -397,19 +350,7 @@ fn regression_text_that_looks_like_a_formula_is_neutralised_in_every_csv() {
         .to_string();
     std::fs::write(dir.join("c.csv"), text.replace(&first_id, "=HYPERLINK(1)")).unwrap();
     let m = sample_model();
-    ok(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "c.csv",
-            "--out",
-            "o",
-            "-q",
-        ],
-    );
+    ok(dir, &forecast_args(&m, "c.csv", "o", &["-q"]));
     let out = std::fs::read_to_string(dir.join("o/candidates.csv")).unwrap();
     assert!(out.contains("'=HYPERLINK(1)"));
     assert!(!out.contains(",=HYPERLINK"));
@@ -424,34 +365,12 @@ fn regression_nul_duplicated_columns_and_lone_cr_are_read_the_same_wherever_they
     // A NUL far past the first 64 KiB.
     text.insert(text.len() - 10, '\0');
     std::fs::write(dir.join("nul.csv"), &text).unwrap();
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "nul.csv",
-            "--out",
-            "o",
-        ],
-    );
+    let o = run(dir, &forecast_args(&m, "nul.csv", "o", &[]));
     assert_eq!(code(&o), Some(2));
     assert!(stderr(&o).contains("NUL"));
     let dup = format!("{HEADER},grade\n2024,A,C,GENERALE,9,SES,16,8,,9\n");
     std::fs::write(dir.join("dup.csv"), dup).unwrap();
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "dup.csv",
-            "--out",
-            "o",
-        ],
-    );
+    let o = run(dir, &forecast_args(&m, "dup.csv", "o", &[]));
     assert_eq!(code(&o), Some(2));
     assert!(stderr(&o).contains("each column once"), "{}", stderr(&o));
     // CR-only line endings: the bad mark is on line 4.
@@ -459,18 +378,7 @@ fn regression_nul_duplicated_columns_and_lone_cr_are_read_the_same_wherever_they
         "{HEADER}\r2024,A,C,GENERALE,9,SES,16,8,\r2024,A,C,GENERALE,9,HLP,16,8,\r2024,B,C,GENERALE,9,SES,16,abs,\r"
     );
     std::fs::write(dir.join("cr.csv"), cr).unwrap();
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "cr.csv",
-            "--out",
-            "o",
-        ],
-    );
+    let o = run(dir, &forecast_args(&m, "cr.csv", "o", &[]));
     assert_eq!(code(&o), Some(2));
     assert!(
         stderr(&o).contains("cr.csv, line 4, column 'grade'"),
@@ -494,18 +402,7 @@ fn regression_os_errors_are_printed_once_and_long_ids_are_refused() {
     let c = format!("{HEADER}\n2024,{long},C,GENERALE,9,SES,16,8,\n");
     std::fs::write(dir.join("c.csv"), c).unwrap();
     let m = sample_model();
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "c.csv",
-            "--out",
-            "o",
-        ],
-    );
+    let o = run(dir, &forecast_args(&m, "c.csv", "o", &[]));
     assert_eq!(code(&o), Some(2));
     assert!(
         stderr(&o).contains("at most 64 characters"),

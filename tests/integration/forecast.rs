@@ -12,15 +12,12 @@ fn forecast_writes_every_table_with_probabilities_following_the_rules() {
     let out = tmp.path().join("out");
     let stdout = ok(
         &a.path,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             "sim/candidates.csv",
-            "--out",
             out.to_str().unwrap(),
-        ],
+            &[],
+        ),
     );
     assert!(stdout.contains("expected orals"), "{stdout}");
     assert!(stdout.contains("per-cell 95% plan"), "{stdout}");
@@ -141,16 +138,12 @@ fn french_excel_and_windows_1252_input_give_the_same_forecast() {
         let out = tmp.path().join(name);
         ok(
             &a.path,
-            &[
-                "forecast",
-                "--model",
+            &forecast_args(
                 "model.json",
-                "--candidates",
                 input.to_str().unwrap(),
-                "--out",
                 out.to_str().unwrap(),
-                "-q",
-            ],
+                &["-q"],
+            ),
         );
     }
     for f in [
@@ -179,17 +172,12 @@ fn excel_option_writes_semicolons_decimal_commas_and_a_bom() {
     let tmp = tempfile::tempdir().unwrap();
     ok(
         &a.path,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             "sim/candidates.csv",
-            "--out",
             tmp.path().to_str().unwrap(),
-            "--excel",
-            "-q",
-        ],
+            &["--excel", "-q"],
+        ),
     );
     let bytes = std::fs::read(tmp.path().join("by_subject.csv")).unwrap();
     assert!(bytes.starts_with(b"\xEF\xBB\xBFsubject;expected_candidates;low;high"));
@@ -215,15 +203,12 @@ fn unseen_subject_centre_and_track_are_forecast_with_warnings() {
     .unwrap();
     let o = run(
         &a.path,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             tmp.path().join("c.csv").to_str().unwrap(),
-            "--out",
             tmp.path().join("o").to_str().unwrap(),
-        ],
+            &[],
+        ),
     );
     assert!(o.status.success(), "{}", stderr(&o));
     let e = stderr(&o);
@@ -254,16 +239,12 @@ fn roster_summons_by_priority_without_doubles_and_reports_shortages() {
     let conv_dir = tmp.path().join("plan");
     ok(
         &a.path,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             "sim/candidates.csv",
-            "--out",
             conv_dir.to_str().unwrap(),
-            "-q",
-        ],
+            &["-q"],
+        ),
     );
     let conv = read_csv(&conv_dir.join("convocations.csv"));
     let need = conv
@@ -286,18 +267,16 @@ fn roster_summons_by_priority_without_doubles_and_reports_shortages() {
     let out = tmp.path().join("o");
     let stdout = ok(
         &a.path,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             "sim/candidates.csv",
-            "--out",
             out.to_str().unwrap(),
-            "--roster",
-            tmp.path().join("roster.csv").to_str().unwrap(),
-            "-q",
-        ],
+            &[
+                "--roster",
+                tmp.path().join("roster.csv").to_str().unwrap(),
+                "-q",
+            ],
+        ),
     );
     assert!(stdout.contains("short"), "{stdout}");
     let summons = read_csv(&out.join("summons.csv"));
@@ -331,18 +310,16 @@ fn capacity_file_overrides_the_default_per_subject() {
     let out = tmp.path().join("o");
     ok(
         &a.path,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             "sim/candidates.csv",
-            "--out",
             out.to_str().unwrap(),
-            "--capacity-file",
-            tmp.path().join("cap.csv").to_str().unwrap(),
-            "-q",
-        ],
+            &[
+                "--capacity-file",
+                tmp.path().join("cap.csv").to_str().unwrap(),
+                "-q",
+            ],
+        ),
     );
     let conv = read_csv(&out.join("convocations.csv"));
     assert!(conv.iter().any(|r| r["subject"] == "PHILOSOPHIE"));

@@ -113,15 +113,12 @@ fn history_without_chosen_is_bad_input_but_a_forecast_file_may_omit_it() {
     let a = academy();
     let o = run(
         &a.path,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             tmp.path().join("h.csv").to_str().unwrap(),
-            "--out",
             tmp.path().join("o").to_str().unwrap(),
-        ],
+            &[],
+        ),
     );
     assert!(o.status.success(), "{}", stderr(&o));
 }

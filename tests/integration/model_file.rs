@@ -29,16 +29,12 @@ fn same_inputs_give_byte_identical_models_and_outputs() {
         let out = tmp.path().join(o);
         ok(
             &a.path,
-            &[
-                "forecast",
-                "--model",
+            &forecast_args(
                 "model.json",
-                "--candidates",
                 "sim/candidates.csv",
-                "--out",
                 out.to_str().unwrap(),
-                "-q",
-            ],
+                &["-q"],
+            ),
         );
     }
     for f in [
@@ -121,15 +117,12 @@ fn damaged_or_foreign_model_files_are_clear_errors() {
         std::fs::write(tmp.path().join(name), body).unwrap();
         let o = run(
             &a.path,
-            &[
-                "forecast",
-                "--model",
+            &forecast_args(
                 tmp.path().join(name).to_str().unwrap(),
-                "--candidates",
                 "sim/candidates.csv",
-                "--out",
                 tmp.path().join("o").to_str().unwrap(),
-            ],
+                &[],
+            ),
         );
         assert_eq!(o.status.code(), Some(2), "{name}");
         assert!(stderr(&o).contains(needle), "{name}: {}", stderr(&o));

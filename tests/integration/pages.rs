@@ -54,31 +54,16 @@ fn plan_and_report_are_well_formed_self_contained_and_french_by_default() {
     let dir = &a.path;
     ok(
         dir,
-        &[
-            "forecast",
-            "--model",
-            "model.json",
-            "--candidates",
-            "sim/candidates.csv",
-            "--out",
-            "pfr",
-            "-q",
-        ],
+        &forecast_args("model.json", "sim/candidates.csv", "pfr", &["-q"]),
     );
     ok(
         dir,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "model.json",
-            "--candidates",
             "sim/candidates.csv",
-            "--out",
             "pen",
-            "--lang",
-            "en",
-            "-q",
-        ],
+            &["--lang", "en", "-q"],
+        ),
     );
     ok(
         dir,

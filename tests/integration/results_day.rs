@@ -61,19 +61,7 @@ fn setup(dir: &Path) {
         dir,
         &["train", "--history", "past.csv", "--model", "m.json", "-q"],
     );
-    ok(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            "m.json",
-            "--candidates",
-            "last.csv",
-            "--out",
-            "plan",
-            "-q",
-        ],
-    );
+    ok(dir, &forecast_args("m.json", "last.csv", "plan", &["-q"]));
     // One local examiner per centre and subject fewer than the busiest half-day needs in
     // every fifth cell; the plan thin (95% firm) with a reserve: shortages and calls both
     // happen.
@@ -96,20 +84,12 @@ fn setup(dir: &Path) {
     std::fs::write(dir.join("roster.csv"), roster).unwrap();
     ok(
         dir,
-        &[
-            "forecast",
-            "--model",
+        &forecast_args(
             "m.json",
-            "--candidates",
             "last.csv",
-            "--out",
             "plan",
-            "--roster",
-            "roster.csv",
-            "--coverage",
-            "0.95",
-            "-q",
-        ],
+            &["--roster", "roster.csv", "--coverage", "0.95", "-q"],
+        ),
     );
 }
 

@@ -72,18 +72,7 @@ fn slot_columns_must_agree_within_a_candidate_and_be_all_or_nothing() {
     ];
     for (rows, at, expected) in cases {
         std::fs::write(dir.join("c.csv"), format!("{HEADER}\n{rows}")).unwrap();
-        let o = run(
-            dir,
-            &[
-                "forecast",
-                "--model",
-                &m,
-                "--candidates",
-                "c.csv",
-                "--out",
-                "o",
-            ],
-        );
+        let o = run(dir, &forecast_args(&m, "c.csv", "o", &[]));
         assert_eq!(o.status.code(), Some(2), "{rows}");
         let e = stderr(&o);
         assert!(e.contains(at) && e.contains(expected), "{rows}: {e}");
@@ -91,19 +80,7 @@ fn slot_columns_must_agree_within_a_candidate_and_be_all_or_nothing() {
     // French labels are half-days too.
     let rows = "2026,A,C,GENERALE,9,SES,16,8,,2026-07-07,Matin\n2026,A,C,GENERALE,9,HLP,16,8,,2026-07-07,MATIN\n2026,B,C,GENERALE,9,SES,16,8,,2026-07-07,après-midi\n";
     std::fs::write(dir.join("c.csv"), format!("{HEADER}\n{rows}")).unwrap();
-    ok(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "c.csv",
-            "--out",
-            "o",
-            "-q",
-        ],
-    );
+    ok(dir, &forecast_args(&m, "c.csv", "o", &["-q"]));
     let conv = read_csv(&dir.join("o/convocations.csv"));
     let halves: HashSet<&str> = conv.iter().map(|r| r["half_day"].as_str()).collect();
     assert_eq!(halves, HashSet::from(["am", "pm"]));
@@ -182,34 +159,19 @@ fn plans_and_convocations_per_slot_with_firm_and_reserve_examiners() {
     let forecast = |out: &str| {
         ok(
             dir,
-            &[
-                "forecast",
-                "--model",
+            &forecast_args(
                 "m.json",
-                "--candidates",
                 "sim/candidates.csv",
-                "--out",
                 out,
-                "--roster",
-                "roster.csv",
-                "-q",
-            ],
+                &["--roster", "roster.csv", "-q"],
+            ),
         )
     };
     // A roster of two local examiners per centre and subject, for every half-day.
     let conv = {
         ok(
             dir,
-            &[
-                "forecast",
-                "--model",
-                "m.json",
-                "--candidates",
-                "sim/candidates.csv",
-                "--out",
-                "p",
-                "-q",
-            ],
+            &forecast_args("m.json", "sim/candidates.csv", "p", &["-q"]),
         );
         read_csv(&dir.join("p/convocations.csv"))
     };

@@ -57,32 +57,8 @@ fn an_xlsx_with_a_title_block_and_typed_cells_forecasts_like_the_csv() {
     let csv = repo_file("data/sample/candidates.csv")
         .display()
         .to_string();
-    ok(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            &csv,
-            "--out",
-            "a",
-            "-q",
-        ],
-    );
-    ok(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "c.xlsx",
-            "--out",
-            "b",
-            "-q",
-        ],
-    );
+    ok(dir, &forecast_args(&m, &csv, "a", &["-q"]));
+    ok(dir, &forecast_args(&m, "c.xlsx", "b", &["-q"]));
     for f in [
         "candidates.csv",
         "by_subject.csv",
@@ -125,18 +101,7 @@ fn a_bad_cell_of_a_spreadsheet_is_named_by_sheet_and_cell() {
     // Data row 10 (0-based) is sheet row 14: two title rows, the header, then rows.
     sample_as_xlsx(&dir.join("c.xlsx"), Some(10));
     let m = repo_file("models/sample.json").display().to_string();
-    let o = run(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "c.xlsx",
-            "--out",
-            "x",
-        ],
-    );
+    let o = run(dir, &forecast_args(&m, "c.xlsx", "x", &[]));
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     assert!(
@@ -157,20 +122,7 @@ fn the_workbook_has_french_titles_typed_numbers_and_the_same_bytes_twice() {
             .to_string(),
     );
     for out in ["a", "b"] {
-        ok(
-            dir,
-            &[
-                "forecast",
-                "--model",
-                &m,
-                "--candidates",
-                &c,
-                "--out",
-                out,
-                "--xlsx",
-                "-q",
-            ],
-        );
+        ok(dir, &forecast_args(&m, &c, out, &["--xlsx", "-q"]));
     }
     let (x, y) = (
         std::fs::read(dir.join("a/bacpredict.xlsx")),
@@ -250,32 +202,8 @@ fn an_ods_fixture_forecasts_like_the_csv() {
     let ods = repo_file("tests/fixtures/candidates.ods")
         .display()
         .to_string();
-    ok(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            "c.csv",
-            "--out",
-            "a",
-            "-q",
-        ],
-    );
-    ok(
-        dir,
-        &[
-            "forecast",
-            "--model",
-            &m,
-            "--candidates",
-            &ods,
-            "--out",
-            "b",
-            "-q",
-        ],
-    );
+    ok(dir, &forecast_args(&m, "c.csv", "a", &["-q"]));
+    ok(dir, &forecast_args(&m, &ods, "b", &["-q"]));
     for f in [
         "candidates.csv",
         "by_subject.csv",

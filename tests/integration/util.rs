@@ -29,6 +29,27 @@ pub(crate) fn ok(dir: &Path, args: &[&str]) -> String {
     String::from_utf8(o.stdout).expect("utf-8 stdout")
 }
 
+/// The arguments of `bacpredict forecast --model MODEL --candidates CANDIDATES --out OUT`
+/// followed by `extra`.
+pub(crate) fn forecast_args<'a>(
+    model: &'a str,
+    candidates: &'a str,
+    out: &'a str,
+    extra: &[&'a str],
+) -> Vec<&'a str> {
+    let mut v = vec![
+        "forecast",
+        "--model",
+        model,
+        "--candidates",
+        candidates,
+        "--out",
+        out,
+    ];
+    v.extend_from_slice(extra);
+    v
+}
+
 pub(crate) fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
