@@ -7,7 +7,7 @@
 //! and relative variance `rel_var`, integrated with Gauss-Hermite nodes. Independent
 //! candidates alone would give intervals far too narrow for a whole subject.
 
-use crate::data::{Candidate, Dataset};
+use crate::data::{Candidate, CellKey, Dataset};
 use crate::model::Model;
 use crate::parallel;
 
@@ -187,19 +187,22 @@ pub(crate) struct Row {
     pub(crate) probability: f64,
 }
 
-/// A (centre, subject, slot) cell or a subject total.
+/// The forecast count of orals of a group of candidate-subjects: a (centre, subject,
+/// slot) cell ([`ForecastCell`]) or a subject's total ([`SubjectForecast`]).
 #[derive(Debug, Clone)]
-pub(crate) struct ForecastCell {
-    pub(crate) center: Option<String>,
-    pub(crate) subject: String,
-    /// The slot's day and half-day labels, empty without slots.
-    pub(crate) day: String,
-    pub(crate) half_day: String,
+pub(crate) struct Counted<K> {
+    pub(crate) key: K,
+    /// Candidates eligible in the group.
     pub(crate) eligible: usize,
     pub(crate) dist: CountDist,
 }
 
-impl ForecastCell {
+/// A (centre, subject, slot) cell's forecast.
+pub(crate) type ForecastCell = Counted<CellKey>;
+/// A subject's total over the académie, keyed by its id in the dataset.
+pub(crate) type SubjectForecast = Counted<u32>;
+
+impl<K> Counted<K> {
     pub(crate) fn expected(&self) -> f64 {
         self.dist.mean()
     }
@@ -212,7 +215,7 @@ pub(crate) struct Forecast {
     /// Sorted by centre, subject, then slot.
     pub(crate) cells: Vec<ForecastCell>,
     /// Sorted by subject.
-    pub(crate) subjects: Vec<ForecastCell>,
+    pub(crate) subjects: Vec<SubjectForecast>,
     /// Expected number of orals per candidate, in candidate order.
     pub(crate) expected_orals: Vec<f64>,
     pub(crate) warnings: Vec<String>,
@@ -248,9 +251,6 @@ pub(crate) fn unseen(
         list.join(", ")
     ))
 }
-
-/// A cell's centre (none for a subject total), subject, day and half-day.
-type CellName = (Option<String>, String, String, String);
 
 /// How much wider than independent candidates each count is, from the model's drift
 /// (see [`crate::model::Drift`]), per subject of the dataset being forecast.
@@ -303,27 +303,23 @@ impl Widening {
     }
 }
 
-/// One cell per non-empty group of probabilities, its names from `name(group number)`
+/// One count per non-empty group of probabilities, its key from `key(group number)`
 /// and its relative variance from `rel_var(group number, expectation)`, the
 /// distributions computed on every core.
-pub(crate) fn group_cells(
+pub(crate) fn group_cells<K: Send>(
     groups: Vec<Vec<f64>>,
     rel_var: impl Fn(usize, f64) -> f64 + Sync,
-    name: impl Fn(usize) -> CellName + Sync,
-) -> Vec<ForecastCell> {
+    key: impl Fn(usize) -> K + Sync,
+) -> Vec<Counted<K>> {
     let groups = groups
         .into_iter()
         .enumerate()
         .filter(|(_, ps)| !ps.is_empty())
         .collect();
     parallel::par_map(groups, |(i, ps)| {
-        let (center, subject, day, half_day) = name(*i);
         let expected = ps.iter().sum();
-        ForecastCell {
-            center,
-            subject,
-            day,
-            half_day,
+        Counted {
+            key: key(*i),
             eligible: ps.len(),
             dist: CountDist::with_drift(ps, rel_var(*i, expected)),
         }
@@ -341,7 +337,7 @@ pub(crate) fn cells_from(
     data: &Dataset,
     probs: &[Vec<f64>],
     widening: &Widening,
-) -> (Vec<ForecastCell>, Vec<ForecastCell>) {
+) -> (Vec<ForecastCell>, Vec<SubjectForecast>) {
     // Indexed by (centre, subject, slot) numbers: the dataset's names and the slots are
     // sorted, so number order is name order.
     let ns = data.subjects.len();
@@ -358,19 +354,13 @@ pub(crate) fn cells_from(
         }
     }
     let cell_var = |i: usize, e: f64| widening.cell(i / nt % ns, e);
-    let cells = group_cells(by_cell, cell_var, |i| {
-        let (day, half) = data.slot_labels(slots[i % nt]);
-        (
-            Some(data.centers[i / nt / ns].clone()),
-            data.subjects[i / nt % ns].clone(),
-            day.to_string(),
-            half.to_string(),
-        )
+    let cells = group_cells(by_cell, cell_var, |i| CellKey {
+        center: (i / nt / ns) as u32,
+        subject: (i / nt % ns) as u32,
+        slot: slots[i % nt],
     });
     let subject_var = |i: usize, _| widening.subject[i];
-    let subjects = group_cells(by_subject, subject_var, |i| {
-        (None, data.subjects[i].clone(), String::new(), String::new())
-    });
+    let subjects = group_cells(by_subject, subject_var, |i| i as u32);
     (cells, subjects)
 }
 
@@ -378,7 +368,7 @@ impl Forecast {
     /// An error unless every probability lies in [0, 1] and every expected count is
     /// finite: a validated model cannot give anything else, and should it, nothing is
     /// written (exit 1) rather than NaN in a convocation list.
-    pub(crate) fn check(&self) -> Result<(), String> {
+    pub(crate) fn check(&self, data: &Dataset) -> Result<(), String> {
         if let Some(r) = self
             .rows
             .iter()
@@ -386,13 +376,11 @@ impl Forecast {
         {
             return Err(format!("a probability of {} was computed", r.probability));
         }
-        let cells = self.cells.iter().chain(&self.subjects);
-        if let Some(c) = cells.clone().find(|c| !c.expected().is_finite()) {
-            return Err(format!(
-                "an expected count of {} for {}",
-                c.expected(),
-                c.subject
-            ));
+        let cells = self.cells.iter().map(|c| (c.key.subject, c.expected()));
+        let subjects = self.subjects.iter().map(|c| (c.key, c.expected()));
+        if let Some((s, e)) = cells.chain(subjects).find(|(_, e)| !e.is_finite()) {
+            let subject = &data.subjects[s as usize];
+            return Err(format!("an expected count of {e} for {subject}"));
         }
         Ok(())
     }

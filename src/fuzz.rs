@@ -424,7 +424,7 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
 /// A forecast from an accepted model must hold no NaN or out-of-range probability.
 fn check_forecast(model: &Model, data: &Dataset) -> Result<(), String> {
     crate::forecast::forecast(model, data)
-        .check()
+        .check(data)
         .map_err(|e| format!("an accepted model forecast wrongly: {e}"))
 }
 

@@ -24,4 +24,5 @@ pub(crate) mod numeric;
 pub(crate) mod parallel;
 pub(crate) mod planning;
 pub(crate) mod report;
+pub(crate) mod shown;
 pub(crate) mod simulate;

@@ -18,17 +18,14 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
+use crate::data::{CellKey, Dataset, Role, RosterEntry, Slot, SlotKind, Summon};
 use crate::forecast::{CountDist, ForecastCell};
-use crate::input::RosterEntry;
-
-/// The most candidates one examiner can be said to hear (the option and the capacity
-/// file): far above any oral period, and small enough that no count overflows.
-pub(crate) const MAX_CAPACITY: usize = 1000;
 
 #[derive(Debug, Clone)]
 pub(crate) struct PlanOptions {
     /// Candidates one examiner hears in a cell: over a half-day, a day, or the whole
-    /// oral period, depending on the data's slots.
+    /// oral period, depending on the data's slots (whose unit gives the default,
+    /// [`SlotKind::default_capacity`]).
     pub(crate) capacity: usize,
     /// Per-subject overrides of `capacity`.
     pub(crate) capacity_by_subject: BTreeMap<String, usize>,
@@ -41,10 +38,11 @@ pub(crate) struct PlanOptions {
 }
 
 impl Default for PlanOptions {
-    /// Capacity 0 stands for the default of the data's slot unit (see `cmd::args`).
+    /// The capacity of files without slots: a command sets the default of the data's
+    /// slot unit once it has read the data.
     fn default() -> Self {
         PlanOptions {
-            capacity: 0,
+            capacity: SlotKind::Period.default_capacity(),
             capacity_by_subject: BTreeMap::new(),
             coverage: 0.995,
             service_level: None,
@@ -65,10 +63,7 @@ impl PlanOptions {
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct CellPlan {
-    pub(crate) center: String,
-    pub(crate) subject: String,
-    pub(crate) day: String,
-    pub(crate) half_day: String,
+    pub(crate) cell: CellKey,
     pub(crate) eligible: usize,
     pub(crate) expected: f64,
     /// Firm examiners.
@@ -119,10 +114,11 @@ impl Plan {
             1.0
         }
     }
-    pub(crate) fn by_subject(&self) -> BTreeMap<&str, (usize, f64, f64)> {
-        let mut m: BTreeMap<&str, (usize, f64, f64)> = BTreeMap::new();
+    /// Per subject id: firm examiners, expected orals, expected uncovered orals.
+    pub(crate) fn by_subject(&self) -> BTreeMap<u32, (usize, f64, f64)> {
+        let mut m: BTreeMap<u32, (usize, f64, f64)> = BTreeMap::new();
         for c in &self.cells {
-            let e = m.entry(c.subject.as_str()).or_default();
+            let e = m.entry(c.cell.subject).or_default();
             e.0 += c.examiners;
             e.1 += c.expected;
             e.2 += c.expected_uncovered;
@@ -202,11 +198,11 @@ pub(crate) fn marginal_allocation_from(
 
 /// Builds the examiner plan for the forecast's cells: firm examiners by the marginal
 /// rule (or the per-cell rule), then the reserve by the marginal rule continued from them.
-pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions) -> Plan {
+pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -> Plan {
     let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
     let caps: Vec<usize> = cells
         .iter()
-        .map(|c| opts.capacity_for(&c.subject))
+        .map(|c| opts.capacity_for(&data.subjects[c.key.subject as usize]))
         .collect();
     let marginal = marginal_allocation(&dists, &caps, opts.coverage);
     let per_cell = |q: f64| -> Vec<usize> {
@@ -257,10 +253,7 @@ pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions) -> Plan {
 
 fn cell_plan(c: &ForecastCell, e: usize, reserve: usize, cap: usize) -> CellPlan {
     CellPlan {
-        center: c.center.clone().unwrap_or_default(),
-        subject: c.subject.clone(),
-        day: c.day.clone(),
-        half_day: c.half_day.clone(),
+        cell: c.key,
         eligible: c.eligible,
         expected: c.expected(),
         examiners: e,
@@ -272,49 +265,12 @@ fn cell_plan(c: &ForecastCell, e: usize, reserve: usize, cap: usize) -> CellPlan
     }
 }
 
-/// Whether an examiner comes (firm) or stays on call (reserve).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub(crate) enum Role {
-    Firm,
-    Reserve,
-}
-
-impl Role {
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Role::Firm => "firm",
-            Role::Reserve => "reserve",
-        }
-    }
-}
-
-/// One examiner to summon.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Summon {
-    pub(crate) examiner_id: String,
-    pub(crate) name: String,
-    pub(crate) subject: String,
-    pub(crate) center: String,
-    pub(crate) day: String,
-    pub(crate) half_day: String,
-    pub(crate) role: Role,
-}
-
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Shortage {
-    pub(crate) center: String,
-    pub(crate) subject: String,
-    pub(crate) day: String,
-    pub(crate) half_day: String,
+    pub(crate) cell: CellKey,
     pub(crate) role: Role,
     pub(crate) planned: usize,
     pub(crate) summoned: usize,
-}
-
-/// Whether two slots (day, half-day labels) overlap: the same day, and the same half or
-/// a whole day on either side. Without slots every cell is the whole period.
-fn overlap(a: (&str, &str), b: (&str, &str)) -> bool {
-    a.0 == b.0 && (a.1 == b.1 || a.1.is_empty() || b.1.is_empty())
 }
 
 /// Names the examiners to summon: firm ones for every cell first, then the reserve; for
@@ -324,7 +280,11 @@ fn overlap(a: (&str, &str), b: (&str, &str)) -> bool {
 /// are unavailable. Local examiners are placed for all cells before the pool is shared
 /// out, so that a cell's pool draw never takes someone another cell could only get
 /// locally; the pool is then shared in centre, subject, slot order.
-pub(crate) fn summon(plan: &Plan, roster: &[RosterEntry]) -> (Vec<Summon>, Vec<Shortage>) {
+pub(crate) fn summon(
+    plan: &Plan,
+    roster: &[RosterEntry],
+    data: &Dataset,
+) -> (Vec<Summon>, Vec<Shortage>) {
     let mut sorted: Vec<&RosterEntry> = roster.iter().collect();
     sorted.sort_by(|a, b| {
         (a.priority, &a.examiner_id, &a.subject, &a.center).cmp(&(
@@ -334,38 +294,40 @@ pub(crate) fn summon(plan: &Plan, roster: &[RosterEntry]) -> (Vec<Summon>, Vec<S
             &b.center,
         ))
     });
-    let mut booked: HashMap<&str, Vec<(&str, &str)>> = HashMap::new();
+    let examiners: Vec<Examiner> = sorted.iter().map(|r| Examiner::of(r, data)).collect();
+    let mut booked: HashMap<&str, Vec<Slot>> = HashMap::new();
     let mut got: Vec<[Vec<Summon>; 2]> = vec![[Vec::new(), Vec::new()]; plan.cells.len()];
-    for role in [Role::Firm, Role::Reserve] {
+    for role in Role::ALL {
         for pool in [false, true] {
             for (i, cell) in plan.cells.iter().enumerate() {
                 let need = match role {
                     Role::Firm => cell.examiners,
                     Role::Reserve => cell.reserve,
                 };
-                let slot = (cell.day.as_str(), cell.half_day.as_str());
-                for r in &sorted {
+                let key = cell.cell;
+                for e in &examiners {
                     let list = &mut got[i][role as usize];
                     if list.len() >= need {
                         break;
                     }
-                    let place = if pool { "" } else { cell.center.as_str() };
+                    let place = if pool {
+                        Place::Pool
+                    } else {
+                        Place::At(key.center)
+                    };
                     let free = !booked
-                        .get(r.examiner_id.as_str())
-                        .is_some_and(|b| b.iter().any(|&s| overlap(s, slot)));
-                    let available = !r
-                        .unavailable
-                        .iter()
-                        .any(|(d, h)| overlap((d, h.map_or("", |h| h.label())), slot));
-                    if r.subject == cell.subject && r.center == place && free && available {
-                        booked.entry(&r.examiner_id).or_default().push(slot);
+                        .get(e.entry.examiner_id.as_str())
+                        .is_some_and(|b| b.iter().any(|s| s.overlaps(key.slot)));
+                    let available = !e.away.iter().any(|s| s.overlaps(key.slot));
+                    if e.subject == Some(key.subject) && e.place == place && free && available {
+                        booked
+                            .entry(&e.entry.examiner_id)
+                            .or_default()
+                            .push(key.slot);
                         list.push(Summon {
-                            examiner_id: r.examiner_id.clone(),
-                            name: r.name.clone(),
-                            subject: cell.subject.clone(),
-                            center: cell.center.clone(),
-                            day: cell.day.clone(),
-                            half_day: cell.half_day.clone(),
+                            examiner_id: e.entry.examiner_id.clone(),
+                            name: e.entry.name.clone(),
+                            cell: key,
                             role,
                         });
                     }
@@ -381,6 +343,48 @@ pub(crate) fn summon(plan: &Plan, roster: &[RosterEntry]) -> (Vec<Summon>, Vec<S
     (summons, shortages)
 }
 
+/// Where a roster entry may be sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// Any centre: the pool.
+    Pool,
+    /// One centre of the data.
+    At(u32),
+    /// A centre the candidates do not name: no cell of this plan.
+    Elsewhere,
+}
+
+/// A roster entry with its names resolved to the data's ids.
+struct Examiner<'r> {
+    entry: &'r RosterEntry,
+    /// `None`: a subject no candidate can take.
+    subject: Option<u32>,
+    place: Place,
+    /// The slots the roster says the examiner is away; a day the data does not name
+    /// meets no cell.
+    away: Vec<Slot>,
+}
+
+impl<'r> Examiner<'r> {
+    fn of(entry: &'r RosterEntry, data: &Dataset) -> Examiner<'r> {
+        let place = match entry.center.as_str() {
+            "" => Place::Pool,
+            c => data.center_id(c).map_or(Place::Elsewhere, Place::At),
+        };
+        let away = entry
+            .unavailable
+            .iter()
+            .filter_map(|(day, half)| data.day_id(day).map(|d| Slot::on(d, *half)))
+            .collect();
+        Examiner {
+            entry,
+            subject: data.subject_id(&entry.subject),
+            place,
+            away,
+        }
+    }
+}
+
 /// The cells and roles the roster could not fill.
 fn shortages(plan: &Plan, got: &[[Vec<Summon>; 2]]) -> Vec<Shortage> {
     let mut out = Vec::new();
@@ -389,10 +393,7 @@ fn shortages(plan: &Plan, got: &[[Vec<Summon>; 2]]) -> Vec<Shortage> {
             let summoned = g[role as usize].len();
             if summoned < planned {
                 out.push(Shortage {
-                    center: cell.center.clone(),
-                    subject: cell.subject.clone(),
-                    day: cell.day.clone(),
-                    half_day: cell.half_day.clone(),
+                    cell: cell.cell,
                     role,
                     planned,
                     summoned,
@@ -478,6 +479,28 @@ mod tests {
         assert_eq!(service_level_examiners(&d, 8, 0.95), 1);
     }
 
+    /// The name tables of the roster tests: centres A to C, two subjects, one day.
+    fn names() -> Dataset {
+        Dataset {
+            centers: ["A", "B", "C"].map(String::from).to_vec(),
+            subjects: ["MATHS", "SES"].map(String::from).to_vec(),
+            days: vec!["d1".into()],
+            ..Dataset::default()
+        }
+    }
+
+    fn key(center: &str, subject: &str, (day, half): (&str, &str)) -> CellKey {
+        let data = names();
+        CellKey {
+            center: data.center_id(center).unwrap(),
+            subject: data.subject_id(subject).unwrap(),
+            slot: match day {
+                "" => Slot::PERIOD,
+                d => Slot::on(data.day_id(d).unwrap(), HalfDay::parse(half)),
+            },
+        }
+    }
+
     fn cell(center: &str, subject: &str, examiners: usize) -> CellPlan {
         slot_cell(center, subject, ("", ""), examiners, 0)
     }
@@ -490,10 +513,7 @@ mod tests {
         reserve: usize,
     ) -> CellPlan {
         CellPlan {
-            center: center.into(),
-            subject: subject.into(),
-            day: day.into(),
-            half_day: half.into(),
+            cell: key(center, subject, (day, half)),
             eligible: 10,
             expected: 1.0,
             examiners,
@@ -540,10 +560,7 @@ mod tests {
         summoned: usize,
     ) -> Shortage {
         Shortage {
-            center: center.into(),
-            subject: subject.into(),
-            day: slot.0.into(),
-            half_day: slot.1.into(),
+            cell: key(center, subject, slot),
             role,
             planned,
             summoned,
@@ -566,15 +583,13 @@ mod tests {
             // The same person listed for SES anywhere: only once in total.
             entry("P1", "SES", "", 0),
         ];
-        let (s, short) = summon(&plan, &roster);
+        let data = names();
+        let (s, short) = summon(&plan, &roster, &data);
         let ids: Vec<(&str, &str, &str)> = s
             .iter()
             .map(|x| {
-                (
-                    x.center.as_str(),
-                    x.subject.as_str(),
-                    x.examiner_id.as_str(),
-                )
+                let [center, subject, _, _] = data.cell_names(&x.cell);
+                (center, subject, x.examiner_id.as_str())
             })
             .collect();
         // Local A by priority (E3 then E9); B has no local examiner: locals come first,
@@ -613,16 +628,13 @@ mod tests {
             away,
             entry("E3", "MATHS", "", 2),
         ];
-        let (s, short) = summon(&plan, &roster);
+        let data = names();
+        let (s, short) = summon(&plan, &roster, &data);
         let got: Vec<(&str, &str, &str, Role)> = s
             .iter()
             .map(|x| {
-                (
-                    x.center.as_str(),
-                    x.half_day.as_str(),
-                    x.examiner_id.as_str(),
-                    x.role,
-                )
+                let [center, _, _, half] = data.cell_names(&x.cell);
+                (center, half, x.examiner_id.as_str(), x.role)
             })
             .collect();
         assert_eq!(
@@ -641,11 +653,11 @@ mod tests {
         // Nobody twice in one half-day.
         let mut seen = HashSet::new();
         for x in &s {
-            assert!(seen.insert((&x.examiner_id, &x.day, &x.half_day)), "{x:?}");
+            assert!(seen.insert((&x.examiner_id, x.cell.slot)), "{x:?}");
         }
         // E2 away in the afternoon: a pool-only afternoon cell gets E3, then runs short.
         let plan = plan_of(vec![slot_cell("C", "MATHS", pm, 2, 0)]);
-        let (s, short) = summon(&plan, &roster);
+        let (s, short) = summon(&plan, &roster, &data);
         assert_eq!(
             s.iter().map(|x| x.examiner_id.as_str()).collect::<Vec<_>>(),
             ["E3"]
@@ -683,10 +695,11 @@ mod tests {
     fn expected_reserve_calls_follow_the_count_distribution() {
         let d = dist(&[0.5; 6]);
         let fc = ForecastCell {
-            center: Some("A".into()),
-            subject: "S".into(),
-            day: String::new(),
-            half_day: String::new(),
+            key: CellKey {
+                center: 0,
+                subject: 0,
+                slot: Slot::PERIOD,
+            },
             eligible: 6,
             dist: d.clone(),
         };

@@ -9,7 +9,7 @@ use linfa_logistic::{MultiFittedLogisticRegression, MultiLogisticRegression};
 use ndarray::{Array1, Array2};
 
 use super::score::{pairs_of, probabilistic, score, Probs};
-use super::{BacktestError, BacktestOptions, MethodResult};
+use super::{BacktestError, BacktestOptions, Method, MethodResult};
 use crate::data::{Candidate, Dataset, MAX_MARK, PASS_MARK};
 use crate::forecast;
 
@@ -70,14 +70,18 @@ pub(crate) fn last_year_plus_25(
     let ex: Vec<(usize, usize)> = cells
         .iter()
         .map(|c| {
-            let e = (1.25 * c.expected() / opts.plan.capacity_for(&c.subject) as f64 - 1e-9)
+            let e = (1.25 * c.expected()
+                / opts
+                    .plan
+                    .capacity_for(&test.subjects[c.key.subject as usize]) as f64
+                - 1e-9)
                 .ceil()
                 .max(0.0) as usize;
             (e, 0)
         })
         .collect();
     Ok(score(
-        "last year +25%",
+        Method::LastYearPlus25,
         test,
         &cells,
         &subjects,
@@ -113,12 +117,14 @@ pub(crate) fn two_lowest(
     let ex: Vec<(usize, usize)> = cells
         .iter()
         .map(|c| {
-            let cap = opts.plan.capacity_for(&c.subject);
+            let cap = opts
+                .plan
+                .capacity_for(&test.subjects[c.key.subject as usize]);
             ((c.expected().round() as usize).div_ceil(cap), 0)
         })
         .collect();
     Ok(score(
-        "two lowest weighted marks",
+        Method::TwoLowest,
         test,
         &cells,
         &subjects,
@@ -165,7 +171,7 @@ pub(crate) fn plain_logistic(
         .iter()
         .map(|c| fit.probabilities(train, test, c))
         .collect();
-    probabilistic("plain logistic", test, &probs, opts)
+    probabilistic(Method::PlainLogistic, test, &probs, opts)
 }
 
 /// The plain logistic regression fitted on one training set.
@@ -193,14 +199,14 @@ impl<'t> PlainFit<'t> {
         }
         let rows = y.len();
         let xa = Array2::from_shape_vec((rows, 1 + nt + 2 * ns), x)
-            .map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
+            .map_err(|e| BacktestError::Baseline(Method::PlainLogistic.name(), e.to_string()))?;
         let model = MultiLogisticRegression::default()
             .alpha(1.0)
             .max_iterations(100)
             // Per-sample tolerance: linfa's absolute default never triggers on a summed loss.
             .gradient_tolerance(1e-4 * rows as f64)
             .fit(&DatasetBase::new(xa, Array1::from(y)))
-            .map_err(|e| BacktestError::Baseline("plain logistic", e.to_string()))?;
+            .map_err(|e| BacktestError::Baseline(Method::PlainLogistic.name(), e.to_string()))?;
         let index = |names: &'t [String]| -> HashMap<&'t str, usize> {
             names
                 .iter()

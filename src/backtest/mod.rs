@@ -76,9 +76,45 @@ pub(crate) struct ScoredCell {
     pub(crate) reserve: usize,
 }
 
+/// A way of forecasting the orals that the backtest scores: bacpredict, a baseline it
+/// is compared with, or the true probabilities of a simulated académie.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Method {
+    Bacpredict,
+    /// Last year's count per cell, plus 25%: what offices do by hand.
+    LastYearPlus25,
+    /// Every candidate takes the two subjects with the most points to recover.
+    TwoLowest,
+    /// A logistic regression of each row on its own, without the choice structure.
+    PlainLogistic,
+    /// The simulator's true probabilities (`--oracle`).
+    Oracle,
+}
+
+impl Method {
+    /// The method's name in the text tables, the JSON and `methods.csv`: stable for
+    /// scripts (the pages show the label of their language).
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Method::Bacpredict => "bacpredict",
+            Method::LastYearPlus25 => "last year +25%",
+            Method::TwoLowest => "two lowest weighted marks",
+            Method::PlainLogistic => "plain logistic",
+            Method::Oracle => "oracle (true probabilities)",
+        }
+    }
+}
+
+impl Serialize for Method {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct MethodResult {
-    pub(crate) name: String,
+    #[serde(rename = "name")]
+    pub(crate) method: Method,
     pub(crate) metrics: Metrics,
     #[serde(skip)]
     pub(crate) cells: Vec<ScoredCell>,
@@ -125,11 +161,11 @@ pub(crate) fn backtest_session(
     let test = history.filter_sessions(|s| s == session);
     let model = model::train(&train, &opts.fit)?;
     let fc = forecast::forecast(&model, &test);
-    fc.check().map_err(BacktestError::Forecast)?;
+    fc.check(&test).map_err(BacktestError::Forecast)?;
     let probs = forecast_probs(&fc, &test);
     // The forecast's own cells are scored, not recomputed from its probabilities.
     let bp = planned(
-        "bacpredict",
+        Method::Bacpredict,
         &test,
         &fc.cells,
         &fc.subjects,
@@ -142,8 +178,7 @@ pub(crate) fn backtest_session(
         plain_logistic(&train, &test, opts)?,
     ];
     if let Some(tp) = truth.and_then(|t| oracle_probs(&test, t)) {
-        let name = "oracle (true probabilities)";
-        baselines.push(probabilistic(name, &test, &tp, opts)?);
+        baselines.push(probabilistic(Method::Oracle, &test, &tp, opts)?);
     }
     Ok(SessionResult {
         session,
@@ -194,23 +229,23 @@ pub(crate) fn rolling_sessions(history: &Dataset) -> Result<Vec<i32>, BacktestEr
     }
 }
 
-/// Mean of each metric over sessions, per method name.
-pub(crate) fn average(results: &[SessionResult]) -> Vec<(String, Metrics)> {
-    let mut names: Vec<String> = vec!["bacpredict".to_string()];
+/// Mean of each metric over sessions, per method.
+pub(crate) fn average(results: &[SessionResult]) -> Vec<(Method, Metrics)> {
+    let mut methods: Vec<Method> = vec![Method::Bacpredict];
     for r in results {
         for b in &r.baselines {
-            if !names.contains(&b.name) {
-                names.push(b.name.clone());
+            if !methods.contains(&b.method) {
+                methods.push(b.method);
             }
         }
     }
-    names
+    methods
         .into_iter()
-        .filter_map(|name| {
+        .filter_map(|method| {
             let ms: Vec<&Metrics> = results
                 .iter()
                 .flat_map(|r| std::iter::once(&r.bacpredict).chain(&r.baselines))
-                .filter(|m| m.name == name)
+                .filter(|m| m.method == method)
                 .map(|m| &m.metrics)
                 .collect();
             if ms.is_empty() {
@@ -228,7 +263,7 @@ pub(crate) fn average(results: &[SessionResult]) -> Vec<(String, Metrics)> {
                 None
             };
             Some((
-                name,
+                method,
                 Metrics {
                     coverage: mean(|m| m.coverage),
                     cell_coverage: mean(|m| m.cell_coverage),

@@ -6,9 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use polars::prelude::*;
 
 use super::metrics::{calibration, log_loss, metrics, outside_share};
-use super::{BacktestError, BacktestOptions, MethodResult, ScoredCell};
+use super::{BacktestError, BacktestOptions, Method, MethodResult, ScoredCell};
 use crate::data::{CellKey, Dataset};
-use crate::forecast::{self, CountDist, ForecastCell};
+use crate::forecast::{self, CountDist, ForecastCell, SubjectForecast};
 use crate::numeric::LOSS_CLIP;
 use crate::planning;
 
@@ -19,15 +19,8 @@ pub(crate) type Probs = Vec<Vec<f64>>;
 pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {
     let mut m = BTreeMap::new();
     for c in &test.candidates {
-        let (day, half) = test.slot_labels(c.slot);
         for s in &c.subjects {
-            let key = (
-                test.center_name(c).to_string(),
-                test.subject_name(s).to_string(),
-                day.to_string(),
-                half.to_string(),
-            );
-            *m.entry(key).or_insert(0) += usize::from(s.chosen == Some(true));
+            *m.entry(test.cell_of(c, s)).or_insert(0) += usize::from(s.chosen == Some(true));
         }
     }
     m
@@ -39,7 +32,8 @@ pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {
 #[allow(deprecated)]
 pub(crate) fn subject_totals(
     cells: &[ScoredCell],
-    subjects: &[ForecastCell],
+    subjects: &[SubjectForecast],
+    names: &Dataset,
     q: f64,
 ) -> Result<Vec<ScoredCell>, PolarsError> {
     let col_u =
@@ -91,7 +85,7 @@ pub(crate) fn subject_totals(
     );
     let dists: HashMap<&str, &CountDist> = subjects
         .iter()
-        .map(|c| (c.subject.as_str(), &c.dist))
+        .map(|c| (names.subjects[c.key as usize].as_str(), &c.dist))
         .collect();
     let lo_q = (1.0 - q) / 2.0;
     Ok((0..agg.height())
@@ -118,10 +112,10 @@ pub(crate) fn subject_totals(
 
 /// Scores a method's cells with their examiner counts, firm and in reserve.
 pub(crate) fn score(
-    name: &str,
+    method: Method,
     test: &Dataset,
     cells: &[ForecastCell],
-    subjects: &[ForecastCell],
+    subjects: &[SubjectForecast],
     examiners: &[(usize, usize)],
     opts: &BacktestOptions,
     pairs: Option<Vec<(f64, bool)>>,
@@ -133,16 +127,14 @@ pub(crate) fn score(
         .iter()
         .zip(examiners)
         .map(|(c, &(e, r))| {
-            let center = c.center.clone().unwrap_or_default();
-            let key = (center, c.subject.clone(), c.day.clone(), c.half_day.clone());
-            let a = actual.get(&key).copied().unwrap_or(0);
-            let cap = plan.capacity_for(&c.subject);
-            let (center, subject, day, half_day) = key;
+            let a = actual.get(&c.key).copied().unwrap_or(0);
+            let [center, subject, day, half_day] = test.cell_names(&c.key);
+            let cap = plan.capacity_for(subject);
             ScoredCell {
-                center,
-                subject,
-                day,
-                half_day,
+                center: center.to_string(),
+                subject: subject.to_string(),
+                day: day.to_string(),
+                half_day: half_day.to_string(),
                 reserve: r,
                 expected: c.expected(),
                 low: c.dist.quantile(lo_q),
@@ -156,11 +148,11 @@ pub(crate) fn score(
         .collect();
     let ll = pairs.as_ref().map(|p| log_loss(p, LOSS_CLIP));
     let calibration = pairs.map(|p| calibration(&p, 10)).unwrap_or_default();
-    let subjects = subject_totals(&scored, subjects, q)?;
+    let subjects = subject_totals(&scored, subjects, test, q)?;
     let mut m = metrics(&scored, ll);
     m.subjects_outside_interval = outside_share(&subjects);
     Ok(MethodResult {
-        name: name.to_string(),
+        method,
         metrics: m,
         subjects,
         cells: scored,
@@ -184,31 +176,39 @@ pub(crate) fn pairs_of(test: &Dataset, probs: &Probs) -> Vec<(f64, bool)> {
 /// A method given as probabilities of independent candidates (no widening), planned
 /// with the shared planning code.
 pub(crate) fn probabilistic(
-    name: &str,
+    method: Method,
     test: &Dataset,
     probs: &Probs,
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
     let none = forecast::Widening::none(test);
     let (cells, subjects) = forecast::cells_from(test, probs, &none);
-    planned(name, test, &cells, &subjects, pairs_of(test, probs), opts)
+    planned(method, test, &cells, &subjects, pairs_of(test, probs), opts)
 }
 
 /// A method given as its cells' count distributions (and its probabilities, for the
 /// log-loss), planned with the shared planning code.
 pub(crate) fn planned(
-    name: &str,
+    method: Method,
     test: &Dataset,
     cells: &[ForecastCell],
-    subjects: &[ForecastCell],
+    subjects: &[SubjectForecast],
     pairs: Vec<(f64, bool)>,
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
-    let plan = planning::plan(cells, &opts.plan);
+    let plan = planning::plan(cells, &opts.plan, test);
     let ex: Vec<(usize, usize)> = plan
         .cells
         .iter()
         .map(|c| (c.examiners, c.reserve))
         .collect();
-    Ok(score(name, test, cells, subjects, &ex, opts, Some(pairs))?)
+    Ok(score(
+        method,
+        test,
+        cells,
+        subjects,
+        &ex,
+        opts,
+        Some(pairs),
+    )?)
 }

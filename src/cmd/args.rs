@@ -10,10 +10,10 @@ use std::path::PathBuf;
 use clap::{Args, ValueEnum};
 
 use super::{usage, Error};
-use crate::data::{Dataset, SlotKind, MAX_MARK};
+use crate::data::{Dataset, Slot, SlotKind, MAX_CAPACITY, MAX_MARK};
 use crate::input::{self, ReadOptions, Separator};
 use crate::model::FitOptions;
-use crate::planning::{PlanOptions, MAX_CAPACITY};
+use crate::planning::PlanOptions;
 use crate::report::Lang;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -66,13 +66,7 @@ pub(crate) struct OutputArgs {
 /// the data the way the plan did.
 #[derive(Debug, Args)]
 pub(crate) struct CellArgs {
-    /// Candidates one examiner hears in one cell: per half-day when the candidates have
-    /// half-day slots [default 8], per day with day slots [default 15], over the whole
-    /// oral period without slots [default 24]. An oral is 20 min of preparation then 20
-    /// of interrogation, the preparation overlapping the previous candidate; a real
-    /// timetable calls one candidate every 30 min and leaves one call in five for
-    /// latecomers, about 8 a morning and 15 a day (no official figure).
-    #[arg(long, value_name = "CANDIDATES")]
+    #[arg(long, value_name = "CANDIDATES", help = capacity_help())]
     pub(crate) capacity: Option<usize>,
     /// CSV `subject,capacity` overriding --capacity for some subjects (same unit).
     #[arg(long, value_name = "FILE")]
@@ -119,6 +113,21 @@ pub(crate) struct FitArgs {
     /// Iteration budget of each optimiser; a fit that needs more is an error.
     #[arg(long, default_value_t = FitOptions::default().max_iterations, value_name = "N")]
     pub(crate) max_iterations: u64,
+}
+
+/// `--capacity`'s help, with the defaults the library uses.
+fn capacity_help() -> String {
+    format!(
+        "Candidates one examiner hears in one cell: per half-day when the candidates have \
+         half-day slots [default {}], per day with day slots [default {}], over the whole \
+         oral period without slots [default {}]. An oral is 20 min of preparation then 20 \
+         of interrogation, the preparation overlapping the previous candidate; a real \
+         timetable calls one candidate every 30 min and leaves one call in five for \
+         latecomers, about 8 a morning and 15 a day (no official figure)",
+        SlotKind::HalfDay.default_capacity(),
+        SlotKind::Day.default_capacity(),
+        SlotKind::Period.default_capacity(),
+    )
 }
 
 pub(crate) fn share(name: &str, v: f64, allow_one: bool) -> Result<f64, Error> {
@@ -195,9 +204,9 @@ impl InputArgs {
 }
 
 impl CellArgs {
-    /// The plan options with this capacity (0 when none was given: the default of the
-    /// slots' unit, set by [`CellArgs::apply_slots`]) and the capacity file's overrides;
-    /// the rest as `PlanOptions::default()`.
+    /// The plan options with the capacity file's overrides, the rest as
+    /// `PlanOptions::default()`; the capacity is set by [`CellArgs::apply_slots`] once
+    /// the data's slots are known (the option, or the default of their unit).
     pub(crate) fn config(&self, sep: Separator) -> Result<PlanOptions, Error> {
         self.check()?;
         let capacity_by_subject = match &self.capacity_file {
@@ -205,7 +214,6 @@ impl CellArgs {
             None => BTreeMap::new(),
         };
         Ok(PlanOptions {
-            capacity: self.capacity.unwrap_or(0),
             capacity_by_subject,
             ..PlanOptions::default()
         })
@@ -232,16 +240,12 @@ impl CellArgs {
             input::apply_schedule(data, &rules, path)?;
         }
         if self.whole_period {
-            data.candidates.iter_mut().for_each(|c| c.slot = None);
+            data.candidates
+                .iter_mut()
+                .for_each(|c| c.slot = Slot::PERIOD);
             data.days.clear();
         }
-        if opts.capacity == 0 {
-            opts.capacity = match data.slot_kind() {
-                SlotKind::Period => 24,
-                SlotKind::Day => 15,
-                SlotKind::HalfDay => 8,
-            };
-        }
+        opts.capacity = self.capacity.unwrap_or(data.slot_kind().default_capacity());
         Ok(())
     }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::args::{FitArgs, InputArgs, OutputArgs, PlanArgs};
 use super::{pct, read_data, refuse_overwriting_inputs, usage, Error, Notes};
-use crate::backtest::{self, BacktestOptions, MethodResult, Metrics, SessionResult};
+use crate::backtest::{self, BacktestOptions, Method, MethodResult, Metrics, SessionResult};
 use crate::data::Dataset;
 use crate::input::{self, Truth};
 use crate::report::{self, text_table, CsvStyle, Field, Lang, Outputs, Table};
@@ -255,7 +255,7 @@ fn replay(
     pb.finish_and_clear();
     if let Some(truth) = truth {
         for r in &results {
-            if !r.baselines.iter().any(|b| b.name.starts_with("oracle")) && !truth.is_empty() {
+            if !r.baselines.iter().any(|b| b.method == Method::Oracle) && !truth.is_empty() {
                 notes.warn(&format!(
                     "the oracle file does not cover every candidate of session {}: no oracle row for it",
                     r.session
@@ -274,7 +274,7 @@ fn replay(
 fn output_files(
     dir: &Path,
     results: &[SessionResult],
-    averages: Option<&[(String, Metrics)]>,
+    averages: Option<&[(Method, Metrics)]>,
     opts: &BacktestOptions,
     style: CsvStyle,
     xlsx: bool,
@@ -328,7 +328,7 @@ fn output_files(
 /// Every method's metrics per session (and on average), as numbers for the workbook.
 fn methods_table<'a>(
     results: &'a [SessionResult],
-    averages: Option<&'a [(String, Metrics)]>,
+    averages: Option<&'a [(Method, Metrics)]>,
 ) -> Table<'a> {
     let mut t = Table::new(&[
         "session",
@@ -347,12 +347,12 @@ fn methods_table<'a>(
     let per = results.iter().flat_map(|r| {
         std::iter::once(&r.bacpredict)
             .chain(&r.baselines)
-            .map(move |m| (r.session.to_string(), m.name.as_str(), &m.metrics))
+            .map(move |m| (r.session.to_string(), m.method.name(), &m.metrics))
     });
     let avg = averages
         .into_iter()
         .flatten()
-        .map(|(n, m)| ("average".to_string(), n.as_str(), m));
+        .map(|(n, m)| ("average".to_string(), n.name(), m));
     for (session, name, m) in per.chain(avg) {
         t.push(vec![
             session.into(),
@@ -372,21 +372,21 @@ fn methods_table<'a>(
     t
 }
 
-fn json_summary(results: &[SessionResult], averages: Option<&[(String, Metrics)]>) -> String {
+fn json_summary(results: &[SessionResult], averages: Option<&[(Method, Metrics)]>) -> String {
     let per: Vec<serde_json::Value> = results
         .iter()
         .map(|r| {
             let b: Vec<(&str, &Metrics)> = r
                 .baselines
                 .iter()
-                .map(|m| (m.name.as_str(), &m.metrics))
+                .map(|m| (m.method.name(), &m.metrics))
                 .collect();
             metrics_json(Some(r.session), &r.bacpredict.metrics, &b)
         })
         .collect();
     let v = if let Some(avg) = averages {
         let bp = &avg[0].1;
-        let b: Vec<(&str, &Metrics)> = avg[1..].iter().map(|(n, m)| (n.as_str(), m)).collect();
+        let b: Vec<(&str, &Metrics)> = avg[1..].iter().map(|(n, m)| (n.name(), m)).collect();
         json!({ "sessions": per, "average": metrics_json(None, bp, &b) })
     } else {
         per.into_iter().next().unwrap_or(serde_json::Value::Null)
@@ -396,7 +396,7 @@ fn json_summary(results: &[SessionResult], averages: Option<&[(String, Metrics)]
 
 fn text_summary(
     results: &[SessionResult],
-    averages: Option<&[(String, Metrics)]>,
+    averages: Option<&[(Method, Metrics)]>,
     sessions: &[i32],
     opts: &BacktestOptions,
 ) -> Result<String, Error> {
@@ -404,7 +404,7 @@ fn text_summary(
     let method_rows = |r: &SessionResult| -> Vec<Vec<String>> {
         std::iter::once(&r.bacpredict)
             .chain(&r.baselines)
-            .map(|m: &MethodResult| metrics_row(&m.name, &m.metrics))
+            .map(|m: &MethodResult| metrics_row(m.method.name(), &m.metrics))
             .collect()
     };
     for r in results {
@@ -435,7 +435,7 @@ fn text_summary(
     if let Some(avg) = averages {
         let list: Vec<String> = sessions.iter().map(|s| s.to_string()).collect();
         writeln!(out, "Average over sessions {}", list.join(", "))?;
-        let rows: Vec<Vec<String>> = avg.iter().map(|(n, m)| metrics_row(n, m)).collect();
+        let rows: Vec<Vec<String>> = avg.iter().map(|(n, m)| metrics_row(n.name(), m)).collect();
         write!(out, "{}", text_table(&METRIC_HEADER, &rows))?;
     }
     Ok(out)

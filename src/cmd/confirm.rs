@@ -17,9 +17,8 @@ use super::args::{within, CellArgs, InputArgs, OutputArgs};
 use super::{read_data, refuse_overwriting_inputs, slot_text, summon_fields, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
-use crate::data::{CellKey, Dataset};
+use crate::data::{CellKey, Dataset, Summon};
 use crate::input::{self, Choices, Durations};
-use crate::planning::Summon;
 use crate::report::{self, text_table, CsvStyle, Outputs, Table};
 
 #[derive(Debug, Args)]
@@ -109,9 +108,10 @@ pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     let read = a.input.config(false)?;
     let mut popts = a.cells.config(read.separator)?;
     let topts = a.timetable_options(read.separator)?;
-    let summons = input::read_summons(&a.summons, read.separator)?;
+    let summons = input::summons::read_summons(&a.summons, read.separator)?;
     let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
     a.cells.apply_slots(&mut data, &mut popts, read.separator)?;
+    let summons = input::summons::resolve(summons, &mut data);
     let choices = input::read_choices(&a.choices, read.separator, &data)?;
     let decisions = confirm::decide(&data, &choices, &summons, &popts);
     let tt = timetable::timetable(&data, &choices, &decisions, &topts);
@@ -123,14 +123,12 @@ pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
         tt: &tt,
     };
     let style = CsvStyle::for_excel(a.output.excel);
-    for s in day.shortages() {
+    for (cell, n, _) in day.shortages() {
+        let [center, subject, _, _] = data.cell_names(&cell);
         notes.warn(&format!(
-            "{} oral{} of {} at {}{} without an examiner",
-            s.1,
-            if s.1 == 1 { "" } else { "s" },
-            s.0 .1,
-            s.0 .0,
-            slot_text(&s.0 .2, &s.0 .3)
+            "{n} oral{} of {subject} at {center}{} without an examiner",
+            if n == 1 { "" } else { "s" },
+            slot_text(&data, cell.slot)
         ));
     }
     day.files(&a.out, style, a.output.xlsx)?
@@ -160,13 +158,14 @@ impl Day<'_> {
         let mut by: BTreeMap<CellKey, Vec<String>> = BTreeMap::new();
         for u in &self.tt.unheard {
             let c = &self.data.candidates[u.candidate];
-            let (day, half) = self.data.slot_labels(c.slot);
-            let key = (
-                self.data.center_name(c).to_string(),
-                u.subject.clone(),
-                day.to_string(),
-                half.to_string(),
-            );
+            let key = CellKey {
+                center: c.center,
+                subject: self
+                    .data
+                    .subject_id(&u.subject)
+                    .expect("a subject of the data"),
+                slot: c.slot,
+            };
             by.entry(key).or_default().push(c.id.clone());
         }
         by.into_iter().map(|(k, ids)| (k, ids.len(), ids)).collect()
@@ -214,8 +213,8 @@ impl Day<'_> {
             .collect();
         let mut t = Table::new(&header);
         for (s, a) in self.summons.iter().zip(&self.decisions.actions) {
-            let mut row = summon_fields(s);
-            row.push(a.label().into());
+            let mut row = summon_fields(s, self.data);
+            row.push(a.code().into());
             t.push(row);
         }
         t
@@ -230,12 +229,13 @@ impl Day<'_> {
             "orals_without_examiner",
             "candidates",
         ]);
-        for ((center, subject, day, half), n, ids) in self.shortages() {
+        for (cell, n, ids) in self.shortages() {
+            let [center, subject, day, half] = self.data.cell_names(&cell);
             t.push(vec![
-                center.into(),
-                subject.into(),
-                day.into(),
-                half.into(),
+                center.to_string().into(),
+                subject.to_string().into(),
+                day.to_string().into(),
+                half.to_string().into(),
                 n.into(),
                 ids.join(";").into(),
             ]);
@@ -295,13 +295,14 @@ impl Day<'_> {
             order = if o.examiner == last { order + 1 } else { 1 };
             last = o.examiner;
             let s = &self.summons[o.examiner];
+            let [center, subject, day, half] = self.data.cell_names(&s.cell);
             t.push(vec![
                 s.examiner_id.as_str().into(),
                 s.name.as_str().into(),
-                s.subject.as_str().into(),
-                s.center.as_str().into(),
-                s.day.as_str().into(),
-                s.half_day.as_str().into(),
+                subject.into(),
+                center.into(),
+                day.into(),
+                half.into(),
                 order.into(),
                 self.data.candidates[o.candidate].id.as_str().into(),
                 clock(o.preparation_start).into(),
@@ -334,9 +335,9 @@ impl Day<'_> {
             "call": call,
             "stay_home": stay,
             "slots": self.tt.ends.iter().map(|e| json!({
-                "center": e.center,
-                "day": e.day,
-                "half_day": e.half_day,
+                "center": self.data.centers[e.center as usize],
+                "day": self.data.slot_labels(e.slot).0,
+                "half_day": self.data.slot_labels(e.slot).1,
                 "last_end": clock(e.last_end),
                 "lower_bound": clock(e.lower_bound),
             })).collect::<Vec<_>>(),
@@ -368,10 +369,11 @@ impl Day<'_> {
             .ends
             .iter()
             .map(|e| {
+                let (day, half) = self.data.slot_labels(e.slot);
                 vec![
-                    e.center.clone(),
-                    e.day.clone(),
-                    e.half_day.clone(),
+                    self.data.centers[e.center as usize].clone(),
+                    day.to_string(),
+                    half.to_string(),
                     clock(e.last_end),
                     clock(e.lower_bound),
                     format!("{}", e.last_end.saturating_sub(e.lower_bound)),

@@ -10,11 +10,11 @@ use serde_json::json;
 
 use super::args::{InputArgs, OutputArgs, PlanArgs};
 use super::{pct, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes};
-use crate::data::{Dataset, SlotKind};
+use crate::data::{Dataset, SlotKind, Summon};
 use crate::forecast::{self, Forecast};
 use crate::input;
 use crate::model::Model;
-use crate::planning::{self, Plan, PlanOptions, Shortage, Summon};
+use crate::planning::{self, Plan, PlanOptions, Shortage};
 use crate::report::{self, text_table, CsvStyle, Field, Outputs, PlanPage, Table};
 
 #[derive(Debug, Args)]
@@ -63,7 +63,7 @@ pub(crate) fn forecast_tables<'a>(
     let mut subj = Table::new(&["subject", "expected_candidates", "low", "high"]);
     for s in &fc.subjects {
         subj.push(vec![
-            s.subject.as_str().into(),
+            data.subjects[s.key as usize].as_str().into(),
             Field::Num(s.expected(), 2),
             s.dist.quantile(lo).into(),
             s.dist.quantile(1.0 - lo).into(),
@@ -79,11 +79,12 @@ pub(crate) fn forecast_tables<'a>(
         "high",
     ]);
     for s in &fc.cells {
+        let [center, subject, day, half] = data.cell_names(&s.key);
         cent.push(vec![
-            s.center.clone().unwrap_or_default().into(),
-            s.subject.as_str().into(),
-            s.day.as_str().into(),
-            s.half_day.as_str().into(),
+            center.into(),
+            subject.into(),
+            day.into(),
+            half.into(),
             Field::Num(s.expected(), 2),
             s.dist.quantile(lo).into(),
             s.dist.quantile(1.0 - lo).into(),
@@ -91,11 +92,12 @@ pub(crate) fn forecast_tables<'a>(
     }
     let mut conv = Table::new(&CONVOCATIONS);
     for c in &plan.cells {
+        let [center, subject, day, half] = data.cell_names(&c.cell);
         conv.push(vec![
-            c.center.as_str().into(),
-            c.subject.as_str().into(),
-            c.day.as_str().into(),
-            c.half_day.as_str().into(),
+            center.into(),
+            subject.into(),
+            day.into(),
+            half.into(),
             Field::Num(c.expected, 2),
             c.examiners.into(),
             c.reserve.into(),
@@ -172,21 +174,20 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         .cells
         .apply_slots(&mut data, &mut popts, read.separator)?;
     let fc = forecast::forecast(&model, &data);
-    fc.check().map_err(Error::Internal)?;
+    fc.check(&data).map_err(Error::Internal)?;
     for w in &fc.warnings {
         notes.warn(w);
     }
-    let plan = planning::plan(&fc.cells, &popts);
-    let named = roster.as_ref().map(|r| planning::summon(&plan, r));
+    let plan = planning::plan(&fc.cells, &popts, &data);
+    let named = roster.as_ref().map(|r| planning::summon(&plan, r, &data));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
+        let [center, subject, _, _] = data.cell_names(&s.cell);
         notes.warn(&format!(
-            "roster short for {} at {}{}: {} of {} {} examiners",
-            s.subject,
-            s.center,
-            slot_text(&s.day, &s.half_day),
+            "roster short for {subject} at {center}{}: {} of {} {} examiners",
+            slot_text(&data, s.cell.slot),
             s.summoned,
             s.planned,
-            s.role.label()
+            s.role.code()
         ));
     }
     let mut outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q)?;
@@ -199,19 +200,18 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
             .iter()
             .flat_map(|(_, sh)| sh)
             .map(|s| {
+                let [center, subject, _, _] = data.cell_names(&s.cell);
                 format!(
-                    "{} {}{}: {}/{} ({})",
-                    s.center,
-                    s.subject,
-                    slot_text(&s.day, &s.half_day),
+                    "{center} {subject}{}: {}/{} ({})",
+                    slot_text(&data, s.cell.slot),
                     s.summoned,
                     s.planned,
-                    s.role.label()
+                    s.role.code()
                 )
             })
             .collect(),
     };
-    let html = report::plan_page(&fc, &plan, &popts, &page, a.output.lang);
+    let html = report::plan_page(&data, &fc, &plan, &popts, &page, a.output.lang);
     outputs.add("plan.html", html.into_bytes());
     outputs.write(&a.inputs())?;
     let run = Run {
@@ -239,7 +239,7 @@ fn output_files(
 ) -> Result<Outputs, Error> {
     let style = CsvStyle::for_excel(a.output.excel);
     let (cands, subj, cent, conv) = forecast_tables(data, fc, plan, q);
-    let named_tables = named.map(|(summons, shortages)| summons_tables(summons, shortages));
+    let named_tables = named.map(|(summons, shortages)| summons_tables(summons, shortages, data));
     let mut tables: Vec<(&str, &Table)> = vec![
         ("convocations.csv", &conv),
         ("by_subject.csv", &subj),
@@ -293,10 +293,14 @@ fn workbook_summary(
 }
 
 /// `summons.csv` and `shortages.csv`.
-fn summons_tables<'a>(summons: &'a [Summon], shortages: &'a [Shortage]) -> (Table<'a>, Table<'a>) {
+fn summons_tables<'a>(
+    summons: &'a [Summon],
+    shortages: &'a [Shortage],
+    data: &'a Dataset,
+) -> (Table<'a>, Table<'a>) {
     let mut t = Table::new(&input::SUMMONS_COLUMNS);
     for s in summons {
-        t.push(summon_fields(s));
+        t.push(summon_fields(s, data));
     }
     let mut sh = Table::new(&[
         "center",
@@ -309,12 +313,13 @@ fn summons_tables<'a>(summons: &'a [Summon], shortages: &'a [Shortage]) -> (Tabl
         "missing",
     ]);
     for s in shortages {
+        let [center, subject, day, half] = data.cell_names(&s.cell);
         sh.push(vec![
-            s.center.as_str().into(),
-            s.subject.as_str().into(),
-            s.day.as_str().into(),
-            s.half_day.as_str().into(),
-            s.role.label().into(),
+            center.into(),
+            subject.into(),
+            day.into(),
+            half.into(),
+            s.role.code().into(),
             s.planned.into(),
             s.summoned.into(),
             (s.planned - s.summoned).into(),
@@ -342,13 +347,10 @@ impl Run<'_> {
             .subjects
             .iter()
             .map(|s| {
-                let p = by_subject
-                    .get(s.subject.as_str())
-                    .copied()
-                    .unwrap_or_default();
+                let p = by_subject.get(&s.key).copied().unwrap_or_default();
                 let (low, high) = (s.dist.quantile(lo), s.dist.quantile(1.0 - lo));
                 (
-                    s.subject.as_str(),
+                    self.data.subjects[s.key as usize].as_str(),
                     s.eligible,
                     s.expected(),
                     low,

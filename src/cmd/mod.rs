@@ -215,26 +215,24 @@ pub(crate) fn refuse_overwriting_inputs(
 }
 
 /// " on DAY HALF" for a message about a cell, nothing without a slot.
-pub(crate) fn slot_text(day: &str, half: &str) -> String {
-    match (day, half) {
+pub(crate) fn slot_text(data: &crate::data::Dataset, slot: crate::data::Slot) -> String {
+    match data.slot_labels(slot) {
         ("", _) => String::new(),
         (d, "") => format!(" on {d}"),
         (d, h) => format!(" on {d} {h}"),
     }
 }
 
-/// A `summons.csv` row (`input::SUMMONS_COLUMNS`): `forecast` writes it, `confirm`
-/// writes it again with the action taken.
-pub(crate) fn summon_fields(s: &crate::planning::Summon) -> Vec<crate::report::Field<'_>> {
-    vec![
-        s.examiner_id.as_str().into(),
-        s.name.as_str().into(),
-        s.subject.as_str().into(),
-        s.center.as_str().into(),
-        s.day.as_str().into(),
-        s.half_day.as_str().into(),
-        s.role.label().into(),
-    ]
+/// A `summons.csv` row ([`crate::input::summons::row`]) as table fields: `forecast`
+/// writes it, `confirm` writes it again with the action taken.
+pub(crate) fn summon_fields<'a>(
+    s: &'a crate::data::Summon,
+    data: &'a crate::data::Dataset,
+) -> Vec<crate::report::Field<'a>> {
+    crate::input::summons::row(s, data)
+        .into_iter()
+        .map(Into::into)
+        .collect()
 }
 
 pub(crate) fn pct(v: f64) -> String {

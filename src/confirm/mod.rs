@@ -12,10 +12,9 @@ pub(crate) mod timetable;
 
 use std::collections::BTreeMap;
 
-pub(crate) use crate::data::CellKey;
-use crate::data::Dataset;
+use crate::data::{CellKey, Dataset, Role, Summon};
 use crate::input::Choices;
-use crate::planning::{PlanOptions, Role, Summon};
+use crate::planning::PlanOptions;
 
 /// What an examiner is told tonight.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,7 +30,9 @@ pub(crate) enum Action {
 }
 
 impl Action {
-    pub(crate) fn label(self) -> &'static str {
+    /// The code of `confirmations.csv` (`come`, `release`, `call`, `stay-home`): the
+    /// stable contract for scripts.
+    pub(crate) fn code(self) -> &'static str {
         match self {
             Action::Come => "come",
             Action::Release => "release",
@@ -82,29 +83,16 @@ pub(crate) fn cells(
     let mut cells: BTreeMap<CellKey, CellWork> = BTreeMap::new();
     for (&k, chosen) in choices {
         let c = &data.candidates[k];
-        let (day, half) = data.slot_labels(c.slot);
         for &j in chosen {
-            let subject = data.subject_name(&c.subjects[j]).to_string();
-            let key = (
-                data.center_name(c).to_string(),
-                subject,
-                day.to_string(),
-                half.to_string(),
-            );
+            let key = data.cell_of(c, &c.subjects[j]);
             cells.entry(key).or_default().orals.push((k, j));
         }
     }
     for (i, s) in summons.iter().enumerate() {
-        let key = (
-            s.center.clone(),
-            s.subject.clone(),
-            s.day.clone(),
-            s.half_day.clone(),
-        );
-        cells.entry(key).or_default().examiners.push(i);
+        cells.entry(s.cell).or_default().examiners.push(i);
     }
-    for ((_, subject, _, _), cell) in cells.iter_mut() {
-        cell.capacity = opts.capacity_for(subject);
+    for (key, cell) in cells.iter_mut() {
+        cell.capacity = opts.capacity_for(&data.subjects[key.subject as usize]);
         cell.needed = cell.orals.len().div_ceil(cell.capacity);
     }
     cells

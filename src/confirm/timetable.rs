@@ -12,8 +12,8 @@
 
 use std::collections::BTreeMap;
 
-use super::{CellKey, Decisions};
-use crate::data::Dataset;
+use super::Decisions;
+use crate::data::{CellKey, Dataset, HalfDay, Slot};
 use crate::input::{Choices, Durations};
 
 /// When orals start and how long they last.
@@ -60,9 +60,9 @@ pub(crate) struct Unheard {
 /// How one centre's slot ends against its lower bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SlotEnd {
-    pub(crate) center: String,
-    pub(crate) day: String,
-    pub(crate) half_day: String,
+    /// An index into the dataset's centres.
+    pub(crate) center: u32,
+    pub(crate) slot: Slot,
     pub(crate) last_end: u32,
     pub(crate) lower_bound: u32,
 }
@@ -91,27 +91,22 @@ pub(crate) fn timetable(
     opts: &TimetableOptions,
 ) -> Timetable {
     // Cells grouped by (centre, day, half-day): a candidate's orals are in one group.
-    let mut groups: BTreeMap<(&str, &str, &str), Vec<&CellKey>> = BTreeMap::new();
+    let mut groups: BTreeMap<(u32, Slot), Vec<&CellKey>> = BTreeMap::new();
     for key in decisions.cells.keys() {
-        groups
-            .entry((&key.0, &key.2, &key.3))
-            .or_default()
-            .push(key);
+        groups.entry((key.center, key.slot)).or_default().push(key);
     }
     let mut out = Timetable::default();
-    for ((center, day, half), keys) in groups {
-        let start = if half == "pm" {
-            opts.pm_start
-        } else {
-            opts.am_start
+    for ((center, slot), keys) in groups {
+        let start = match slot.half() {
+            Some(HalfDay::Pm) => opts.pm_start,
+            Some(HalfDay::Am) | None => opts.am_start,
         };
         let group = Group::new(data, choices, decisions, &keys, start);
         let bound_of = |scheduled: &[Scheduled], group: &Group| lower_bound(scheduled, group, opts);
         let (scheduled, bound) = group.schedule(data, choices, opts, &mut out, bound_of);
         out.ends.push(SlotEnd {
-            center: center.to_string(),
-            day: day.to_string(),
-            half_day: half.to_string(),
+            center,
+            slot,
             last_end: scheduled.iter().map(|s| s.oral_end).max().unwrap_or(start),
             lower_bound: bound,
         });
@@ -150,7 +145,8 @@ impl Group {
                     heard: 0,
                     capacity: cell.capacity,
                 });
-            examiners.entry(key.1.clone()).or_default().extend(busy);
+            let subject = data.subjects[key.subject as usize].clone();
+            examiners.entry(subject).or_default().extend(busy);
             candidates.extend(cell.orals.iter().map(|&(k, _)| k));
         }
         candidates.sort_unstable();

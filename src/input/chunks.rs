@@ -5,87 +5,19 @@
 //! included, depends on the machine. A chunk keeps its own name tables; they are renamed
 //! to the sorted tables of the whole input in [`super::merge`].
 
-use std::collections::HashMap;
 use std::path::Path;
 
+use super::columns::Column;
 use super::problems::Problems;
-use super::runs::{group_runs, Pending};
+use super::rows::{Interner, ParsedRow};
+use super::runs::{group_runs, ChunkRows, Pending};
 use super::text::{parse_number, trim};
-use super::{ReadOptions, COLUMNS, N_COLUMNS};
-use crate::data::{HalfDay, Slot, SubjectRow, MAX_MARK};
+use super::ReadOptions;
+use crate::data::{HalfDay, Slot, MAX_MARK};
 
-/// Names in order of first appearance, each with its index. Three lookups per row of a
-/// national file: the hasher is foldhash's (SipHash, the default, guards against
-/// adversarial keys, which a file of centre names is not), and a candidate's rows, which
-/// repeat the centre and track, hit the last name without hashing.
-#[derive(Default)]
-pub(crate) struct Interner {
-    pub(crate) names: Vec<String>,
-    pub(crate) index: HashMap<String, u32, foldhash::fast::FixedState>,
-    pub(crate) last: u32,
-}
-
-impl Interner {
-    pub(crate) fn get(&mut self, name: &str) -> u32 {
-        if self
-            .names
-            .get(self.last as usize)
-            .is_some_and(|n| n == name)
-        {
-            return self.last;
-        }
-        let i = match self.index.get(name) {
-            Some(&i) => i,
-            None => {
-                let i = self.names.len() as u32;
-                self.names.push(name.to_string());
-                self.index.insert(name.to_string(), i);
-                i
-            }
-        };
-        self.last = i;
-        i
-    }
-}
-
-/// One data row whose fields passed their checks; names are indices into its chunk's
-/// own name tables.
-pub(crate) struct ParsedRow {
-    pub(crate) line: u64,
-    pub(crate) session: i32,
-    /// The candidate id, as a range of its chunk's `ids`: one string per row would be
-    /// a million allocations at national scale.
-    pub(crate) id: std::ops::Range<usize>,
-    pub(crate) center: u32,
-    pub(crate) track: u32,
-    pub(crate) average: f64,
-    pub(crate) subject: u32,
-    pub(crate) coefficient: f64,
-    pub(crate) grade: f64,
-    pub(crate) chosen: Option<bool>,
-    /// Index into the chunk's day names, `u32::MAX` without a slot.
-    pub(crate) day: u32,
-    pub(crate) half: Option<HalfDay>,
-}
-
-impl ParsedRow {
-    /// The row's slot, its day still a number of the chunk's own day names.
-    pub(crate) fn slot(&self) -> Option<Slot> {
-        (self.day != u32::MAX).then_some(Slot {
-            day: self.day,
-            half: self.half,
-        })
-    }
-
-    pub(crate) fn subject_row(&self, subject: u32) -> SubjectRow {
-        SubjectRow {
-            subject,
-            coefficient: self.coefficient,
-            grade: self.grade,
-            chosen: self.chosen,
-        }
-    }
-}
+/// Where each [`Column`] is in a file's header, by [`Column::index`]; `None` when the
+/// file lacks it.
+pub(crate) type ColumnPositions = [Option<usize>; Column::ALL.len()];
 
 /// What one stretch of a file's rows gave.
 pub(crate) struct Chunk {
@@ -161,7 +93,7 @@ pub(crate) fn parse_chunk(
     bytes: &[u8],
     sep: u8,
     (start, end): &(csv::Position, usize),
-    col: &[usize; N_COLUMNS],
+    col: &ColumnPositions,
     (path, file): (&Path, usize),
     chunk_idx: usize,
     opts: &ReadOptions,
@@ -205,7 +137,18 @@ pub(crate) fn parse_chunk(
             chunk.push_row(line, &fields);
         }
     }
-    group_runs(&mut chunk, chunk_idx, path);
+    let rows = ChunkRows {
+        rows: &chunk.rows,
+        ids: &chunk.ids,
+        names: [
+            &chunk.centers.names,
+            &chunk.tracks.names,
+            &chunk.subjects.names,
+            &chunk.days.names,
+        ],
+        file: chunk.file,
+    };
+    chunk.runs = group_runs(rows, chunk_idx, path);
     chunk
 }
 
@@ -238,7 +181,7 @@ struct Fields<'r> {
 /// row kept only if all pass.
 struct RowCheck<'r, 'p> {
     record: &'r csv::StringRecord,
-    col: &'r [usize; N_COLUMNS],
+    col: &'r ColumnPositions,
     path: &'r Path,
     line: u64,
     problems: &'p mut Problems,
@@ -246,22 +189,22 @@ struct RowCheck<'r, 'p> {
 }
 
 impl<'r> RowCheck<'r, '_> {
-    /// Field `k` of [`COLUMNS`], trimmed; empty when the column is absent.
-    fn field(&self, k: usize) -> &'r str {
-        match self.col[k] {
-            usize::MAX => "",
-            i => trim(self.record.get(i).unwrap_or("")),
+    /// The row's field in column `k`, trimmed; empty when the file lacks the column.
+    fn field(&self, k: Column) -> &'r str {
+        match self.col[k.index()] {
+            None => "",
+            Some(i) => trim(self.record.get(i).unwrap_or("")),
         }
     }
 
-    fn bad(&mut self, k: usize, value: &str, expected: &str) {
+    fn bad(&mut self, k: Column, value: &str, expected: &str) {
         self.problems
-            .push(self.path, self.line, COLUMNS[k], value, expected);
+            .push(self.path, self.line, k.name(), value, expected);
         self.ok = false;
     }
 
     /// A non-empty text field of at most `max` characters.
-    fn text(&mut self, k: usize, expected: &str, max: usize) -> &'r str {
+    fn text(&mut self, k: Column, expected: &str, max: usize) -> &'r str {
         let v = self.field(k);
         if v.is_empty() {
             self.bad(k, v, expected);
@@ -271,7 +214,7 @@ impl<'r> RowCheck<'r, '_> {
         v
     }
 
-    fn number(&mut self, k: usize, valid: impl Fn(f64) -> bool, expected: &str) -> f64 {
+    fn number(&mut self, k: Column, valid: impl Fn(f64) -> bool, expected: &str) -> f64 {
         match parse_number(self.field(k)) {
             Some(v) if valid(v) => v,
             _ => {
@@ -283,36 +226,45 @@ impl<'r> RowCheck<'r, '_> {
 
     /// The row's fields, in column order, or `None` after recording its problems.
     fn fields(&mut self, require_chosen: bool) -> Option<Fields<'r>> {
-        let session = match self.field(0).parse::<i32>() {
+        let session = match self.field(Column::Session).parse::<i32>() {
             Ok(s) if (1900..=2200).contains(&s) => s,
             _ => {
-                self.bad(0, self.field(0), "a session year such as 2024");
+                let v = self.field(Column::Session);
+                self.bad(Column::Session, v, "a session year such as 2024");
                 0
             }
         };
         let mark = |v: f64| (0.0..=MAX_MARK).contains(&v);
         let fields = Fields {
             session,
-            id: self.text(1, "a non-empty candidate id", MAX_ID_CHARS),
-            center: self.text(2, "a non-empty exam centre", MAX_NAME_CHARS),
-            track: self.text(3, "a non-empty track (GENERALE, STMG, ...)", MAX_NAME_CHARS),
-            average: self.number(4, mark, "an average between 0 and 20"),
-            subject: self.text(5, "a non-empty subject code", MAX_NAME_CHARS),
+            id: self.text(
+                Column::CandidateId,
+                "a non-empty candidate id",
+                MAX_ID_CHARS,
+            ),
+            center: self.text(Column::Center, "a non-empty exam centre", MAX_NAME_CHARS),
+            track: self.text(
+                Column::Track,
+                "a non-empty track (GENERALE, STMG, ...)",
+                MAX_NAME_CHARS,
+            ),
+            average: self.number(Column::Average, mark, "an average between 0 and 20"),
+            subject: self.text(Column::Subject, "a non-empty subject code", MAX_NAME_CHARS),
             coefficient: self.number(
-                6,
+                Column::Coefficient,
                 |v| v > 0.0 && v <= MAX_COEFFICIENT,
                 "a coefficient greater than 0 and at most 100 (the whole baccalauréat)",
             ),
-            grade: self.number(7, mark, "a mark between 0 and 20"),
+            grade: self.number(Column::Grade, mark, "a mark between 0 and 20"),
             chosen: self.chosen(require_chosen),
-            day: self.text_or_empty(9, MAX_NAME_CHARS),
+            day: self.text_or_empty(Column::Day, MAX_NAME_CHARS),
             half: self.half_day(),
         };
         self.ok.then_some(fields)
     }
 
     /// An optional text field of at most `max` characters.
-    fn text_or_empty(&mut self, k: usize, max: usize) -> &'r str {
+    fn text_or_empty(&mut self, k: Column, max: usize) -> &'r str {
         let v = self.field(k);
         if v.chars().count() > max {
             self.bad(k, v, &format!("at most {max} characters"));
@@ -322,35 +274,38 @@ impl<'r> RowCheck<'r, '_> {
 
     /// `half_day`: empty, or a half of the day named in `day`.
     fn half_day(&mut self) -> Option<HalfDay> {
-        let v = self.field(10);
+        let v = self.field(Column::HalfDay);
         if v.is_empty() {
             return None;
         }
         match HalfDay::parse(v) {
-            Some(h) if !self.field(9).is_empty() => Some(h),
+            Some(h) if !self.field(Column::Day).is_empty() => Some(h),
             Some(_) => {
-                self.bad(10, v, "a half-day only with its day (the 'day' column)");
+                let expected = "a half-day only with its day (the 'day' column)";
+                self.bad(Column::HalfDay, v, expected);
                 None
             }
             None => {
-                self.bad(10, v, "am or pm (matin or après-midi), or nothing");
+                let expected = "am or pm (matin or après-midi), or nothing";
+                self.bad(Column::HalfDay, v, expected);
                 None
             }
         }
     }
 
     fn chosen(&mut self, required: bool) -> Option<bool> {
-        match self.field(8) {
+        match self.field(Column::Chosen) {
             "" => {
                 if required {
-                    self.bad(8, "", "1 or 0 (history files say which orals were taken)");
+                    let expected = "1 or 0 (history files say which orals were taken)";
+                    self.bad(Column::Chosen, "", expected);
                 }
                 None
             }
             "1" => Some(true),
             "0" => Some(false),
             v => {
-                self.bad(8, v, "1 (oral taken) or 0");
+                self.bad(Column::Chosen, v, "1 (oral taken) or 0");
                 None
             }
         }
@@ -388,12 +343,11 @@ impl Chunk {
             coefficient: f.coefficient,
             grade: f.grade,
             chosen: f.chosen,
-            day: if f.day.is_empty() {
-                u32::MAX
+            slot: if f.day.is_empty() {
+                Slot::PERIOD
             } else {
-                self.days.get(f.day)
+                Slot::on(self.days.get(f.day), f.half)
             },
-            half: f.half,
         });
     }
 }

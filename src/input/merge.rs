@@ -7,12 +7,14 @@
 
 use std::path::{Path, PathBuf};
 
-use super::chunks::{chunk_bounds, parse_chunk, Chunk, Interner, ParsedRow, CHUNK_BYTES};
+use super::chunks::{chunk_bounds, parse_chunk, Chunk, ColumnPositions, CHUNK_BYTES};
+use super::columns::{Column, COLUMNS};
 use super::problems::{InputError, Problems};
+use super::rows::{Interner, ParsedRow};
 use super::runs::{add_row, Names, Pending};
 use super::text::{csv_reader, match_header, read_text};
-use super::{ReadOptions, Separator, COLUMNS, N_COLUMNS};
-use crate::data::{Candidate, Dataset};
+use super::{ReadOptions, Separator};
+use crate::data::{Candidate, Dataset, SlotKind};
 
 /// Reads and validates several files into one dataset. Either every file is valid and a
 /// dataset comes back, or an [`InputError`] lists the problems of all of them.
@@ -120,15 +122,15 @@ fn read_file(
     }
 }
 
-/// The position of each of [`COLUMNS`] in the header (`usize::MAX` when absent), or
-/// `None` when the header cannot be read or a required column is missing.
+/// The position of each [`Column`] in the header, or `None` when the header cannot be
+/// read or a required column is missing.
 fn header_columns(
     rdr: &mut csv::Reader<&[u8]>,
     sep: u8,
     path: &Path,
     opts: &ReadOptions,
     problems: &mut Problems,
-) -> Option<[usize; N_COLUMNS]> {
+) -> Option<ColumnPositions> {
     let header = match rdr.headers() {
         Ok(h) => h.clone(),
         Err(e) => {
@@ -136,9 +138,9 @@ fn header_columns(
             return None;
         }
     };
-    let required = if opts.require_chosen { 9 } else { 8 };
+    let required = Column::required_count(opts.require_chosen);
     let idx = match_header(&header, &COLUMNS, required, sep, path, problems)?;
-    Some(std::array::from_fn(|k| idx[k].unwrap_or(usize::MAX)))
+    Some(std::array::from_fn(|k| idx[k]))
 }
 
 /// The sorted name tables of the whole input, and for each chunk the map from its own
@@ -186,9 +188,7 @@ impl NameTables {
                     s.subject = smaps[k][s.subject as usize];
                 }
                 c.subjects.sort_unstable_by_key(|s| s.subject);
-                if let Some(s) = c.slot.as_mut() {
-                    s.day = dmaps[k][s.day as usize];
-                }
+                c.slot = c.slot.renumbered(|d| dmaps[k][d as usize]);
             }
         });
         NameTables {
@@ -266,11 +266,7 @@ impl Merge<'_> {
             let row = ParsedRow {
                 center: cmaps[k][r.center as usize],
                 track: tmaps[k][r.track as usize],
-                day: if r.day == u32::MAX {
-                    u32::MAX
-                } else {
-                    dmaps[k][r.day as usize]
-                },
+                slot: r.slot.renumbered(|d| dmaps[k][d as usize]),
                 id: 0..0,
                 ..*r
             };
@@ -325,14 +321,14 @@ fn check_slots(
     paths: &[PathBuf],
     problems: &mut Problems,
 ) {
-    let with = candidates.iter().filter(|c| c.slot.is_some()).count();
+    let with = candidates.iter().filter(|c| c.slot.day().is_some()).count();
     let halves = candidates
         .iter()
-        .filter(|c| c.slot.is_some_and(|s| s.half.is_some()))
+        .filter(|c| c.slot.half().is_some())
         .count();
     let (odd, expected): (fn(&Candidate) -> bool, String) = if with > 0 && with < candidates.len() {
         (
-            |c| c.slot.is_none(),
+            |c| c.slot.day().is_none(),
             format!(
                 "a day for every candidate or for none ({with} of {} candidates have one)",
                 candidates.len()
@@ -340,7 +336,7 @@ fn check_slots(
         )
     } else if halves > 0 && halves < with {
         (
-            |c| c.slot.is_some_and(|s| s.half.is_none()),
+            |c| c.slot.kind() == SlotKind::Day,
             format!(
                 "a half-day for every candidate or for none ({halves} of {with} candidates have one)"
             ),

@@ -4,34 +4,39 @@
 //! This module owns everything between raw bytes and a validated [`Dataset`]. It
 //! collects problems instead of stopping at the first, because an exam office fixing an
 //! export wants the whole list in one run. The work is split by concern:
+//! - [`columns`]: the name of every column read, the candidate files' as an enum;
 //! - [`problems`]: what is wrong, where, capped and sorted by file and line;
 //! - [`text`]: bytes to text (encoding), separator, numbers, CSV readers;
 //! - [`sheet`]: spreadsheets (xlsx, xls, ods) turned into that text, cells located;
 //! - [`chunks`]: the data rows cut into fixed-size chunks, parsed and checked field by
 //!   field on every core;
+//! - [`rows`]: a checked data row, its names numbered in its chunk's tables;
 //! - [`runs`]: a chunk's rows grouped into runs of one candidate, checked against the
 //!   candidate's first row;
 //! - [`merge`]: the runs of every chunk renamed to sorted name tables and merged into
 //!   candidates, in the order a single pass over the files would give;
 //! - [`tables`]: the roster, the capacity file, the schedule and the simulator's truth;
-//! - [`results_day`]: the choices, the convocations sent and the oral durations.
+//! - [`results_day`]: the choices and the oral durations;
+//! - [`summons`]: `summons.csv`, the convocations sent: columns, written row, reader.
 
 mod chunks;
+mod columns;
 mod merge;
 mod problems;
 mod results_day;
+mod rows;
 mod runs;
 mod sheet;
+pub(crate) mod summons;
 mod tables;
 mod text;
 
+pub(crate) use columns::{Column, SUMMONS_COLUMNS};
 pub(crate) use merge::read_files;
-pub(crate) use problems::{escape_controls, InputError};
-pub(crate) use results_day::{
-    read_choices, read_durations, read_summons, Choices, Durations, SUMMONS_COLUMNS,
-};
+pub(crate) use problems::InputError;
+pub(crate) use results_day::{read_choices, read_durations, Choices, Durations};
 pub(crate) use tables::{
-    apply_schedule, read_capacities, read_roster, read_schedule, read_truth, RosterEntry, Truth,
+    apply_schedule, read_capacities, read_roster, read_schedule, read_truth, Truth,
 };
 
 /// Which separator to use; `Auto` looks at the header line.
@@ -67,20 +72,3 @@ impl Default for ReadOptions {
         }
     }
 }
-
-/// The columns of the candidate files: the first eight are required, `chosen` in a
-/// history, `day` and `half_day` never (the slot of the candidate's orals).
-pub(crate) const COLUMNS: [&str; N_COLUMNS] = [
-    "session",
-    "candidate_id",
-    "center",
-    "track",
-    "average",
-    "subject",
-    "coefficient",
-    "grade",
-    "chosen",
-    "day",
-    "half_day",
-];
-pub(crate) const N_COLUMNS: usize = 11;

@@ -9,6 +9,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::sheet::SheetInfo;
+use crate::shown::escape_controls;
 
 /// How many problems one error message lists before summarising the rest.
 pub(crate) const MAX_PROBLEMS: usize = 30;
@@ -62,23 +63,6 @@ pub(crate) fn shown_value(value: &str) -> String {
         return "(a value running over several lines: is a quote missing?)".into();
     }
     escape_controls(value, MAX_VALUE_SHOWN)
-}
-
-/// `text` cut at `max` characters (with "..." when cut), control characters escaped.
-pub(crate) fn escape_controls(text: &str, max: usize) -> String {
-    let mut out = String::new();
-    for (i, c) in text.chars().enumerate() {
-        if i == max {
-            out.push_str("...");
-            break;
-        }
-        if c.is_control() {
-            out.extend(c.escape_default());
-        } else {
-            out.push(c);
-        }
-    }
-    out
 }
 
 /// Every problem found in the input files, capped at [`MAX_PROBLEMS`] listed.

@@ -1,6 +1,6 @@
 //! Results day: the files the office holds once candidates have chosen. The choices
-//! (`candidate_id,subject`), the convocations it sent (`summons.csv` of `forecast`), and
-//! the durations of the orals per subject. Same encoding, separator and problem rules as
+//! (`candidate_id,subject`) and the durations of the orals per subject (the
+//! convocations it sent are [`super::summons`]'s). Same encoding, separator and problem rules as
 //! every input; a choice is checked against the candidates file it refers to.
 
 use std::collections::{BTreeMap, HashMap};
@@ -10,7 +10,6 @@ use super::problems::{InputError, Problems};
 use super::tables::{into_result, read_small_table};
 use super::Separator;
 use crate::data::Dataset;
-use crate::planning::{Role, Summon};
 
 /// The orals chosen: for each candidate (index into the dataset), the indices of the
 /// chosen subjects among the candidate's own, in file order.
@@ -70,53 +69,6 @@ pub(crate) fn read_choices(
         } else {
             chosen.push(j);
         }
-    }
-    into_result(out, problems)
-}
-
-/// The columns of `summons.csv`: what `forecast` writes and `confirm` reads back.
-pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
-    "examiner_id",
-    "name",
-    "subject",
-    "center",
-    "day",
-    "half_day",
-    "role",
-];
-
-/// Reads the convocations sent (`summons.csv` of `forecast --roster`), in file order:
-/// for each cell its examiners by priority, firm ones then the reserve.
-pub(crate) fn read_summons(path: &Path, separator: Separator) -> Result<Vec<Summon>, InputError> {
-    let mut problems = Problems::default();
-    let rows = read_small_table(path, separator, &SUMMONS_COLUMNS, 4, &mut problems);
-    let mut out = Vec::new();
-    for (line, f) in rows {
-        let role = match f[6].as_str() {
-            "" | "firm" => Role::Firm,
-            "reserve" => Role::Reserve,
-            v => {
-                problems.push(path, line, "role", v, "firm or reserve");
-                continue;
-            }
-        };
-        if f[0].is_empty() || f[2].is_empty() || f[3].is_empty() {
-            let expected = "an examiner id, a subject and a centre on every row";
-            problems.push(path, line, "examiner_id", &f[0], expected);
-            continue;
-        }
-        let [examiner_id, name, subject, center, day, half_day, _] = f
-            .try_into()
-            .expect("read_small_table gives one field per column");
-        out.push(Summon {
-            examiner_id,
-            name,
-            subject,
-            center,
-            day,
-            half_day,
-            role,
-        });
     }
     into_result(out, problems)
 }

@@ -8,9 +8,9 @@
 
 use std::path::Path;
 
-use super::chunks::{Chunk, ParsedRow};
 use super::problems::Problems;
-use crate::data::{Candidate, Slot, SubjectRow};
+use super::rows::ParsedRow;
+use crate::data::{Candidate, HalfDay, Slot, SubjectRow};
 
 /// A candidate as built from one run of consecutive rows (its first run, once runs are
 /// merged), with what is needed to report disagreements.
@@ -92,20 +92,20 @@ pub(crate) fn add_row(
                 first()
             ),
         );
-    } else if c.slot != row.slot() {
-        let label = |s: Option<Slot>| match s {
+    } else if c.slot != row.slot {
+        let label = |s: Slot| match s.day() {
             None => "none".to_string(),
-            Some(s) => format!(
+            Some(d) => format!(
                 "'{}' {}",
-                days[s.day as usize],
-                s.half.map_or("", |h| h.label())
+                days[d as usize],
+                s.half().map_or("", HalfDay::code)
             ),
         };
         problems.push(
             path,
             line,
             "day",
-            &label(row.slot()),
+            &label(row.slot),
             &format!(
                 "the same day and half-day as this candidate's first row ({}: {})",
                 first(),
@@ -129,23 +129,31 @@ pub(crate) fn add_row(
     }
 }
 
+/// The rows of one chunk of file number `file`, with the chunk's names and the one
+/// string holding its rows' ids.
+pub(crate) struct ChunkRows<'a> {
+    pub(crate) rows: &'a [ParsedRow],
+    pub(crate) ids: &'a str,
+    pub(crate) names: Names<'a>,
+    pub(crate) file: usize,
+}
+
 /// Groups a chunk's rows into runs of consecutive rows of one candidate, each checked
 /// on its own, and sorts them by session and id. Done on the chunk's own core: the
 /// runs are only merged across chunks (and with a candidate's other runs) afterwards.
-pub(crate) fn group_runs(chunk: &mut Chunk, chunk_idx: usize, path: &Path) {
-    let rows = &chunk.rows;
-    let names: Names<'_> = [
-        &chunk.centers.names,
-        &chunk.tracks.names,
-        &chunk.subjects.names,
-        &chunk.days.names,
-    ];
+pub(crate) fn group_runs(chunk: ChunkRows<'_>, chunk_idx: usize, path: &Path) -> Vec<Pending> {
+    let ChunkRows {
+        rows,
+        ids,
+        names,
+        file,
+    } = chunk;
     let mut runs: Vec<Pending> = Vec::new();
     let mut i = 0;
     while i < rows.len() {
         let r = &rows[i];
-        let id = &chunk.ids[r.id.clone()];
-        let same = |q: &ParsedRow| q.session == r.session && chunk.ids[q.id.clone()] == *id;
+        let id = &ids[r.id.clone()];
+        let same = |q: &ParsedRow| q.session == r.session && ids[q.id.clone()] == *id;
         let end = i + 1 + rows[i + 1..].iter().take_while(|q| same(q)).count();
         let mut p = Pending {
             candidate: Candidate {
@@ -155,9 +163,9 @@ pub(crate) fn group_runs(chunk: &mut Chunk, chunk_idx: usize, path: &Path) {
                 track: r.track,
                 average: r.average,
                 subjects: Vec::with_capacity(end - i),
-                slot: r.slot(),
+                slot: r.slot,
             },
-            file: chunk.file,
+            file,
             line: r.line,
             chosen_missing: r.chosen.is_none(),
             chunk: chunk_idx,
@@ -183,5 +191,5 @@ pub(crate) fn group_runs(chunk: &mut Chunk, chunk_idx: usize, path: &Path) {
     }
     // Stable: a candidate's runs stay in row order.
     runs.sort_by(|a, b| a.key().cmp(&b.key()));
-    chunk.runs = runs;
+    runs
 }

@@ -12,8 +12,7 @@ use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader};
 
-use super::results_day::SUMMONS_COLUMNS;
-use super::COLUMNS;
+use super::columns::is_known_column;
 
 /// Where a spreadsheet-derived text came from, to name cells in problems.
 #[derive(Debug, Clone, PartialEq)]
@@ -48,30 +47,6 @@ pub(crate) fn is_spreadsheet(path: &Path) -> bool {
         ext.as_deref(),
         Some("xlsx" | "xlsm" | "xls" | "xlsb" | "ods")
     )
-}
-
-/// The column names the tool reads besides the candidate files' ([`COLUMNS`]) and the
-/// summons' ([`SUMMONS_COLUMNS`]): the roster's, the capacities', the truth's, the
-/// durations', the schedule's.
-const OTHER_COLUMNS: [&str; 8] = [
-    "priority",
-    "unavailable",
-    "capacity",
-    "probability",
-    "preparation",
-    "oral",
-    "examiners",
-    "reserve",
-];
-
-/// Whether `name` (lower case) is a column the tool reads, to find the header row below
-/// a title block.
-fn is_known_column(name: &str) -> bool {
-    COLUMNS
-        .iter()
-        .chain(&SUMMONS_COLUMNS)
-        .chain(&OTHER_COLUMNS)
-        .any(|k| *k == name)
 }
 
 /// The sheet `sheet` (the first when `None`) of the workbook at `path`, as CSV text from

@@ -9,22 +9,7 @@ use super::chunks::{MAX_ID_CHARS, MAX_NAME_CHARS};
 use super::problems::{InputError, Problems};
 use super::text::{csv_reader, match_header, parse_number, read_text};
 use super::Separator;
-use crate::data::{Dataset, HalfDay, Slot};
-use crate::planning::MAX_CAPACITY;
-
-/// One row of an examiner roster.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct RosterEntry {
-    pub(crate) examiner_id: String,
-    pub(crate) name: String,
-    pub(crate) subject: String,
-    /// Empty: can be sent to any centre (the pool).
-    pub(crate) center: String,
-    /// Lower first; rows without a priority come after all numbered ones.
-    pub(crate) priority: i64,
-    /// Days (a half-day when given) the examiner cannot come.
-    pub(crate) unavailable: Vec<(String, Option<HalfDay>)>,
-}
+use crate::data::{Dataset, HalfDay, RosterEntry, Slot, MAX_CAPACITY};
 
 /// The `unavailable` column: `;`-separated days, each alone (the whole day) or followed
 /// by a half-day (`2026-07-07 am`, `2026-07-07 après-midi`). A day is any label, as in
@@ -314,7 +299,7 @@ pub(crate) fn apply_schedule(
     rules: &[ScheduleRule],
     path: &Path,
 ) -> Result<(), InputError> {
-    if data.candidates.iter().any(|c| c.slot.is_some()) {
+    if data.candidates.iter().any(|c| c.slot != Slot::PERIOD) {
         return Ok(());
     }
     let mut days: Vec<String> = rules.iter().map(|r| r.day.clone()).collect();
@@ -338,7 +323,7 @@ pub(crate) fn apply_schedule(
         match rule {
             Some(r) => {
                 let day = days.binary_search(&r.day).expect("a day of the rules") as u32;
-                c.slot = Some(Slot { day, half: r.half });
+                c.slot = Slot::on(day, r.half);
             }
             None => *unmatched.entry((c.center, c.track)).or_default() += 1,
         }

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{CHOICE_FEATURES, COUNT_FEATURES, N_COUNT, N_DENSE, N_SLOPES};
 use super::{Model, ModelError, FORMAT, FORMAT_VERSION};
-use crate::input::escape_controls;
+use crate::shown::escape_controls;
 
 #[derive(Serialize, Deserialize)]
 pub(crate) struct ModelFile {

@@ -12,8 +12,8 @@
 //! sessions ([`select`](super::select)).
 
 use super::choice::pl_loglik_into;
+use super::fits::{session_weights, Fits};
 use super::predict::Mapping;
-use super::train::{session_weights, Fits};
 use super::{FitOptions, Model, ModelError, RuleClass};
 use crate::data::Candidate;
 use crate::parallel;

@@ -12,7 +12,9 @@
 //! pick) + P(2 orals) x P(first or second pick). Per candidate the probabilities
 //! therefore sum to the expected number of orals. [`features`] turns a candidate into
 //! both parts' features, [`drift`] measures how far whole subjects move between
-//! sessions, [`train`] runs the fits in order, and [`file`] writes and checks the model
+//! sessions, [`fits`] fits both parts on a history's first sessions, [`select`]
+//! chooses the settings by rolling origin, [`mixture`] and [`local`] are the structures
+//! it may add, [`train`] runs the whole training in order, and [`file`] writes and checks the model
 //! file, which holds names of centres, tracks and subjects and fitted parameters, never a
 //! candidate id or a per-candidate value.
 
@@ -21,6 +23,7 @@ mod count;
 mod drift;
 mod features;
 mod file;
+mod fits;
 mod local;
 mod mixture;
 mod predict;

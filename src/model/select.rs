@@ -15,7 +15,7 @@
 //! effects) to the boldest, and noise alone does not buy a bolder one. What was tried,
 //! its score and what was chosen go into the model file.
 
-use super::train::{session_weights, Fits};
+use super::fits::{session_weights, Fits};
 use super::{local, mixture};
 use super::{FitOptions, Model, ModelError, Selection, Trial};
 use crate::data::Sessions;

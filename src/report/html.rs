@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 use super::lang::Lang;
-use crate::backtest::{BacktestOptions, CalibrationBin, Metrics, ScoredCell, SessionResult};
+use crate::backtest::{
+    BacktestOptions, CalibrationBin, Method, Metrics, ScoredCell, SessionResult,
+};
 
 pub(crate) fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -17,18 +19,18 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub(crate) fn metrics_table(rows: &[(&str, &Metrics)], lang: Lang) -> String {
+pub(crate) fn metrics_table(rows: &[(Method, &Metrics)], lang: Lang) -> String {
     let t = lang.texts();
     let mut s = String::from("<table><thead><tr>");
     for h in t.method_header {
         let _ = write!(s, "<th>{}</th>", esc(h));
     }
     s.push_str("</tr></thead><tbody>");
-    for (name, m) in rows {
+    for (method, m) in rows {
         let _ = write!(
             s,
             "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            esc(lang.method(name)),
+            esc(lang.method(*method)),
             lang.pct(m.coverage),
             lang.pct(m.cell_coverage),
             lang.int(m.examiners),
@@ -216,7 +218,7 @@ pub(crate) fn page_head(lang: Lang, title: &str) -> String {
 /// The whole report.
 pub(crate) fn report(
     results: &[SessionResult],
-    averages: Option<&[(String, Metrics)]>,
+    averages: Option<&[(Method, Metrics)]>,
     opts: &BacktestOptions,
     lang: Lang,
 ) -> String {
@@ -235,14 +237,14 @@ pub(crate) fn report(
 fn headline(
     h: &mut String,
     results: &[SessionResult],
-    averages: Option<&[(String, Metrics)]>,
+    averages: Option<&[(Method, Metrics)]>,
     lang: Lang,
 ) {
     let t = lang.texts();
     let Some(first) = results.first() else {
         return;
     };
-    let (label, bp, rows): (String, Metrics, Vec<(String, Metrics)>) = match averages {
+    let (label, bp, rows): (String, Metrics, Vec<(Method, Metrics)>) = match averages {
         Some(avg) => (
             format!(
                 "{} {}",
@@ -261,11 +263,11 @@ fn headline(
             first.bacpredict.metrics,
             std::iter::once(&first.bacpredict)
                 .chain(&first.baselines)
-                .map(|m| (m.name.clone(), m.metrics))
+                .map(|m| (m.method, m.metrics))
                 .collect(),
         ),
     };
-    let last = rows.iter().find(|(n, _)| n == "last year +25%");
+    let last = rows.iter().find(|(m, _)| *m == Method::LastYearPlus25);
     let _ = write!(
         h,
         "<p class=\"headline\">{} ({}){} <b>{} {}</b>{} <b>{} {}</b> {} {} ({} {}){}.</p>",
@@ -291,7 +293,7 @@ fn headline(
         ))
         .unwrap_or_default()
     );
-    let refs: Vec<(&str, &Metrics)> = rows.iter().map(|(n, m)| (n.as_str(), m)).collect();
+    let refs: Vec<(Method, &Metrics)> = rows.iter().map(|(n, m)| (*n, m)).collect();
     h.push_str(&metrics_table(&refs, lang));
 }
 
@@ -365,9 +367,9 @@ fn session_section(h: &mut String, r: &SessionResult, with_table: bool, interval
     let t = lang.texts();
     let _ = write!(h, "<h2>{} {}</h2>", t.session, r.session);
     if with_table {
-        let rows: Vec<(&str, &Metrics)> = std::iter::once(&r.bacpredict)
+        let rows: Vec<(Method, &Metrics)> = std::iter::once(&r.bacpredict)
             .chain(&r.baselines)
-            .map(|m| (m.name.as_str(), &m.metrics))
+            .map(|m| (m.method, &m.metrics))
             .collect();
         h.push_str(&metrics_table(&rows, lang));
     }

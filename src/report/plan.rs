@@ -9,9 +9,9 @@ use std::fmt::Write;
 
 use super::html::{esc, page_head};
 use super::lang::Lang;
-use crate::data::SlotKind;
+use crate::data::{Dataset, SlotKind};
 use crate::forecast::Forecast;
-use crate::planning::{Plan, PlanOptions};
+use crate::planning::{CellPlan, Plan, PlanOptions};
 
 /// What the page shows besides the forecast and the plan.
 pub(crate) struct PlanPage<'a> {
@@ -25,6 +25,7 @@ pub(crate) struct PlanPage<'a> {
 
 /// The page.
 pub(crate) fn plan_page(
+    data: &Dataset,
     fc: &Forecast,
     plan: &Plan,
     opts: &PlanOptions,
@@ -54,10 +55,10 @@ pub(crate) fn plan_page(
         h,
         "<h2>{}</h2>{}",
         t.plan_per_subject,
-        subject_intervals(fc, page.interval, lang)
+        subject_intervals(data, fc, page.interval, lang)
     );
     let _ = write!(h, "<h2>{}</h2>", t.plan_per_center);
-    h.push_str(&per_center(plan, lang));
+    h.push_str(&per_center(data, plan, lang));
     warnings(&mut h, fc, page, lang);
     assumptions(&mut h, plan, opts, page, lang);
     h.push_str("</body></html>\n");
@@ -66,7 +67,7 @@ pub(crate) fn plan_page(
 
 /// Per subject, the central interval as a bar and the expectation as a tick, each row
 /// on its own scale with the numbers beside it.
-fn subject_intervals(fc: &Forecast, interval: f64, lang: Lang) -> String {
+fn subject_intervals(data: &Dataset, fc: &Forecast, interval: f64, lang: Lang) -> String {
     let t = lang.texts();
     let lo_q = (1.0 - interval) / 2.0;
     let (row_h, left, plot_w) = (22.0, 230.0, 330.0);
@@ -88,7 +89,7 @@ fn subject_intervals(fc: &Forecast, interval: f64, lang: Lang) -> String {
              <text x=\"{}\" y=\"{}\" font-size=\"11\">{} {}, {} {}-{}</text>",
             left - 6.0,
             y + 9.0,
-            esc(&c.subject),
+            esc(&data.subjects[c.key as usize]),
             x(low as f64),
             y,
             (x(high as f64) - x(low as f64)).max(1.5),
@@ -110,11 +111,13 @@ fn subject_intervals(fc: &Forecast, interval: f64, lang: Lang) -> String {
 }
 
 /// One table per centre: its cells with examiners, firm and reserve.
-fn per_center(plan: &Plan, lang: Lang) -> String {
+fn per_center(data: &Dataset, plan: &Plan, lang: Lang) -> String {
     let t = lang.texts();
-    let mut by: BTreeMap<&str, Vec<&crate::planning::CellPlan>> = BTreeMap::new();
+    let mut by: BTreeMap<&str, Vec<&CellPlan>> = BTreeMap::new();
     for c in plan.cells.iter().filter(|c| c.examiners + c.reserve > 0) {
-        by.entry(&c.center).or_default().push(c);
+        by.entry(&data.centers[c.cell.center as usize])
+            .or_default()
+            .push(c);
     }
     let mut s = String::new();
     for (center, cells) in by {
@@ -135,12 +138,13 @@ fn per_center(plan: &Plan, lang: Lang) -> String {
         }
         s.push_str("</tr></thead><tbody>");
         for c in cells {
+            let [_, subject, day, half] = data.cell_names(&c.cell);
             let _ = write!(
                 s,
                 "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                esc(&c.subject),
-                esc(&c.day),
-                esc(&c.half_day),
+                esc(subject),
+                esc(day),
+                esc(half),
                 lang.dec(c.expected, 1),
                 lang.int(c.examiners),
                 lang.int(c.reserve)

@@ -14,7 +14,8 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, StandardNormal};
 
-use crate::input::COLUMNS;
+use crate::data::HalfDay;
+use crate::input::Column;
 use crate::report::{Field, Table};
 
 mod worlds;
@@ -491,7 +492,7 @@ fn slots(
     drawn: &[(SimCandidate, Vec<bool>)],
     days: usize,
     session: i32,
-) -> Vec<Option<(String, &'static str)>> {
+) -> Vec<Option<(String, HalfDay)>> {
     if days == 0 {
         return vec![None; drawn.len()];
     }
@@ -508,9 +509,9 @@ fn slots(
             let key = (c.center, day_of(c));
             let rank = seen.entry(key).or_default();
             let half = if 2 * *rank < per_day[&key] {
-                "am"
+                HalfDay::Am
             } else {
-                "pm"
+                HalfDay::Pm
             };
             *rank += 1;
             Some((format!("{session}-07-{:02}", 7 + key.1), half))
@@ -547,13 +548,8 @@ struct Writer {
 
 impl Writer {
     fn new(cfg: &SimConfig) -> Writer {
-        // The input contract's columns; `day` and `half_day`, its last two, only with days.
-        let n = if cfg.days > 0 {
-            COLUMNS.len()
-        } else {
-            COLUMNS.len() - 2
-        };
-        let header = COLUMNS[..n].to_vec();
+        // The input contract's columns, the slot's only with days.
+        let header: Vec<&str> = Writer::columns(cfg.days > 0).map(Column::name).collect();
         Writer {
             center_names: (0..cfg.centers)
                 .map(|i| match CENTER_NAMES.get(i) {
@@ -599,28 +595,26 @@ impl Writer {
         c: &SimCandidate,
         chosen: &[bool],
         is_forecast: bool,
-        slot: Option<&(String, &'static str)>,
+        slot: Option<&(String, HalfDay)>,
     ) {
+        let (day, half) = slot.map_or(("", ""), |(d, h)| (d.as_str(), h.code()));
         for (&(s, coef, g), &ch) in c.subjects.iter().zip(chosen) {
-            let mut row = vec![
-                session.into(),
-                c.id.clone().into(),
-                self.center_names[c.center].clone().into(),
-                TRACKS[c.track].name.into(),
-                Field::Num(c.average, 2),
-                SUBJECTS[s].code.into(),
-                Field::Num(coef, 0),
-                Field::Num(g, 1),
-                if is_forecast {
-                    "".into()
-                } else {
-                    Field::Int(i64::from(u8::from(ch)))
-                },
-            ];
-            if self.slots {
-                let (day, half) = slot.map_or(("", ""), |(d, h)| (d.as_str(), *h));
-                row.extend([day.to_string().into(), half.into()]);
-            }
+            let row = Writer::columns(self.slots)
+                .map(|col| match col {
+                    Column::Session => session.into(),
+                    Column::CandidateId => c.id.clone().into(),
+                    Column::Center => self.center_names[c.center].clone().into(),
+                    Column::Track => TRACKS[c.track].name.into(),
+                    Column::Average => Field::Num(c.average, 2),
+                    Column::Subject => SUBJECTS[s].code.into(),
+                    Column::Coefficient => Field::Num(coef, 0),
+                    Column::Grade => Field::Num(g, 1),
+                    Column::Chosen if is_forecast => "".into(),
+                    Column::Chosen => Field::Int(i64::from(u8::from(ch))),
+                    Column::Day => day.to_string().into(),
+                    Column::HalfDay => half.into(),
+                })
+                .collect();
             if is_forecast {
                 if let Some(f) = self.forecast.as_mut() {
                     f.push(row);
@@ -630,6 +624,13 @@ impl Writer {
                 self.history.push(row);
             }
         }
+    }
+
+    /// The columns written, in the input contract's order: the slot's only with days.
+    fn columns(slots: bool) -> impl Iterator<Item = Column> {
+        Column::ALL
+            .into_iter()
+            .filter(move |c| slots || !c.is_slot())
     }
 
     fn finish(self) -> Simulation {

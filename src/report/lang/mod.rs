@@ -5,6 +5,8 @@
 mod en;
 mod fr;
 
+use crate::backtest::Method;
+
 /// The language of the pages (`--lang`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
 pub(crate) enum Lang {
@@ -127,16 +129,16 @@ impl Lang {
     }
 
     /// A method's name as the page shows it.
-    pub(crate) fn method(self, name: &str) -> &str {
-        if self == Lang::En {
-            return name;
-        }
-        match name {
-            "last year +25%" => "l'an dernier +25 %",
-            "two lowest weighted marks" => "deux plus faibles notes pondérées",
-            "plain logistic" => "logistique simple",
-            "oracle (true probabilities)" => "oracle (vraies probabilités)",
-            other => other,
+    pub(crate) fn method(self, m: Method) -> &'static str {
+        match self {
+            Lang::Fr => match m {
+                Method::Bacpredict => "bacpredict",
+                Method::LastYearPlus25 => "l'an dernier +25 %",
+                Method::TwoLowest => "deux plus faibles notes pondérées",
+                Method::PlainLogistic => "logistique simple",
+                Method::Oracle => "oracle (vraies probabilités)",
+            },
+            Lang::En => m.name(),
         }
     }
 }

@@ -1,12 +1,24 @@
-//! Data: the validated candidates every stage works on.
+//! Data: the types every stage shares, and the validated candidates they work on.
 //!
-//! `input` builds a [`Dataset`]; the model, the forecast, planning and the backtest only
-//! read it. Names (centres, tracks, subjects) are interned once, sorted, so that every
-//! result is independent of row and file order. [`Sessions`] is the one way to take the
-//! candidates of some sessions: the dataset is sorted by session, so those are a slice,
-//! borrowed rather than copied.
+//! `input` reads files into these types; the model, the forecast, planning, results day
+//! and the backtest only use them, so no stage imports another's file reader. Names
+//! (centres, tracks, subjects, days) are interned once, sorted, so that every result is
+//! independent of row and file order and an id's order is its name's. [`Sessions`] is
+//! the one way to take the candidates of some sessions: the dataset is sorted by
+//! session, so those are a slice, borrowed rather than copied.
+//! - [`slot`]: half-days, slots and the capacity's unit;
+//! - [`cell`]: the (centre, subject, slot) key of a cell;
+//! - [`people`]: roster entries, roles and summons.
+
+mod cell;
+mod people;
+mod slot;
 
 use std::collections::BTreeMap;
+
+pub(crate) use cell::CellKey;
+pub(crate) use people::{Role, RosterEntry, Summon};
+pub(crate) use slot::{HalfDay, Slot, SlotKind, MAX_CAPACITY};
 
 /// The pass mark of the baccalauréat, out of [`MAX_MARK`]: points missing are counted
 /// from it.
@@ -25,51 +37,6 @@ pub(crate) struct SubjectRow {
     pub(crate) chosen: Option<bool>,
 }
 
-/// A cell's names: centre, subject, day, half-day (the last two empty without slots).
-pub(crate) type CellKey = (String, String, String, String);
-
-/// A half of an oral day: examiners are convened and paid per half-day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum HalfDay {
-    Am,
-    Pm,
-}
-
-impl HalfDay {
-    /// `am`/`pm`, `matin`/`après-midi` (or `apres-midi`), any case.
-    pub(crate) fn parse(s: &str) -> Option<HalfDay> {
-        match s.trim().to_lowercase().as_str() {
-            "am" | "matin" => Some(HalfDay::Am),
-            "pm" | "après-midi" | "apres-midi" | "aprés-midi" => Some(HalfDay::Pm),
-            _ => None,
-        }
-    }
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            HalfDay::Am => "am",
-            HalfDay::Pm => "pm",
-        }
-    }
-}
-
-/// When a candidate's orals take place: a day (an index into [`Dataset::days`]) and,
-/// when the schedule says, a half-day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) struct Slot {
-    pub(crate) day: u32,
-    pub(crate) half: Option<HalfDay>,
-}
-
-/// The unit `--capacity` counts in: what one examiner hears in a half-day, a day, or the
-/// whole oral period when the data has no slots.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum SlotKind {
-    Period,
-    Day,
-    HalfDay,
-}
-
 /// One second-group candidate with all eligible subjects.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Candidate {
@@ -82,8 +49,9 @@ pub(crate) struct Candidate {
     pub(crate) average: f64,
     /// Sorted by subject name, so that outputs do not depend on row order.
     pub(crate) subjects: Vec<SubjectRow>,
-    /// The candidate's oral slot, when the file or the schedule gives one.
-    pub(crate) slot: Option<Slot>,
+    /// The candidate's oral slot ([`Slot::PERIOD`] when neither the file nor the
+    /// schedule gives one).
+    pub(crate) slot: Slot,
 }
 
 impl Candidate {
@@ -167,31 +135,101 @@ impl Dataset {
     /// What `--capacity` counts: every candidate has a slot with a half-day, or a day,
     /// or no candidate has a slot (input makes sure there is no mix).
     pub(crate) fn slot_kind(&self) -> SlotKind {
-        match self.candidates.first().and_then(|c| c.slot) {
-            None => SlotKind::Period,
-            Some(Slot { half: None, .. }) => SlotKind::Day,
-            Some(_) => SlotKind::HalfDay,
-        }
+        self.candidates
+            .first()
+            .map_or(SlotKind::Period, |c| c.slot.kind())
     }
 
-    /// The slots of the candidates, sorted (`None` alone without slots).
-    pub(crate) fn slots(&self) -> Vec<Option<Slot>> {
-        let mut slots: Vec<Option<Slot>> = self.candidates.iter().map(|c| c.slot).collect();
+    /// The slots of the candidates, sorted.
+    pub(crate) fn slots(&self) -> Vec<Slot> {
+        let mut slots: Vec<Slot> = self.candidates.iter().map(|c| c.slot).collect();
         slots.sort_unstable();
         slots.dedup();
         slots
     }
 
     /// The day and half-day labels of a slot (empty without one).
-    pub(crate) fn slot_labels(&self, slot: Option<Slot>) -> (&str, &str) {
-        match slot {
-            None => ("", ""),
-            Some(s) => (
-                self.days[s.day as usize].as_str(),
-                s.half.map_or("", HalfDay::label),
-            ),
+    pub(crate) fn slot_labels(&self, slot: Slot) -> (&str, &str) {
+        (
+            slot.day().map_or("", |d| self.days[d as usize].as_str()),
+            slot.half().map_or("", HalfDay::code),
+        )
+    }
+
+    /// The names of a cell: centre, subject, day and half-day (the last two empty
+    /// without slots).
+    pub(crate) fn cell_names(&self, cell: &CellKey) -> [&str; 4] {
+        let (day, half) = self.slot_labels(cell.slot);
+        [
+            self.centers[cell.center as usize].as_str(),
+            self.subjects[cell.subject as usize].as_str(),
+            day,
+            half,
+        ]
+    }
+
+    /// The cell of a candidate's subject.
+    pub(crate) fn cell_of(&self, c: &Candidate, s: &SubjectRow) -> CellKey {
+        CellKey {
+            center: c.center,
+            subject: s.subject,
+            slot: c.slot,
         }
     }
+
+    /// Adds the names another file brings (the centres, subjects and days of a summons
+    /// file) to the tables, which stay sorted, and renumbers the candidates: an id's
+    /// order stays its name's order.
+    pub(crate) fn add_names<'n>(
+        &mut self,
+        centers: impl IntoIterator<Item = &'n str>,
+        subjects: impl IntoIterator<Item = &'n str>,
+        days: impl IntoIterator<Item = &'n str>,
+    ) {
+        let center = merge_names(&mut self.centers, centers);
+        let subject = merge_names(&mut self.subjects, subjects);
+        let day = merge_names(&mut self.days, days);
+        for c in &mut self.candidates {
+            c.center = center[c.center as usize];
+            c.slot = c.slot.renumbered(|d| day[d as usize]);
+            for s in &mut c.subjects {
+                s.subject = subject[s.subject as usize];
+            }
+        }
+    }
+
+    /// The id of a centre, subject or day name, if the tables hold it.
+    pub(crate) fn center_id(&self, name: &str) -> Option<u32> {
+        find(&self.centers, name)
+    }
+    pub(crate) fn subject_id(&self, name: &str) -> Option<u32> {
+        find(&self.subjects, name)
+    }
+    pub(crate) fn day_id(&self, name: &str) -> Option<u32> {
+        find(&self.days, name)
+    }
+}
+
+fn find(sorted: &[String], name: &str) -> Option<u32> {
+    sorted
+        .binary_search_by(|n| n.as_str().cmp(name))
+        .ok()
+        .map(|i| i as u32)
+}
+
+/// `table` with `more` added, sorted and without repeats; and the new id of each old one
+/// (monotonic, so a candidate's subjects stay in order).
+fn merge_names<'n>(table: &mut Vec<String>, more: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
+    let mut all = table.clone();
+    all.extend(more.into_iter().map(str::to_string));
+    all.sort_unstable();
+    all.dedup();
+    let map = table
+        .iter()
+        .map(|n| find(&all, n).expect("an old name"))
+        .collect();
+    *table = all;
+    map
 }
 
 /// The candidates one fit learns from (or one session to forecast), with the name tables

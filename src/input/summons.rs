@@ -1,0 +1,124 @@
+//! Summons: `summons.csv`, the convocations sent, which `forecast --roster` writes and
+//! `confirm` reads back. This file owns the format: its columns, the row written for a
+//! summons, and the reader, so that what one command writes the other reads.
+//!
+//! An office edits the file by hand between the plan and results day (a sick examiner
+//! replaced, a row copied): the reader checks each row as it checks any input.
+
+use std::path::Path;
+
+use super::columns::SUMMONS_COLUMNS;
+use super::problems::{InputError, Problems};
+use super::tables::{into_result, read_small_table};
+use super::Separator;
+use crate::data::{CellKey, Dataset, HalfDay, Role, Slot, Summon};
+
+/// The row written for a summons, in [`SUMMONS_COLUMNS`] order, its names looked up in
+/// the dataset the plan was made on.
+pub(crate) fn row<'a>(s: &'a Summon, data: &'a Dataset) -> [&'a str; 7] {
+    let [center, subject, day, half] = data.cell_names(&s.cell);
+    [
+        &s.examiner_id,
+        &s.name,
+        subject,
+        center,
+        day,
+        half,
+        s.role.code(),
+    ]
+}
+
+/// A row of `summons.csv` as the office left it, before its names meet the candidates'.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct SummonRow {
+    examiner_id: String,
+    name: String,
+    subject: String,
+    center: String,
+    day: String,
+    half: Option<HalfDay>,
+    role: Role,
+}
+
+/// Reads the convocations sent, in file order: for each cell its examiners by
+/// priority, firm ones then the reserve.
+pub(crate) fn read_summons(
+    path: &Path,
+    separator: Separator,
+) -> Result<Vec<SummonRow>, InputError> {
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &SUMMONS_COLUMNS, 4, &mut problems);
+    let mut out = Vec::new();
+    for (line, f) in rows {
+        let Some(role) = Role::from_code(&f[6]) else {
+            problems.push(path, line, "role", &f[6], "firm or reserve");
+            continue;
+        };
+        if f[0].is_empty() || f[2].is_empty() || f[3].is_empty() {
+            let expected = "an examiner id, a subject and a centre on every row";
+            problems.push(path, line, "examiner_id", &f[0], expected);
+            continue;
+        }
+        let half = match (f[4].as_str(), f[5].as_str()) {
+            (_, "") => None,
+            ("", h) => {
+                let expected = "a half-day only with its day (the 'day' column)";
+                problems.push(path, line, "half_day", h, expected);
+                continue;
+            }
+            (_, h) => match HalfDay::parse(h) {
+                Some(h) => Some(h),
+                None => {
+                    let expected = "am or pm (matin or après-midi), or nothing";
+                    problems.push(path, line, "half_day", h, expected);
+                    continue;
+                }
+            },
+        };
+        let [examiner_id, name, subject, center, day, _, _] = f
+            .try_into()
+            .expect("read_small_table gives one field per column");
+        out.push(SummonRow {
+            examiner_id,
+            name,
+            subject,
+            center,
+            day,
+            half,
+            role,
+        });
+    }
+    into_result(out, problems)
+}
+
+/// The summons with their names as ids of `data`, whose tables gain the centres,
+/// subjects and days that only the summons name (an examiner convened where no
+/// candidate is, who is then released).
+pub(crate) fn resolve(rows: Vec<SummonRow>, data: &mut Dataset) -> Vec<Summon> {
+    data.add_names(
+        rows.iter().map(|r| r.center.as_str()),
+        rows.iter().map(|r| r.subject.as_str()),
+        rows.iter()
+            .map(|r| r.day.as_str())
+            .filter(|d| !d.is_empty()),
+    );
+    let id = |found: Option<u32>| found.expect("a name just added");
+    rows.into_iter()
+        .map(|r| {
+            let slot = match r.day.as_str() {
+                "" => Slot::PERIOD,
+                d => Slot::on(id(data.day_id(d)), r.half),
+            };
+            Summon {
+                cell: CellKey {
+                    center: id(data.center_id(&r.center)),
+                    subject: id(data.subject_id(&r.subject)),
+                    slot,
+                },
+                examiner_id: r.examiner_id,
+                name: r.name,
+                role: r.role,
+            }
+        })
+        .collect()
+}
