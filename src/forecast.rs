@@ -177,6 +177,9 @@ pub(crate) fn erfc(x: f64) -> f64 {
     }
 }
 
+/// The central probability of the intervals printed when none is asked for: 5% to 95%.
+pub(crate) const DEFAULT_INTERVAL: f64 = 0.9;
+
 /// One candidate-subject forecast.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Row {

@@ -11,8 +11,9 @@ use clap::{Args, ValueEnum};
 
 use super::{usage, Error};
 use crate::data::{Dataset, Slot, SlotKind, MAX_CAPACITY, MAX_MARK};
+use crate::forecast::DEFAULT_INTERVAL;
 use crate::input::{self, ReadOptions, Separator};
-use crate::model::FitOptions;
+use crate::model::{FitOptions, HalfLife, MAX_HALF_LIFE, MAX_ITERATIONS};
 use crate::planning::PlanOptions;
 use crate::report::Lang;
 
@@ -98,7 +99,7 @@ pub(crate) struct PlanArgs {
     #[arg(long, value_name = "PROBABILITY")]
     pub(crate) service_level: Option<f64>,
     /// Central probability of the printed intervals (0.9 gives 5%-95%).
-    #[arg(long, default_value_t = 0.9, value_name = "PROBABILITY")]
+    #[arg(long, default_value_t = DEFAULT_INTERVAL, value_name = "PROBABILITY")]
     pub(crate) interval: f64,
 }
 
@@ -295,18 +296,17 @@ impl FitArgs {
                     "--half-life must be a positive number of sessions, got {h}"
                 )));
             }
-            within("half-life", h, 0.0, 1000.0, "sessions")?;
+            within("half-life", h, 0.0, MAX_HALF_LIFE, "sessions")?;
         }
         within(
             "max-iterations",
             self.max_iterations,
             1,
-            100_000,
+            MAX_ITERATIONS,
             "iterations",
         )?;
         Ok(FitOptions {
-            half_life: self.half_life,
-            choose_half_life: self.half_life.is_none(),
+            half_life: self.half_life.map_or(HalfLife::Choose, HalfLife::Fixed),
             max_iterations: self.max_iterations,
             ..FitOptions::default()
         })

@@ -129,7 +129,7 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
         ),
         None => "none".to_string(),
     };
-    let o = &model.training.options;
+    let o = &model.training.options.setting;
     let Some(sel) = &model.training.selection else {
         writeln!(
             out,

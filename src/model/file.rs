@@ -136,7 +136,7 @@ impl Model {
         check_all(losses, "a validation log-loss", 0.0, 100.0)?;
         let priors = trials
             .map(|t| &t.slope_sd)
-            .chain([&self.training.options.slope_sd]);
+            .chain([&self.training.options.setting.slope_sd]);
         check_all(priors, "a prior standard deviation", 1e-3, 1e3)
     }
 

@@ -9,7 +9,8 @@ use std::collections::{BTreeMap, HashMap};
 use super::choice::fit_choice;
 use super::count::{fit_count, CountInputs};
 use super::{
-    ChoiceModel, CountModel, Drift, FitOptions, Model, ModelError, SubjectInfo, TrainingInfo,
+    ChoiceModel, CountModel, Drift, FitOptions, Model, ModelError, Recorded, Setting, SubjectInfo,
+    TrainingInfo,
 };
 use crate::data::{Candidate, Sessions};
 
@@ -21,7 +22,7 @@ pub(crate) fn sessions_of(candidates: &[Candidate]) -> BTreeMap<i32, usize> {
     m
 }
 
-pub(crate) fn session_weights(data: Sessions<'_>, opts: &FitOptions) -> HashMap<i32, f64> {
+pub(crate) fn session_weights(data: Sessions<'_>, opts: &Setting) -> HashMap<i32, f64> {
     let last = data.candidates.iter().map(|c| c.session).max().unwrap_or(0);
     sessions_of(data.candidates)
         .keys()
@@ -43,13 +44,15 @@ pub(crate) fn session_weights(data: Sessions<'_>, opts: &FitOptions) -> HashMap<
 /// (whose evaluations use every other core), each fit from the previous one.
 pub(crate) struct Fits<'a> {
     parts: &'a [Sessions<'a>],
+    /// What training was asked for, recorded in every model assembled.
+    asked: FitOptions,
     counts: std::sync::mpsc::Receiver<Result<CountModel, ModelError>>,
     received: Vec<CountModel>,
     threads: usize,
 }
 
 impl<'a> Fits<'a> {
-    pub(crate) fn start(parts: &'a [Sessions<'a>], opts: &FitOptions) -> Result<Self, ModelError> {
+    pub(crate) fn start(parts: &'a [Sessions<'a>], asked: &FitOptions) -> Result<Self, ModelError> {
         for p in parts {
             if p.candidates.is_empty() {
                 return Err(ModelError::Data(
@@ -71,7 +74,7 @@ impl<'a> Fits<'a> {
         let counts = count_chain(
             CountInputs::new(longest),
             parts.iter().map(|p| p.candidates.len()).collect(),
-            opts.max_iterations,
+            asked.max_iterations,
         );
         // One core is the count chain's: the subject model's evaluations take the others
         // (chunked the same way whatever the number of threads, so the sums, and the
@@ -79,6 +82,7 @@ impl<'a> Fits<'a> {
         let threads = crate::parallel::cores().max(2) - 1;
         Ok(Fits {
             parts,
+            asked: asked.clone(),
             counts,
             received: Vec::new(),
             threads,
@@ -94,7 +98,7 @@ impl<'a> Fits<'a> {
     pub(crate) fn fit(
         &mut self,
         i: usize,
-        opts: &FitOptions,
+        opts: &Setting,
         init: Option<&[f64]>,
     ) -> Result<(Model, Vec<f64>), ModelError> {
         self.fit_weighted(i, opts, None, init)
@@ -104,7 +108,7 @@ impl<'a> Fits<'a> {
     pub(crate) fn fit_weighted(
         &mut self,
         i: usize,
-        opts: &FitOptions,
+        opts: &Setting,
         each: Option<&[f64]>,
         init: Option<&[f64]>,
     ) -> Result<(Model, Vec<f64>), ModelError> {
@@ -118,7 +122,10 @@ impl<'a> Fits<'a> {
             }
         }
         let count = self.received[i].clone();
-        Ok((assemble(p, opts, choice, count), theta))
+        Ok((
+            assemble(p, Recorded::new(opts, &self.asked), choice, count),
+            theta,
+        ))
     }
 }
 
@@ -163,7 +170,7 @@ fn count_chain(
 /// One part's model from its two fits, without the drift.
 pub(crate) fn assemble(
     data: Sessions<'_>,
-    opts: &FitOptions,
+    options: Recorded,
     choice: ChoiceModel,
     count: CountModel,
 ) -> Model {
@@ -189,7 +196,7 @@ pub(crate) fn assemble(
             sessions: sessions_of(data.candidates),
             candidates: data.candidates.len(),
             rows: data.candidates.iter().map(|c| c.subjects.len()).sum(),
-            options: opts.clone(),
+            options,
             selection: None,
         },
         subjects,

@@ -14,7 +14,7 @@
 
 use std::collections::HashMap;
 
-use super::{FitOptions, Model};
+use super::{Model, Setting};
 use crate::data::Sessions;
 use crate::parallel;
 
@@ -103,7 +103,7 @@ pub(crate) fn set_offsets(
     model: &mut Model,
     counts: &Counts,
     weights: &HashMap<i32, f64>,
-    opts: &FitOptions,
+    opts: &Setting,
 ) {
     model.choice.subject_trend = trends(counts, opts.trend_sd);
     model.choice.center_subject = effects(counts, weights, opts.center_subject);

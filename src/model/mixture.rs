@@ -14,7 +14,7 @@
 use super::choice::pl_loglik_into;
 use super::fits::{session_weights, Fits};
 use super::predict::Mapping;
-use super::{FitOptions, Model, ModelError, RuleClass};
+use super::{Model, ModelError, RuleClass, Setting};
 use crate::data::Candidate;
 use crate::parallel;
 
@@ -46,7 +46,7 @@ impl RuleClass {
 pub(crate) fn fit(
     fits: &mut Fits<'_>,
     i: usize,
-    opts: &FitOptions,
+    opts: &Setting,
     base: &Model,
     theta: &[f64],
 ) -> Result<(Model, Vec<f64>), ModelError> {

@@ -68,6 +68,9 @@ pub enum ModelError {
     Optimiser(String),
     #[error("the {part} fit did not converge: {detail}")]
     NotConverged { part: &'static str, detail: String },
+    /// Training was asked for a setting out of range.
+    #[error("cannot train with {0}")]
+    Settings(String),
 }
 
 impl ModelError {
@@ -79,17 +82,17 @@ impl ModelError {
             | ModelError::Corrupt { .. }
             | ModelError::Version { .. }
             | ModelError::Checksum { .. }
-            | ModelError::Data(_) => true,
+            | ModelError::Data(_)
+            | ModelError::Settings(_) => true,
             ModelError::Optimiser(_) | ModelError::NotConverged { .. } => false,
         }
     }
 }
 
-/// Settings of a fit. With two sessions or more, `train` chooses the half-life and the
-/// slope prior by rolling-origin validation ([`select`]); these are then the starting
-/// settings, and the ones used when the history is too short to validate anything.
+/// One concrete setting of the fits: what a fit takes and what a model records it was
+/// fitted with. The settings search ([`select`]) moves from one to the next.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub(crate) struct FitOptions {
+pub(crate) struct Setting {
     /// Half-life of a session's weight in the subject model, in sessions; `None` weights
     /// every session equally.
     pub(crate) half_life: Option<f64>,
@@ -105,24 +108,123 @@ pub(crate) struct FitOptions {
     pub(crate) trend_sd: Option<f64>,
     /// Prior strength of the (centre, subject) effects, in orals; `None` leaves them out.
     pub(crate) center_subject: Option<f64>,
-    /// Whether `train` may choose the half-life (false once the user gave one).
-    pub(crate) choose_half_life: bool,
-    /// Whether `train` may choose the slope prior and the (centre, subject) prior.
-    pub(crate) choose_priors: bool,
+}
+
+/// How past sessions weigh in the subject model.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum HalfLife {
+    /// Chosen on the history by rolling origin ([`select`]) among none (every session
+    /// the same), 2 and 1; none when the history is too short to validate anything.
+    Choose,
+    /// A session `h` sessions older than the last weighs half as much (`--half-life`).
+    Fixed(f64),
+}
+
+/// Whether `train` chooses the slope prior and the structures it may add (the class
+/// choosing by marks, subject trends, (centre, subject) effects) on the history.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Priors {
+    Choose,
+    /// The starting setting's, without the added structures. No option asks for it: a
+    /// test uses it to watch the half-life's choice alone.
+    #[cfg_attr(not(test), allow(dead_code))]
+    Fixed,
+}
+
+/// What `train` is asked for: what it may choose on the history, and the starting
+/// setting of what it does not. Each part has one meaning, so no combination of fields
+/// contradicts another; [`FitOptions::check`] refuses values out of range, as linfa's
+/// hyperparameter checks do, whoever built the options.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct FitOptions {
+    pub(crate) half_life: HalfLife,
+    pub(crate) priors: Priors,
+    /// Prior standard deviation of subject effects (logit scale).
+    pub(crate) subject_sd: f64,
+    /// Starting prior standard deviation of centre and track slopes (logit scale).
+    pub(crate) slope_sd: f64,
+    /// Iteration budget of each optimiser; a fit that needs more is an error.
+    pub(crate) max_iterations: u64,
 }
 
 impl Default for FitOptions {
     fn default() -> Self {
         FitOptions {
-            half_life: None,
+            half_life: HalfLife::Choose,
+            priors: Priors::Choose,
             subject_sd: 1.5,
             slope_sd: 0.5,
             max_iterations: 500,
+        }
+    }
+}
+
+/// The longest half-life accepted, in sessions: far beyond any history.
+pub(crate) const MAX_HALF_LIFE: f64 = 1000.0;
+/// The largest iteration budget accepted.
+pub(crate) const MAX_ITERATIONS: u64 = 100_000;
+
+impl FitOptions {
+    /// An error naming the first value out of range.
+    pub(crate) fn check(&self) -> Result<(), ModelError> {
+        let bad = |what: String| Err(ModelError::Settings(what));
+        if let HalfLife::Fixed(h) = self.half_life {
+            if !(h > 0.0 && h <= MAX_HALF_LIFE) {
+                return bad(format!(
+                    "a half-life of {h} sessions (expected more than 0 and at most {MAX_HALF_LIFE})"
+                ));
+            }
+        }
+        for (name, sd) in [("subject", self.subject_sd), ("slope", self.slope_sd)] {
+            if !(sd > 0.0 && sd.is_finite()) {
+                return bad(format!(
+                    "a {name} prior sd of {sd} (expected a positive number)"
+                ));
+            }
+        }
+        if !(1..=MAX_ITERATIONS).contains(&self.max_iterations) {
+            return bad(format!(
+                "{} iterations (expected 1 to {MAX_ITERATIONS})",
+                self.max_iterations
+            ));
+        }
+        Ok(())
+    }
+
+    /// The setting the search starts from (and the one used when there is nothing to
+    /// validate on): the plainest, with the half-life given or none.
+    pub(crate) fn start(&self) -> Setting {
+        Setting {
+            half_life: match self.half_life {
+                HalfLife::Fixed(h) => Some(h),
+                HalfLife::Choose => None,
+            },
+            subject_sd: self.subject_sd,
+            slope_sd: self.slope_sd,
+            max_iterations: self.max_iterations,
             rule_class: false,
             trend_sd: None,
             center_subject: None,
-            choose_half_life: true,
-            choose_priors: true,
+        }
+    }
+}
+
+/// What the model file says of its setting: the setting, and whether `train` chose the
+/// half-life and the priors on the history or was given them.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Recorded {
+    #[serde(flatten)]
+    pub(crate) setting: Setting,
+    pub(crate) choose_half_life: bool,
+    pub(crate) choose_priors: bool,
+}
+
+impl Recorded {
+    pub(crate) fn new(setting: &Setting, asked: &FitOptions) -> Recorded {
+        Recorded {
+            setting: setting.clone(),
+            choose_half_life: asked.half_life == HalfLife::Choose,
+            choose_priors: asked.priors == Priors::Choose,
         }
     }
 }
@@ -246,8 +348,8 @@ pub(crate) struct TrainingInfo {
     pub(crate) sessions: BTreeMap<i32, usize>,
     pub(crate) candidates: usize,
     pub(crate) rows: usize,
-    /// The settings the model was fitted with.
-    pub(crate) options: FitOptions,
+    /// The setting the model was fitted with, and what was chosen on the history.
+    pub(crate) options: Recorded,
     /// How they were chosen; `None` when the history has a single session or
     /// nothing was left to choose.
     pub(crate) selection: Option<Selection>,
@@ -262,4 +364,46 @@ pub(crate) struct Model {
     pub(crate) choice: ChoiceModel,
     pub(crate) count: CountModel,
     pub(crate) drift: Drift,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The library refuses what clap would, so options built elsewhere (a test, the
+    /// fuzzer, a later command) cannot train with a contradiction or a value out of range.
+    #[test]
+    fn fit_options_check_their_ranges() {
+        assert!(FitOptions::default().check().is_ok());
+        let bad = [
+            FitOptions {
+                half_life: HalfLife::Fixed(0.0),
+                ..FitOptions::default()
+            },
+            FitOptions {
+                half_life: HalfLife::Fixed(f64::NAN),
+                ..FitOptions::default()
+            },
+            FitOptions {
+                slope_sd: -1.0,
+                ..FitOptions::default()
+            },
+            FitOptions {
+                max_iterations: 0,
+                ..FitOptions::default()
+            },
+        ];
+        for o in bad {
+            let e = o.check().unwrap_err();
+            assert!(e.is_bad_input(), "{e}");
+        }
+        // A half-life given is the one the search starts from and keeps.
+        let given = FitOptions {
+            half_life: HalfLife::Fixed(2.0),
+            ..FitOptions::default()
+        };
+        assert_eq!(given.start().half_life, Some(2.0));
+        let rec = Recorded::new(&given.start(), &given);
+        assert!(!rec.choose_half_life && rec.choose_priors);
+    }
 }

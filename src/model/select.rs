@@ -17,7 +17,7 @@
 
 use super::fits::{session_weights, Fits};
 use super::{local, mixture};
-use super::{FitOptions, Model, ModelError, Selection, Trial};
+use super::{FitOptions, HalfLife, Model, ModelError, Priors, Selection, Setting, Trial};
 use crate::data::Sessions;
 use crate::numeric::{bernoulli_loss, LOSS_CLIP};
 use crate::parallel;
@@ -39,7 +39,7 @@ const CENTER_SUBJECT: [f64; 4] = [30.0, 10.0, 3.0, 1.0];
 
 /// A setting's models at each validation origin, their raw parameters, and its score.
 pub(crate) struct Scored {
-    pub(crate) opts: FitOptions,
+    pub(crate) opts: Setting,
     pub(crate) models: Vec<Model>,
     pub(crate) thetas: Vec<Vec<f64>>,
     pub(crate) log_loss: f64,
@@ -50,7 +50,7 @@ pub(crate) struct Scored {
 impl Scored {
     /// A setting's models at the origins, scored on the sessions each held out.
     fn of(
-        opts: FitOptions,
+        opts: Setting,
         models: Vec<Model>,
         thetas: Vec<Vec<f64>>,
         held_out: &[Sessions<'_>],
@@ -110,7 +110,7 @@ impl Search {
     }
 
     /// The best setting's options with one change.
-    fn with(&self, change: impl FnOnce(&mut FitOptions)) -> FitOptions {
+    fn with(&self, change: impl FnOnce(&mut Setting)) -> Setting {
         let mut o = self.best.opts.clone();
         change(&mut o);
         o
@@ -124,13 +124,12 @@ pub(crate) fn choose(
     held_out: &[Sessions<'_>],
     opts: &FitOptions,
 ) -> Result<(Scored, Selection), ModelError> {
-    let first = FitOptions {
-        half_life: if opts.choose_half_life {
-            HALF_LIVES[0]
-        } else {
-            opts.half_life
+    let first = Setting {
+        half_life: match opts.half_life {
+            HalfLife::Choose => HALF_LIVES[0],
+            HalfLife::Fixed(_) => opts.start().half_life,
         },
-        ..opts.clone()
+        ..opts.start()
     };
     let best = score(fits, held_out, first, None)?;
     let mut search = Search {
@@ -141,7 +140,7 @@ pub(crate) fn choose(
     // Along each coordinate, the next value is tried only if the one before it lost:
     // a shorter half-life after a short one that did not help, a looser prior after a
     // tighter one that did, would hardly win, and each costs a fit per origin.
-    if opts.choose_half_life {
+    if opts.half_life == HalfLife::Choose {
         for &h in &HALF_LIVES[1..] {
             let o = search.with(|o| o.half_life = h);
             let s = score(fits, held_out, o, Some(&search.best.thetas))?;
@@ -150,7 +149,7 @@ pub(crate) fn choose(
             }
         }
     }
-    if opts.choose_priors {
+    if opts.priors == Priors::Choose {
         for &sd in &SLOPE_SDS {
             let o = search.with(|o| o.slope_sd = sd);
             let s = score(fits, held_out, o, Some(&search.best.thetas))?;
@@ -203,7 +202,7 @@ fn with_offsets(fits: &Fits<'_>, held_out: &[Sessions<'_>], search: &mut Search)
     let weights: Vec<_> = parts
         .map(|i| session_weights(fits.part(i), &search.best.opts))
         .collect();
-    let set = |o: &FitOptions, m: &mut Model, i: usize| {
+    let set = |o: &Setting, m: &mut Model, i: usize| {
         local::set_offsets(m, &counts[i], &weights[i], o);
     };
     for sd in TREND_SDS {
@@ -219,14 +218,14 @@ fn with_offsets(fits: &Fits<'_>, held_out: &[Sessions<'_>], search: &mut Search)
 /// `best`'s models changed by `set` under `opts`, scored.
 fn changed(
     held_out: &[Sessions<'_>],
-    opts: FitOptions,
+    opts: Setting,
     best: &Scored,
-    set: impl Fn(&FitOptions, &mut Model, usize),
+    set: impl Fn(&Setting, &mut Model, usize),
 ) -> Scored {
     let mut models = best.models.clone();
     for (i, m) in models.iter_mut().enumerate() {
         set(&opts, m, i);
-        m.training.options = opts.clone();
+        m.training.options.setting = opts.clone();
     }
     Scored::of(opts, models, best.thetas.clone(), held_out)
 }
@@ -247,7 +246,7 @@ fn trial(s: &Scored) -> Trial {
 fn score(
     fits: &mut Fits<'_>,
     held_out: &[Sessions<'_>],
-    opts: FitOptions,
+    opts: Setting,
     warm: Option<&Vec<Vec<f64>>>,
 ) -> Result<Scored, ModelError> {
     let mut models = Vec::new();
@@ -309,7 +308,7 @@ mod tests {
         let data = read_files(&[path], &ReadOptions::default()).unwrap();
         assert_eq!(data.sessions().len(), 5);
         let opts = FitOptions {
-            choose_priors: false,
+            priors: Priors::Fixed,
             ..FitOptions::default()
         };
         let model = crate::model::train(&data, &opts).unwrap();
@@ -318,7 +317,7 @@ mod tests {
             .selection
             .expect("five sessions are validated");
         assert!(sel.trials.len() >= 2, "{:?}", sel.trials);
-        model.training.options.half_life
+        model.training.options.setting.half_life
     }
 
     /// The rows of a one-session CSV (session first, candidate second) with the k-th

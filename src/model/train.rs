@@ -22,6 +22,7 @@ use crate::data::{Dataset, Sessions};
 /// of their cost. A single session keeps the starting settings, and its in-sample
 /// residuals give the drift.
 pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
+    opts.check()?;
     check_size(data)?;
     // [`Sessions`] needs the candidates in session order, as `input` leaves them.
     let sorted;
@@ -66,7 +67,7 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         model
     } else {
         let parts = [all];
-        let (mut model, _) = Fits::start(&parts, opts)?.fit(0, opts, None)?;
+        let (mut model, _) = Fits::start(&parts, opts)?.fit(0, &opts.start(), None)?;
         // One session shows no drift, only how far the model misses its own data.
         let method = "in-sample residuals (a single session)".to_string();
         model.drift = estimate_drift(&model, [(&model, all)].into_iter(), method);

@@ -23,7 +23,7 @@ use self::data::ChoiceData;
 pub(crate) use self::likelihood::pl_loglik_into;
 use self::precond::Precond;
 use super::features::{CHOICE_FEATURES, N_DENSE, N_SLOPES, SLOPE_FEATURES};
-use super::{ChoiceModel, FitOptions, FitReport, ModelError};
+use super::{ChoiceModel, FitReport, ModelError, Setting};
 use crate::data::Sessions;
 use crate::numeric::standardise;
 
@@ -114,7 +114,7 @@ pub(crate) const CHOICE_ACCEPT: f64 = 1e-4;
 /// gradient, and the parameters as a [`ChoiceModel`].
 pub(crate) fn fit_choice(
     data: Sessions<'_>,
-    opts: &FitOptions,
+    opts: &Setting,
     weights: &HashMap<i32, f64>,
     each: Option<&[f64]>,
     init: Option<&[f64]>,
