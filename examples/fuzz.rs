@@ -1,7 +1,7 @@
 //! Runs bacpredict's fuzz targets (see `src/fuzz.rs`) for a chosen time:
 //!
 //! ```sh
-//! cargo run --release --example fuzz -- --seconds 1800 [--target history] [--seed 1]
+//! cargo run --release --features fuzz --example fuzz -- --seconds 1800 [--target history] [--seed 1]
 //! ```
 //!
 //! Targets: history, candidates, train, model, roster, capacities (default: all, in

@@ -9,7 +9,8 @@
 //! character, a value running over several lines). Hangs are caught by the example's
 //! watchdog.
 //!
-//! Public only so that the example can reach it; not part of the tool's interface.
+//! Built for `cargo test` and, with the `fuzz` feature, public so that the example can
+//! reach it; never part of the shipped tool.
 
 use std::path::Path;
 

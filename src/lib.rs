@@ -9,13 +9,17 @@
 //! makes a synthetic académie.
 //!
 //! Only [`cmd`] is public: the binary parses, runs and maps errors to exit codes; every
-//! other item is the crate's own.
+//! other item is the crate's own (the fuzz targets are public only in a build with the
+//! `fuzz` feature, for the fuzzing example).
 
 pub(crate) mod backtest;
 pub mod cmd;
 pub(crate) mod confirm;
 pub(crate) mod data;
 pub(crate) mod forecast;
+/// The fuzz targets: built for the tests and, with the `fuzz` feature, for
+/// `examples/fuzz.rs`; never in the shipped tool.
+#[cfg(any(test, feature = "fuzz"))]
 #[doc(hidden)]
 pub mod fuzz;
 pub(crate) mod input;

@@ -4,6 +4,7 @@
 
 mod backtest;
 mod cli;
+mod columns;
 mod faults;
 mod forecast;
 mod input_errors;
