@@ -20,10 +20,10 @@ pub(crate) struct CountDist {
 /// Above this many candidates the exact convolution gives way to a normal approximation;
 /// the Berry-Esseen bound (0.56 x sum p(1-p)(p^2+(1-p)^2) / sigma^3) is then below 1% for
 /// any realistic probabilities, and only académie- or nation-wide totals get there.
-pub(crate) const EXACT_LIMIT: usize = 5000;
+const EXACT_LIMIT: usize = 5000;
 
 /// Probabilists' Gauss-Hermite nodes and weights (7 points, weights normalised to 1).
-pub(crate) const GH_NODES: [f64; 7] = [
+const GH_NODES: [f64; 7] = [
     -3.750_439_717_725_742,
     -2.366_759_410_734_541,
     -1.154_405_394_739_968_2,
@@ -32,7 +32,7 @@ pub(crate) const GH_NODES: [f64; 7] = [
     2.366_759_410_734_541,
     3.750_439_717_725_742,
 ];
-pub(crate) const GH_WEIGHTS: [f64; 7] = [
+const GH_WEIGHTS: [f64; 7] = [
     0.000_548_268_855_972_218_4,
     0.030_757_123_967_586_5,
     0.240_123_178_605_012_75,
@@ -86,7 +86,7 @@ impl CountDist {
         CountDist { pmf: cur }
     }
 
-    pub(crate) fn normal_approx(ps: &[f64]) -> CountDist {
+    fn normal_approx(ps: &[f64]) -> CountDist {
         let mean: f64 = ps.iter().sum();
         let var: f64 = ps.iter().map(|p| p * (1.0 - p)).sum();
         let sd = var.sqrt().max(1e-9);
@@ -156,7 +156,7 @@ impl CountDist {
 
 /// Complementary error function (Numerical Recipes' erfcc, relative error < 1.2e-7),
 /// enough for an approximation that is only used on very large counts.
-pub(crate) fn erfc(x: f64) -> f64 {
+fn erfc(x: f64) -> f64 {
     let z = x.abs();
     let t = 1.0 / (1.0 + 0.5 * z);
     let r = t
@@ -225,12 +225,7 @@ pub(crate) struct Forecast {
 }
 
 /// Names the subjects, centres and tracks the model never saw, for the warnings.
-pub(crate) fn unseen(
-    names: &[String],
-    map: &[Option<usize>],
-    used: &[bool],
-    what: &str,
-) -> Option<String> {
+fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) -> Option<String> {
     let mut list: Vec<&str> = names
         .iter()
         .zip(map)
@@ -309,7 +304,7 @@ impl Widening {
 /// One count per non-empty group of probabilities, its key from `key(group number)`
 /// and its relative variance from `rel_var(group number, expectation)`, the
 /// distributions computed on every core.
-pub(crate) fn group_cells<K: Send>(
+fn group_cells<K: Send>(
     groups: Vec<Vec<f64>>,
     rel_var: impl Fn(usize, f64) -> f64 + Sync,
     key: impl Fn(usize) -> K + Sync,

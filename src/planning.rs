@@ -128,12 +128,12 @@ impl Plan {
 }
 
 /// Smallest number of examiners whose capacity covers the count with probability `q`.
-pub(crate) fn service_level_examiners(dist: &CountDist, capacity: usize, q: f64) -> usize {
+fn service_level_examiners(dist: &CountDist, capacity: usize, q: f64) -> usize {
     dist.quantile(q).div_ceil(capacity)
 }
 
 #[derive(PartialEq)]
-pub(crate) struct Gain(f64, usize);
+struct Gain(f64, usize);
 impl Eq for Gain {}
 impl PartialOrd for Gain {
     fn partial_cmp(&self, o: &Self) -> Option<Ordering> {
@@ -148,17 +148,13 @@ impl Ord for Gain {
 }
 
 /// Examiners per cell from the marginal rule: `dists[i]` with capacity `caps[i]`.
-pub(crate) fn marginal_allocation(
-    dists: &[&CountDist],
-    caps: &[usize],
-    coverage: f64,
-) -> Vec<usize> {
+fn marginal_allocation(dists: &[&CountDist], caps: &[usize], coverage: f64) -> Vec<usize> {
     marginal_allocation_from(dists, caps, coverage, vec![0; dists.len()])
 }
 
 /// The marginal rule continued from `e` examiners per cell until the expected coverage
 /// reaches `coverage` (nothing added if it already does).
-pub(crate) fn marginal_allocation_from(
+fn marginal_allocation_from(
     dists: &[&CountDist],
     caps: &[usize],
     coverage: f64,

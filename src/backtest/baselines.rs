@@ -134,12 +134,7 @@ pub(crate) fn two_lowest(
     )?)
 }
 
-pub(crate) fn plain_features(
-    data: &Dataset,
-    c: &Candidate,
-    n_subjects: usize,
-    n_tracks: usize,
-) -> Vec<f64> {
+fn plain_features(data: &Dataset, c: &Candidate, n_subjects: usize, n_tracks: usize) -> Vec<f64> {
     let mut x = vec![0.0; 1 + n_tracks + 2 * n_subjects];
     x[0] = PASS_MARK - c.average;
     if (c.track as usize) < n_tracks {

@@ -16,7 +16,7 @@ use crate::planning;
 pub(crate) type Probs = Vec<Vec<f64>>;
 
 /// Actual orals per (centre, subject, slot) of the test session.
-pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {
+fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {
     let mut m = BTreeMap::new();
     for c in &test.candidates {
         for s in &c.subjects {
@@ -30,7 +30,7 @@ pub(crate) fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {
 /// are deprecated in favour of lazy frames, but the lazy engine would pull an HTTP and
 /// cloud stack into an offline tool that handles pupils' marks.
 #[allow(deprecated)]
-pub(crate) fn subject_totals(
+fn subject_totals(
     cells: &[ScoredCell],
     subjects: &[SubjectForecast],
     names: &Dataset,

@@ -41,7 +41,7 @@ pub(crate) struct BacktestArgs {
     pub(crate) output: OutputArgs,
 }
 
-pub(crate) fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
+fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
     vec![
         name.to_string(),
         pct(m.coverage),
@@ -62,7 +62,7 @@ pub(crate) fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
     ]
 }
 
-pub(crate) const METRIC_HEADER: [&str; 14] = [
+const METRIC_HEADER: [&str; 14] = [
     "method",
     "coverage",
     "cell_coverage",
@@ -79,7 +79,7 @@ pub(crate) const METRIC_HEADER: [&str; 14] = [
     "log_loss",
 ];
 
-pub(crate) fn metrics_json(
+fn metrics_json(
     session: Option<i32>,
     bp: &Metrics,
     baselines: &[(&str, &Metrics)],
@@ -96,7 +96,7 @@ pub(crate) fn metrics_json(
     v
 }
 
-pub(crate) fn scored_table(
+fn scored_table(
     cells: &[backtest::ScoredCell],
     session: Option<i32>,
     with_center: bool,

@@ -42,7 +42,7 @@ pub(crate) struct ForecastArgs {
     pub(crate) output: OutputArgs,
 }
 
-pub(crate) fn forecast_tables<'a>(
+fn forecast_tables<'a>(
     data: &'a Dataset,
     fc: &'a Forecast,
     plan: &'a Plan,

@@ -159,7 +159,7 @@ pub(crate) const MAX_ID_CHARS: usize = 64;
 pub(crate) const MAX_NAME_CHARS: usize = 120;
 /// The largest coefficient accepted: the coefficients of the whole baccalauréat sum to
 /// 100 since 2021 (less before), and a huge one would overflow a candidate's sums.
-pub(crate) const MAX_COEFFICIENT: f64 = 100.0;
+const MAX_COEFFICIENT: f64 = 100.0;
 
 /// A data row's fields once each passed its check.
 struct Fields<'r> {

@@ -29,7 +29,7 @@ pub(crate) fn read_files(paths: &[PathBuf], opts: &ReadOptions) -> Result<Datase
 /// and merged, the rare candidate whose rows are not all consecutive in one chunk being
 /// rebuilt from its first run by replaying the later rows, as one pass over the files in
 /// order would.
-pub(crate) fn read_files_in_chunks(
+fn read_files_in_chunks(
     paths: &[PathBuf],
     opts: &ReadOptions,
     chunk_bytes: usize,

@@ -50,9 +50,9 @@ impl fmt::Display for Problem {
 
 /// How many characters of a value a message shows: enough to recognise a typo, too few
 /// for a line of personal data (a value that swallowed a row through a stray quote).
-pub(crate) const MAX_VALUE_SHOWN: usize = 40;
+const MAX_VALUE_SHOWN: usize = 40;
 /// How many characters of a column name a message shows.
-pub(crate) const MAX_NAME_SHOWN: usize = 60;
+const MAX_NAME_SHOWN: usize = 60;
 
 /// A value as a message shows it: control characters escaped (an ESC sequence must not
 /// reach the terminal raw), cut at [`MAX_VALUE_SHOWN`] characters, and not at all when it
@@ -158,7 +158,7 @@ impl Problems {
     /// Once the list is longer than `limit`, keeps only the first [`MAX_PROBLEMS`] in
     /// file then line order (problems on one line stay in the order found) and counts
     /// the rest: a file with a problem on every row does not fill the memory.
-    pub(crate) fn keep_first(&mut self, limit: usize) {
+    fn keep_first(&mut self, limit: usize) {
         if self.list.len() <= limit {
             return;
         }

@@ -17,7 +17,7 @@ use super::Separator;
 /// copied into the outputs). Lone CR line endings (old Mac exports) become LF, so lines
 /// are numbered as a text editor numbers them. Valid UTF-8 keeps the buffer read (a
 /// national export is tens of megabytes) and is checked once.
-pub(crate) fn decode(mut bytes: Vec<u8>) -> Result<String, &'static str> {
+fn decode(mut bytes: Vec<u8>) -> Result<String, &'static str> {
     if bytes.contains(&0) {
         return Err("a text CSV file (this one looks binary: it holds NUL bytes)");
     }
@@ -45,7 +45,7 @@ fn lone_cr_to_lf(bytes: &mut [u8]) {
 }
 
 /// Picks ';' when the header line has more of them than commas (French Excel).
-pub(crate) fn detect_separator(text: &str) -> u8 {
+fn detect_separator(text: &str) -> u8 {
     let header = text.lines().next().unwrap_or("");
     let semis = header.bytes().filter(|&b| b == b';').count();
     let commas = header.bytes().filter(|&b| b == b',').count();

@@ -14,15 +14,15 @@ use super::{CountModel, FitReport, ModelError, Rates};
 use crate::data::Sessions;
 use crate::numeric::{cholesky_floored, scaling, solve_l, solve_lt};
 
-pub(crate) const SHRINK: f64 = 50.0;
+const SHRINK: f64 = 50.0;
 
 /// Stopping tolerance of the count model (gradient norm per candidate); the fit is
 /// accepted below [`COUNT_ACCEPT`].
-pub(crate) const COUNT_TOL: f64 = 5e-5;
-pub(crate) const COUNT_ACCEPT: f64 = 1e-4;
+const COUNT_TOL: f64 = 5e-5;
+const COUNT_ACCEPT: f64 = 1e-4;
 
 /// Each group's rates, shrunk towards `prior`; `key[i]` is candidate i's group.
-pub(crate) fn rates_by(y: &[usize], key: &[u32], n: usize, prior: Rates) -> Vec<Rates> {
+fn rates_by(y: &[usize], key: &[u32], n: usize, prior: Rates) -> Vec<Rates> {
     let mut counts = vec![[0.0f64; 3]; n];
     for (&g, &k) in key.iter().zip(y) {
         counts[g as usize][k] += 1.0;
@@ -416,11 +416,11 @@ fn unwhiten(ws: &Array2<f64>, l: &[f64], c: f64) -> (Vec<Vec<f64>>, Vec<f64>) {
     (weights, intercept)
 }
 
-pub(crate) type LinfaData<'a> = linfa::DatasetBase<ArrayView2<'a, f64>, ArrayView1<'a, usize>>;
+type LinfaData<'a> = linfa::DatasetBase<ArrayView2<'a, f64>, ArrayView1<'a, usize>>;
 
 /// `prev`'s weights (rows 0..N_COUNT) and intercept (row N_COUNT) for features standardised by
 /// `mean` and `std` instead of its own scaling: the same logits on the raw features.
-pub(crate) fn restandardise(prev: &CountModel, mean: &[f64], std: &[f64]) -> Array2<f64> {
+fn restandardise(prev: &CountModel, mean: &[f64], std: &[f64]) -> Array2<f64> {
     let k = prev.classes.len();
     let mut out = Array2::zeros((N_COUNT + 1, k));
     for j in 0..k {

@@ -10,7 +10,7 @@ use super::{Model, ModelError, FORMAT, FORMAT_VERSION};
 use crate::shown::escape_controls;
 
 #[derive(Serialize, Deserialize)]
-pub(crate) struct ModelFile {
+struct ModelFile {
     pub(crate) format: String,
     pub(crate) format_version: u32,
     pub(crate) tool_version: String,

@@ -14,7 +14,7 @@ use super::{
 };
 use crate::data::{Candidate, Sessions};
 
-pub(crate) fn sessions_of(candidates: &[Candidate]) -> BTreeMap<i32, usize> {
+fn sessions_of(candidates: &[Candidate]) -> BTreeMap<i32, usize> {
     let mut m = BTreeMap::new();
     for c in candidates {
         *m.entry(c.session).or_insert(0) += 1;
@@ -168,7 +168,7 @@ fn count_chain(
 }
 
 /// One part's model from its two fits, without the drift.
-pub(crate) fn assemble(
+fn assemble(
     data: Sessions<'_>,
     options: Recorded,
     choice: ChoiceModel,

@@ -18,7 +18,7 @@ pub(crate) struct Mapping {
     pub(crate) track: Vec<Option<usize>>,
 }
 
-pub(crate) fn map_names(data_names: &[String], model_names: &[String]) -> Vec<Option<usize>> {
+fn map_names(data_names: &[String], model_names: &[String]) -> Vec<Option<usize>> {
     let idx: HashMap<&str, usize> = model_names
         .iter()
         .enumerate()
@@ -42,7 +42,7 @@ impl Model {
 
     /// Probabilities of 0, 1 and 2 orals. A candidate with a single eligible subject
     /// cannot take two orals: that mass goes to one oral.
-    pub(crate) fn count_probabilities(&self, c: &Candidate, map: &Mapping) -> [f64; 3] {
+    fn count_probabilities(&self, c: &Candidate, map: &Mapping) -> [f64; 3] {
         let cm = &self.count;
         let cr = map.center[c.center as usize]
             .map(|i| cm.center_rates[i])
@@ -129,7 +129,7 @@ impl Model {
 /// probabilities `pi`, from items with utilities `u`.
 ///
 /// P(j first) = w_j / W; P(j second) = sum over i != j of (w_i / W) (w_j / (W - w_i)).
-pub(crate) fn inclusion_probabilities(pi: [f64; 3], u: &[f64]) -> Vec<f64> {
+fn inclusion_probabilities(pi: [f64; 3], u: &[f64]) -> Vec<f64> {
     let n = u.len();
     if n == 0 {
         return Vec::new();

@@ -146,9 +146,9 @@ fn bounded(r: f64) -> f64 {
 /// codes once asked for 3.2 GB), the Hessian's centre blocks with centres times that
 /// block: these bounds keep a national training under a gigabyte, with room to spare
 /// (a national history has about 60 subject codes, 15 tracks and 400 to 4,000 centres).
-pub(crate) const MAX_SUBJECTS: usize = 200;
-pub(crate) const MAX_TRACKS: usize = 60;
-pub(crate) const MAX_CENTERS: usize = 5_000;
+const MAX_SUBJECTS: usize = 200;
+const MAX_TRACKS: usize = 60;
+const MAX_CENTERS: usize = 5_000;
 
 /// An error naming the first of [`MAX_SUBJECTS`], [`MAX_TRACKS`], [`MAX_CENTERS`] that
 /// the history goes over.

@@ -19,7 +19,7 @@ pub(crate) fn esc(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
-pub(crate) fn metrics_table(rows: &[(Method, &Metrics)], lang: Lang) -> String {
+fn metrics_table(rows: &[(Method, &Metrics)], lang: Lang) -> String {
     let t = lang.texts();
     let mut s = String::from("<table><thead><tr>");
     for h in t.method_header {
@@ -49,7 +49,7 @@ pub(crate) fn metrics_table(rows: &[(Method, &Metrics)], lang: Lang) -> String {
 /// tick and the actual count as a dot. Each row has its own scale (0 to a little above
 /// its largest value), because one subject taken by every candidate would otherwise
 /// squash all the others into dots; the numbers are written beside each row.
-pub(crate) fn subject_chart(subjects: &[ScoredCell], lang: Lang) -> String {
+fn subject_chart(subjects: &[ScoredCell], lang: Lang) -> String {
     let t = lang.texts();
     let row_h = 22.0;
     let left = 230.0;
@@ -105,7 +105,7 @@ pub(crate) fn subject_chart(subjects: &[ScoredCell], lang: Lang) -> String {
 }
 
 /// Paired bars per centre: examiners summoned and examiners needed.
-pub(crate) fn center_chart(cells: &[ScoredCell]) -> String {
+fn center_chart(cells: &[ScoredCell]) -> String {
     let mut by: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     for c in cells {
         let e = by.entry(&c.center).or_default();
@@ -147,7 +147,7 @@ pub(crate) fn center_chart(cells: &[ScoredCell]) -> String {
 }
 
 /// Predicted probability against observed rate, one dot per bin (area ~ count).
-pub(crate) fn calibration_chart(bins: &[CalibrationBin], lang: Lang) -> String {
+fn calibration_chart(bins: &[CalibrationBin], lang: Lang) -> String {
     let t = lang.texts();
     let size = 320.0;
     let m = 40.0;
@@ -197,7 +197,7 @@ pub(crate) fn calibration_chart(bins: &[CalibrationBin], lang: Lang) -> String {
 
 /// The styles of both pages: readable on screen, and on A4 when printed (tables and
 /// charts not cut across pages where avoidable).
-pub(crate) const STYLE: &str = "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}\
+const STYLE: &str = "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto;padding:0 1em;color:#222}\
     table{border-collapse:collapse;margin:1em 0;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
     td{white-space:nowrap}td:first-child{white-space:normal}\
     td:first-child,th:first-child{text-align:left}.headline{font-size:1.2em;background:#f3f7fb;padding:1em;border-left:4px solid #3182bd}\

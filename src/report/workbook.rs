@@ -12,7 +12,7 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError}
 use super::table::{Field, Table};
 
 /// The French title of a CSV column or table (the name itself when it has none).
-pub(crate) fn french(name: &str) -> &str {
+fn french(name: &str) -> &str {
     match name {
         "candidate_id" => "Candidat",
         "center" => "Centre",

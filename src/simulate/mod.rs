@@ -78,7 +78,7 @@ pub(crate) struct SimSummary {
     pub(crate) two_orals: usize,
 }
 
-pub(crate) const CENTER_NAMES: [&str; 12] = [
+const CENTER_NAMES: [&str; 12] = [
     "Lycée Henri-Poincaré, Nancy",
     "Lycée Fabert, Metz",
     "Lycée Claude-Gellée, Épinal",
@@ -144,7 +144,7 @@ pub(crate) fn sidx(code: &str) -> usize {
 
 /// Track, share of second-group candidates [S: techno about twice as likely as général to
 /// be in the second group; STMG the largest series], and its spécialité pairs with weights.
-pub(crate) struct TrackSpec {
+struct TrackSpec {
     pub(crate) name: &'static str,
     pub(crate) share: f64,
     pub(crate) philo_coef: f64,
@@ -153,7 +153,7 @@ pub(crate) struct TrackSpec {
 
 /// Général pairs, weighted to approach the DEPP 2023 shares (maths 44%, SES 35%, PC 31%,
 /// HGGSP 26%, SVT 23%, LLCER 18%, HLP 11%, NSI 5%; maths+PC the most frequent pair).
-pub(crate) const GENERAL_PAIRS: [(&str, &str, f64); 16] = [
+const GENERAL_PAIRS: [(&str, &str, f64); 16] = [
     ("MATHEMATIQUES", "PHYSIQUE-CHIMIE", 20.0),
     ("HGGSP", "SES", 12.0),
     ("PHYSIQUE-CHIMIE", "SVT", 9.0),
@@ -172,7 +172,7 @@ pub(crate) const GENERAL_PAIRS: [(&str, &str, f64); 16] = [
     ("LLCA", "HLP", 1.0),
 ];
 
-pub(crate) const TRACKS: [TrackSpec; 8] = [
+const TRACKS: [TrackSpec; 8] = [
     TrackSpec {
         name: "GENERALE",
         share: 0.58,
@@ -254,7 +254,7 @@ pub(crate) struct CenterHabit {
 }
 
 /// What an oral is expected to add to a mark [I]: orals lift low marks, rarely good ones.
-pub(crate) fn oral_lift(grade: f64) -> f64 {
+fn oral_lift(grade: f64) -> f64 {
     (0.6 * (13.0 - grade)).max(0.0)
 }
 

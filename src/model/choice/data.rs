@@ -36,7 +36,7 @@ pub(crate) struct ChoiceData {
 
 /// Fixed chunking keeps sums in one order whatever the number of threads, so results are
 /// byte-identical on any machine.
-pub(crate) const CHUNKS: usize = 16;
+const CHUNKS: usize = 16;
 
 /// Candidates the subject model's preconditioner is computed from, at most (about).
 pub(crate) const HESSIAN_SAMPLE: usize = 50_000;
@@ -173,7 +173,7 @@ impl ChoiceData {
         (f, g)
     }
 
-    pub(crate) fn chunk_objective(&self, theta: &[f64], lo: usize, hi: usize) -> (f64, Vec<f64>) {
+    fn chunk_objective(&self, theta: &[f64], lo: usize, hi: usize) -> (f64, Vec<f64>) {
         let mut g = vec![0.0; self.n_params()];
         let mut f = 0.0;
         let mut u = Vec::new();

@@ -28,9 +28,9 @@ use crate::data::Sessions;
 use crate::numeric::standardise;
 
 /// Parameters, objective and gradient of the last evaluation.
-pub(crate) type Evaluation = (Vec<f64>, f64, Vec<f64>);
+type Evaluation = (Vec<f64>, f64, Vec<f64>);
 
-pub(crate) struct ChoiceProblem<'a> {
+struct ChoiceProblem<'a> {
     pub(crate) data: &'a ChoiceData,
     pub(crate) theta0: &'a [f64],
     pub(crate) pre: &'a Precond,
@@ -46,7 +46,7 @@ impl ChoiceProblem<'_> {
     /// Objective and its gradient with respect to phi; an error once the evaluation
     /// budget is spent or where the objective is not finite (a line search could chase
     /// a NaN forever).
-    pub(crate) fn eval(&self, phi: &Array1<f64>) -> Result<(f64, Vec<f64>), argmin::core::Error> {
+    fn eval(&self, phi: &Array1<f64>) -> Result<(f64, Vec<f64>), argmin::core::Error> {
         let t = phi.as_slice().expect("contiguous parameters");
         let mut cache = self.cache.lock().expect("cache lock");
         if let Some((p, f, g)) = cache.as_ref() {
@@ -95,14 +95,14 @@ const EVALUATIONS_PER_ITERATION: u64 = 20;
 /// Prior standard deviation of the dense coefficients (logit scale, per standard
 /// deviation of a feature): wide enough to say nothing next to thousands of candidates,
 /// it only keeps a coefficient finite when a tiny history cannot pin it down.
-pub(crate) const DENSE_PRIOR_SD: f64 = 10.0;
+const DENSE_PRIOR_SD: f64 = 10.0;
 
 /// Stopping tolerance of the subject model, on the gradient in preconditioned
 /// coordinates (half its square approximates what the objective could still lose). The
 /// fit is then accepted only if the plain gradient norm is below [`CHOICE_ACCEPT`]; a
 /// looser 3e-4 left small académies just above it.
-pub(crate) const CHOICE_TOL: f64 = 5e-5;
-pub(crate) const CHOICE_ACCEPT: f64 = 1e-4;
+const CHOICE_TOL: f64 = 5e-5;
+const CHOICE_ACCEPT: f64 = 1e-4;
 
 /// Fits the subject model on `threads` threads, from `init` when given (a fit on fewer
 /// sessions of the same dataset, hence the same parameter layout), each candidate

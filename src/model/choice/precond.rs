@@ -32,7 +32,7 @@ pub(crate) struct Precond {
 impl ChoiceData {
     /// Parameter indices of the global block: dense coefficients, subject effects and
     /// track slopes, in that order.
-    pub(crate) fn global_indices(&self) -> Vec<usize> {
+    fn global_indices(&self) -> Vec<usize> {
         let off_center = N_DENSE + self.n_subjects;
         let off_track = off_center + N_SLOPES * self.n_centers;
         (0..off_center)
@@ -123,7 +123,7 @@ impl ChoiceData {
     /// candidate in `lo..hi`: the global block (`ng` parameters), each centre's global x
     /// centre block, each centre's own block, and their total weight.
     #[allow(clippy::type_complexity)]
-    pub(crate) fn chunk_hessian(
+    fn chunk_hessian(
         &self,
         theta: &[f64],
         pos: &[usize],
