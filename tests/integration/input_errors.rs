@@ -122,3 +122,55 @@ fn history_without_chosen_is_bad_input_but_a_forecast_file_may_omit_it() {
     );
     assert!(o.status.success(), "{}", stderr(&o));
 }
+
+/// A summons file edited by hand: a half-day that is neither morning nor afternoon, and
+/// one without its day, are problems named by line (before, they were read as cells no
+/// candidate has, and their examiners silently released).
+#[test]
+fn summons_with_a_half_day_that_cannot_be_are_refused_by_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cands = repo_file("data/sample/candidates.csv");
+    std::fs::write(tmp.path().join("choices.csv"), "candidate_id,subject\n").unwrap();
+    std::fs::write(
+        tmp.path().join("summons.csv"),
+        "examiner_id,name,subject,center,day,half_day,role\n\
+         E1,N,FRANCAIS,\"Lycée Fabert, Metz\",2026-07-07,am,firm\n\
+         E2,N,FRANCAIS,\"Lycée Fabert, Metz\",2026-07-07,soir,firm\n\
+         E3,N,FRANCAIS,\"Lycée Fabert, Metz\",,pm,reserve\n\
+         E4,N,FRANCAIS,\"Lycée Fabert, Metz\",2026-07-07,Après-midi,boss\n",
+    )
+    .unwrap();
+    let c = cands.to_str().unwrap();
+    let args = [
+        "confirm",
+        "--candidates",
+        c,
+        "--choices",
+        "choices.csv",
+        "--summons",
+        "summons.csv",
+        "--out",
+        "day",
+    ];
+    let o = run(tmp.path(), &args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    for needle in [
+        "summons.csv, line 3, column 'half_day': value 'soir': expected am or pm",
+        "summons.csv, line 4, column 'half_day': value 'pm': expected a half-day only with its day",
+        "summons.csv, line 5, column 'role': value 'boss': expected firm or reserve",
+    ] {
+        assert!(e.contains(needle), "missing {needle:?} in:\n{e}");
+    }
+    assert!(!tmp.path().join("day").exists());
+    // French and upper-case half-days are the same half-days.
+    std::fs::write(
+        tmp.path().join("summons.csv"),
+        "examiner_id,name,subject,center,day,half_day,role\n\
+         E1,N,FRANCAIS,\"Lycée Fabert, Metz\",2026-07-07,Matin,firm\n",
+    )
+    .unwrap();
+    ok(tmp.path(), &args);
+    let rows = read_csv(&tmp.path().join("day/confirmations.csv"));
+    assert_eq!(rows[0]["half_day"], "am");
+}
