@@ -38,15 +38,20 @@ pub(crate) fn read_choices(
         .collect();
     let mut out: Choices = BTreeMap::new();
     for (line, f) in rows {
-        let Some(&k) = by_id.get(f[0].as_str()) else {
+        let [candidate_id, subject] = f;
+        let Some(&k) = by_id.get(candidate_id.as_str()) else {
             let expected = "a candidate of the candidates file (in the average band)";
-            problems.push(path, line, "candidate_id", &f[0], expected);
+            problems.push(path, line, "candidate_id", &candidate_id, expected);
             continue;
         };
         let c = &data.candidates[k];
-        let Some(j) = c.subjects.iter().position(|s| data.subject_name(s) == f[1]) else {
+        let Some(j) = c
+            .subjects
+            .iter()
+            .position(|s| data.subject_name(s) == subject)
+        else {
             let expected = "a subject this candidate is eligible for (a written exam of theirs)";
-            problems.push(path, line, "subject", &f[1], expected);
+            problems.push(path, line, "subject", &subject, expected);
             continue;
         };
         let chosen = out.entry(k).or_default();
@@ -55,7 +60,7 @@ pub(crate) fn read_choices(
                 path,
                 line,
                 "subject",
-                &f[1],
+                &subject,
                 "each subject once per candidate",
             );
         } else if chosen.len() == 2 {
@@ -63,7 +68,7 @@ pub(crate) fn read_choices(
                 path,
                 line,
                 "subject",
-                &f[1],
+                &subject,
                 "at most two orals per candidate",
             );
         } else {
@@ -90,17 +95,18 @@ pub(crate) fn read_durations(
     let rows = read_small_table(path, separator, &cols, 3, &mut problems);
     let mut out = BTreeMap::new();
     for (line, f) in rows {
+        let [subject, preparation, oral] = f;
         let minutes = |v: &str| v.parse::<u32>().ok().filter(|m| (1..=240).contains(m));
-        match (minutes(&f[1]), minutes(&f[2])) {
-            (Some(preparation), Some(oral)) if !f[0].is_empty() => {
+        match (minutes(&preparation), minutes(&oral)) {
+            (Some(preparation), Some(oral)) if !subject.is_empty() => {
                 let d = Durations { preparation, oral };
-                if out.insert(f[0].clone(), d).is_some() {
-                    problems.push(path, line, "subject", &f[0], "each subject once");
+                if out.insert(subject.clone(), d).is_some() {
+                    problems.push(path, line, "subject", &subject, "each subject once");
                 }
             }
             _ => {
                 let expected = "a subject and whole numbers of minutes from 1 to 240";
-                problems.push(path, line, "preparation", &f[1], expected);
+                problems.push(path, line, "preparation", &preparation, expected);
             }
         }
     }

@@ -50,16 +50,17 @@ pub(crate) fn read_summons(
     let rows = read_small_table(path, separator, &SUMMONS_COLUMNS, 4, &mut problems);
     let mut out = Vec::new();
     for (line, f) in rows {
-        let Some(role) = Role::from_code(&f[6]) else {
-            problems.push(path, line, "role", &f[6], "firm or reserve");
+        let [examiner_id, name, subject, center, day, half_day, role] = f;
+        let Some(role) = Role::from_code(&role) else {
+            problems.push(path, line, "role", &role, "firm or reserve");
             continue;
         };
-        if f[0].is_empty() || f[2].is_empty() || f[3].is_empty() {
+        if examiner_id.is_empty() || subject.is_empty() || center.is_empty() {
             let expected = "an examiner id, a subject and a centre on every row";
-            problems.push(path, line, "examiner_id", &f[0], expected);
+            problems.push(path, line, "examiner_id", &examiner_id, expected);
             continue;
         }
-        let half = match (f[4].as_str(), f[5].as_str()) {
+        let half = match (day.as_str(), half_day.as_str()) {
             (_, "") => None,
             ("", h) => {
                 let expected = "a half-day only with its day (the 'day' column)";
@@ -75,9 +76,6 @@ pub(crate) fn read_summons(
                 }
             },
         };
-        let [examiner_id, name, subject, center, day, _, _] = f
-            .try_into()
-            .expect("read_small_table gives one field per column");
         out.push(SummonRow {
             examiner_id,
             name,

@@ -29,14 +29,16 @@ fn parse_unavailable(text: &str) -> Vec<(String, Option<HalfDay>)> {
 
 /// Reads a small table (roster, capacities): the rows as (line, fields in `columns`
 /// order), with the same encoding and separator rules as the candidate files. Columns
-/// after `required` are optional and read as empty when absent.
-pub(crate) fn read_small_table(
+/// after `required` are optional and read as empty when absent. A reader binds the
+/// fields to names in the order of its `columns` (`let [subject, capacity] = fields`),
+/// so the compiler checks that it reads as many as it names, wherever the file puts them.
+pub(crate) fn read_small_table<const N: usize>(
     path: &Path,
     separator: Separator,
-    columns: &[&str],
+    columns: &[&str; N],
     required: usize,
     problems: &mut Problems,
-) -> Vec<(u64, Vec<String>)> {
+) -> Vec<(u64, [String; N])> {
     let Some((text, sheet)) = read_text(path, problems, None) else {
         return Vec::new();
     };
@@ -60,10 +62,13 @@ pub(crate) fn read_small_table(
                     continue;
                 }
                 let line = r.position().map(|p| p.line()).unwrap_or(0);
-                let fields = idx
-                    .iter()
-                    .map(|i| i.and_then(|i| r.get(i)).unwrap_or("").trim().to_string())
-                    .collect();
+                let fields = std::array::from_fn(|k| {
+                    idx[k]
+                        .and_then(|i| r.get(i))
+                        .unwrap_or("")
+                        .trim()
+                        .to_string()
+                });
                 out.push((line, fields));
             }
             Err(e) => {
@@ -101,18 +106,19 @@ pub(crate) fn read_roster(
     let mut out = Vec::new();
     let mut seen: HashMap<(String, String, String), u64> = HashMap::new();
     for (line, f) in rows {
-        if f[0].is_empty() {
+        let [examiner_id, name, subject, center, priority, unavailable] = f;
+        if examiner_id.is_empty() {
             problems.push(path, line, "examiner_id", "", "a non-empty examiner id");
             continue;
         }
-        if f[0].chars().count() > MAX_ID_CHARS || f[1].chars().count() > MAX_NAME_CHARS {
+        if examiner_id.chars().count() > MAX_ID_CHARS || name.chars().count() > MAX_NAME_CHARS {
             let expected = format!(
                 "an id of at most {MAX_ID_CHARS} and a name of at most {MAX_NAME_CHARS} characters"
             );
             problems.push(path, line, "examiner_id", "", &expected);
             continue;
         }
-        if f[2].is_empty() {
+        if subject.is_empty() {
             problems.push(
                 path,
                 line,
@@ -122,40 +128,40 @@ pub(crate) fn read_roster(
             );
             continue;
         }
-        let priority = if f[4].is_empty() {
+        let priority = if priority.is_empty() {
             i64::MAX
         } else {
-            match f[4].parse::<i64>() {
+            match priority.parse::<i64>() {
                 Ok(p) => p,
                 Err(_) => {
                     problems.push(
                         path,
                         line,
                         "priority",
-                        &f[4],
+                        &priority,
                         "a whole number (lower is summoned first) or nothing",
                     );
                     continue;
                 }
             }
         };
-        let key = (f[0].clone(), f[2].clone(), f[3].clone());
+        let key = (examiner_id.clone(), subject.clone(), center.clone());
         if let Some(first) = seen.insert(key, line) {
             problems.push(
                 path,
                 line,
                 "examiner_id",
-                &f[0],
+                &examiner_id,
                 &format!("each examiner once per subject and centre (already at line {first})"),
             );
             continue;
         }
-        let unavailable = parse_unavailable(&f[5]);
+        let unavailable = parse_unavailable(&unavailable);
         out.push(RosterEntry {
-            examiner_id: f[0].clone(),
-            name: f[1].clone(),
-            subject: f[2].clone(),
-            center: f[3].clone(),
+            examiner_id: examiner_id.clone(),
+            name: name.clone(),
+            subject: subject.clone(),
+            center: center.clone(),
             priority,
             unavailable,
         });
@@ -172,17 +178,18 @@ pub(crate) fn read_capacities(
     let rows = read_small_table(path, separator, &["subject", "capacity"], 2, &mut problems);
     let mut out = BTreeMap::new();
     for (line, f) in rows {
-        match f[1].parse::<usize>() {
-            Ok(c) if (1..=MAX_CAPACITY).contains(&c) && !f[0].is_empty() => {
-                if out.insert(f[0].clone(), c).is_some() {
-                    problems.push(path, line, "subject", &f[0], "each subject once");
+        let [subject, capacity] = f;
+        match capacity.parse::<usize>() {
+            Ok(c) if (1..=MAX_CAPACITY).contains(&c) && !subject.is_empty() => {
+                if out.insert(subject.clone(), c).is_some() {
+                    problems.push(path, line, "subject", &subject, "each subject once");
                 }
             }
             _ => problems.push(
                 path,
                 line,
                 "capacity",
-                &f[1],
+                &capacity,
                 "a whole number of candidates per examiner, from 1 to 1000",
             ),
         }
@@ -200,18 +207,19 @@ pub(crate) fn read_truth(path: &Path, separator: Separator) -> Result<Truth, Inp
     let rows = read_small_table(path, separator, &cols, 4, &mut problems);
     let mut out = HashMap::new();
     for (line, f) in rows {
-        let s = f[0].parse::<i32>();
-        let p = parse_number(&f[3]).filter(|p| (0.0..=1.0).contains(p));
+        let [session, candidate_id, subject, probability] = f;
+        let s = session.parse::<i32>();
+        let p = parse_number(&probability).filter(|p| (0.0..=1.0).contains(p));
         match (s, p) {
             (Ok(s), Some(p)) => {
-                out.insert((s, f[1].clone(), f[2].clone()), p);
+                out.insert((s, candidate_id.clone(), subject.clone()), p);
             }
-            (Err(_), _) => problems.push(path, line, "session", &f[0], "a session year"),
+            (Err(_), _) => problems.push(path, line, "session", &session, "a session year"),
             (_, None) => problems.push(
                 path,
                 line,
                 "probability",
-                &f[3],
+                &probability,
                 "a probability between 0 and 1",
             ),
         }
@@ -240,7 +248,8 @@ pub(crate) fn read_schedule(
     let rows = read_small_table(path, separator, &cols, 3, &mut problems);
     let mut out: Vec<ScheduleRule> = Vec::new();
     for (line, f) in rows {
-        let half = match f[3].as_str() {
+        let [center, track, day, half_day] = f;
+        let half = match half_day.as_str() {
             "" => None,
             v => match HalfDay::parse(v) {
                 Some(h) => Some(h),
@@ -256,25 +265,25 @@ pub(crate) fn read_schedule(
                 }
             },
         };
-        if f[1].is_empty() || f[2].is_empty() {
+        if track.is_empty() || day.is_empty() {
             problems.push(
                 path,
                 line,
                 "track",
-                &f[1],
+                &track,
                 "a track and a day on every rule",
             );
             continue;
         }
-        if let Some(r) = out.iter().find(|r| r.center == f[0] && r.track == f[1]) {
+        if let Some(r) = out.iter().find(|r| r.center == center && r.track == track) {
             let expected = format!("one rule per centre and track (already at line {})", r.line);
-            problems.push(path, line, "track", &f[1], &expected);
+            problems.push(path, line, "track", &track, &expected);
             continue;
         }
         out.push(ScheduleRule {
-            center: f[0].clone(),
-            track: f[1].clone(),
-            day: f[2].clone(),
+            center: center.clone(),
+            track: track.clone(),
+            day: day.clone(),
             half,
             line,
         });
