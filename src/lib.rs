@@ -1,12 +1,14 @@
 //! bacpredict: forecast the baccalauréat second-group oral choices and plan examiners.
 //!
-//! The data flows one way, and the modules follow it: [`input`] reads and validates the
-//! office's files into a [`data::Dataset`], [`model`] learns the choice model,
+//! The data flows one way, and the modules follow it. [`data`] holds the types every
+//! stage shares (the dataset, slots, cell keys, roster entries and summons); [`input`]
+//! reads and validates the office's files into them, [`model`] learns the choice model,
 //! [`forecast`] turns it into count distributions, [`planning`] into examiners and
-//! convocations, [`backtest`] scores all of it on past sessions, [`report`] writes the
-//! results, and [`cmd`] ties them to the command line. [`numeric`] and [`parallel`] are
-//! the shared helpers (small linear algebra; work spread over the cores), [`simulate`]
-//! makes a synthetic académie.
+//! convocations, [`confirm`] meets results day, [`backtest`] scores all of it on past
+//! sessions, [`report`] writes the results, and [`cmd`] ties them to the command line.
+//! [`numeric`], [`parallel`] and [`shown`] are the shared helpers (small linear algebra;
+//! work spread over the cores; file values as messages show them), [`simulate`] makes a
+//! synthetic académie.
 //!
 //! Only [`cmd`] is public: the binary parses, runs and maps errors to exit codes; every
 //! other item is the crate's own (the fuzz targets are public only in a build with the
