@@ -11,7 +11,7 @@ use super::columns::Column;
 use super::problems::Problems;
 use super::rows::{Interner, ParsedRow};
 use super::runs::{group_runs, ChunkRows, Pending};
-use super::text::{parse_number, trim};
+use super::text::{half_day_of, parse_number, trim};
 use super::ReadOptions;
 use crate::data::{HalfDay, Slot, MAX_MARK};
 
@@ -275,22 +275,10 @@ impl<'r> RowCheck<'r, '_> {
     /// `half_day`: empty, or a half of the day named in `day`.
     fn half_day(&mut self) -> Option<HalfDay> {
         let v = self.field(Column::HalfDay);
-        if v.is_empty() {
-            return None;
-        }
-        match HalfDay::parse(v) {
-            Some(h) if !self.field(Column::Day).is_empty() => Some(h),
-            Some(_) => {
-                let expected = "a half-day only with its day (the 'day' column)";
-                self.bad(Column::HalfDay, v, expected);
-                None
-            }
-            None => {
-                let expected = "am or pm (matin or après-midi), or nothing";
-                self.bad(Column::HalfDay, v, expected);
-                None
-            }
-        }
+        half_day_of(self.field(Column::Day), v).unwrap_or_else(|expected| {
+            self.bad(Column::HalfDay, v, expected);
+            None
+        })
     }
 
     fn chosen(&mut self, required: bool) -> Option<bool> {

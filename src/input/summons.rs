@@ -10,6 +10,7 @@ use std::path::Path;
 use super::columns::SUMMONS_COLUMNS;
 use super::problems::{InputError, Problems};
 use super::tables::{into_result, read_small_table};
+use super::text::half_day_of;
 use super::Separator;
 use crate::data::{CellKey, Dataset, HalfDay, Role, Slot, Summon};
 
@@ -60,21 +61,12 @@ pub(crate) fn read_summons(
             problems.push(path, line, "examiner_id", &examiner_id, expected);
             continue;
         }
-        let half = match (day.as_str(), half_day.as_str()) {
-            (_, "") => None,
-            ("", h) => {
-                let expected = "a half-day only with its day (the 'day' column)";
-                problems.push(path, line, "half_day", h, expected);
+        let half = match half_day_of(&day, &half_day) {
+            Ok(half) => half,
+            Err(expected) => {
+                problems.push(path, line, "half_day", &half_day, expected);
                 continue;
             }
-            (_, h) => match HalfDay::parse(h) {
-                Some(h) => Some(h),
-                None => {
-                    let expected = "am or pm (matin or après-midi), or nothing";
-                    problems.push(path, line, "half_day", h, expected);
-                    continue;
-                }
-            },
         };
         out.push(SummonRow {
             examiner_id,

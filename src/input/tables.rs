@@ -7,7 +7,7 @@ use std::path::Path;
 
 use super::chunks::{MAX_ID_CHARS, MAX_NAME_CHARS};
 use super::problems::{InputError, Problems};
-use super::text::{csv_reader, match_header, parse_number, read_text};
+use super::text::{csv_reader, match_header, parse_number, read_text, HALF_DAY_EXPECTED};
 use super::Separator;
 use crate::data::{Dataset, HalfDay, RosterEntry, Slot, MAX_CAPACITY};
 
@@ -254,13 +254,7 @@ pub(crate) fn read_schedule(
             v => match HalfDay::parse(v) {
                 Some(h) => Some(h),
                 None => {
-                    problems.push(
-                        path,
-                        line,
-                        "half_day",
-                        v,
-                        "am or pm (matin or après-midi), or nothing",
-                    );
+                    problems.push(path, line, "half_day", v, HALF_DAY_EXPECTED);
                     continue;
                 }
             },

@@ -10,6 +10,7 @@ use std::path::Path;
 use super::problems::{shown_value, Problems};
 use super::sheet::{is_spreadsheet, sheet_to_csv};
 use super::Separator;
+use crate::data::HalfDay;
 
 /// Turns raw bytes into text: UTF-8 (BOM stripped) when valid, else Windows-1252, which
 /// is what French-locale spreadsheets write. Windows-1252 maps every byte, so the choice
@@ -67,6 +68,22 @@ pub(crate) fn trim(s: &str) -> &str {
         s
     } else {
         s.trim()
+    }
+}
+
+/// What a half-day that is not one should have been.
+pub(crate) const HALF_DAY_EXPECTED: &str = "am or pm (matin or après-midi), or nothing";
+
+/// A slot's half-day as a file writes it beside its day: empty for none, or a half of
+/// that day. Else what was expected instead, for the problem.
+pub(crate) fn half_day_of(day: &str, half: &str) -> Result<Option<HalfDay>, &'static str> {
+    if half.is_empty() {
+        return Ok(None);
+    }
+    match HalfDay::parse(half) {
+        Some(h) if !day.is_empty() => Ok(Some(h)),
+        Some(_) => Err("a half-day only with its day (the 'day' column)"),
+        None => Err(HALF_DAY_EXPECTED),
     }
 }
 
