@@ -52,6 +52,11 @@ impl Default for PlanOptions {
 }
 
 impl PlanOptions {
+    /// [`PlanOptions::capacity_for`] the subject numbered `subject` in `data`.
+    pub(crate) fn capacity_of(&self, data: &Dataset, subject: u32) -> usize {
+        self.capacity_for(&data.subjects[subject as usize])
+    }
+
     pub(crate) fn capacity_for(&self, subject: &str) -> usize {
         self.capacity_by_subject
             .get(subject)
@@ -198,7 +203,7 @@ pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -
     let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
     let caps: Vec<usize> = cells
         .iter()
-        .map(|c| opts.capacity_for(&data.subjects[c.key.subject as usize]))
+        .map(|c| opts.capacity_of(data, c.key.subject))
         .collect();
     let marginal = marginal_allocation(&dists, &caps, opts.coverage);
     let per_cell = |q: f64| -> Vec<usize> {

@@ -70,11 +70,7 @@ pub(crate) fn last_year_plus_25(
     let ex: Vec<(usize, usize)> = cells
         .iter()
         .map(|c| {
-            let e = (1.25 * c.expected()
-                / opts
-                    .plan
-                    .capacity_for(&test.subjects[c.key.subject as usize]) as f64
-                - 1e-9)
+            let e = (1.25 * c.expected() / opts.plan.capacity_of(test, c.key.subject) as f64 - 1e-9)
                 .ceil()
                 .max(0.0) as usize;
             (e, 0)
@@ -117,9 +113,7 @@ pub(crate) fn two_lowest(
     let ex: Vec<(usize, usize)> = cells
         .iter()
         .map(|c| {
-            let cap = opts
-                .plan
-                .capacity_for(&test.subjects[c.key.subject as usize]);
+            let cap = opts.plan.capacity_of(test, c.key.subject);
             ((c.expected().round() as usize).div_ceil(cap), 0)
         })
         .collect();

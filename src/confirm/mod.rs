@@ -84,7 +84,7 @@ pub(crate) fn cells(
     for (&k, chosen) in choices {
         let c = &data.candidates[k];
         for &j in chosen {
-            let key = data.cell_of(c, &c.subjects[j]);
+            let key = CellKey::of(c, &c.subjects[j]);
             cells.entry(key).or_default().orals.push((k, j));
         }
     }
@@ -92,7 +92,7 @@ pub(crate) fn cells(
         cells.entry(s.cell).or_default().examiners.push(i);
     }
     for (key, cell) in cells.iter_mut() {
-        cell.capacity = opts.capacity_for(&data.subjects[key.subject as usize]);
+        cell.capacity = opts.capacity_of(data, key.subject);
         cell.needed = cell.orals.len().div_ceil(cell.capacity);
     }
     cells

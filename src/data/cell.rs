@@ -4,7 +4,7 @@
 //! sorted, so the order of keys is the order of their names, and every output sorted by
 //! key comes out as sorted by name. The names are looked up only to be written.
 
-use super::Slot;
+use super::{Candidate, Slot, SubjectRow};
 
 /// One (centre, subject, slot) cell: indices into [`super::Dataset::centers`] and
 /// [`super::Dataset::subjects`], and the slot.
@@ -13,4 +13,15 @@ pub(crate) struct CellKey {
     pub(crate) center: u32,
     pub(crate) subject: u32,
     pub(crate) slot: Slot,
+}
+
+impl CellKey {
+    /// The cell of a candidate's subject.
+    pub(crate) fn of(c: &Candidate, s: &SubjectRow) -> CellKey {
+        CellKey {
+            center: c.center,
+            subject: s.subject,
+            slot: c.slot,
+        }
+    }
 }

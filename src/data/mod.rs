@@ -168,15 +168,6 @@ impl Dataset {
         ]
     }
 
-    /// The cell of a candidate's subject.
-    pub(crate) fn cell_of(&self, c: &Candidate, s: &SubjectRow) -> CellKey {
-        CellKey {
-            center: c.center,
-            subject: s.subject,
-            slot: c.slot,
-        }
-    }
-
     /// Adds the names another file brings (the centres, subjects and days of a summons
     /// file) to the tables, which stay sorted, and renumbers the candidates: an id's
     /// order stays its name's order.
@@ -220,16 +211,30 @@ fn find(sorted: &[String], name: &str) -> Option<u32> {
 /// `table` with `more` added, sorted and without repeats; and the new id of each old one
 /// (monotonic, so a candidate's subjects stay in order).
 fn merge_names<'n>(table: &mut Vec<String>, more: impl IntoIterator<Item = &'n str>) -> Vec<u32> {
-    let mut all = table.clone();
-    all.extend(more.into_iter().map(str::to_string));
+    let more: Vec<String> = more.into_iter().map(str::to_string).collect();
+    let (all, mut maps) = sorted_union([table.as_slice(), more.as_slice()]);
+    *table = all;
+    maps.swap_remove(0)
+}
+
+/// The sorted union of some name tables, without repeats, and for each table the id in
+/// the union of each of its names: how the name tables of chunks, files and summons
+/// become one table whose id order is name order.
+pub(crate) fn sorted_union<'t>(
+    tables: impl IntoIterator<Item = &'t [String]> + Clone,
+) -> (Vec<String>, Vec<Vec<u32>>) {
+    let mut all: Vec<String> = tables.clone().into_iter().flatten().cloned().collect();
     all.sort_unstable();
     all.dedup();
-    let map = table
-        .iter()
-        .map(|n| find(&all, n).expect("an old name"))
+    let maps = tables
+        .into_iter()
+        .map(|t| {
+            t.iter()
+                .map(|n| find(&all, n).expect("a name of the union"))
+                .collect()
+        })
         .collect();
-    *table = all;
-    map
+    (all, maps)
 }
 
 /// The candidates one fit learns from (or one session to forecast), with the name tables

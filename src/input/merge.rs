@@ -14,7 +14,7 @@ use super::rows::{Interner, ParsedRow};
 use super::runs::{add_row, Names, Pending};
 use super::text::{csv_reader, match_header, read_text};
 use super::{ReadOptions, Separator};
-use crate::data::{Candidate, Dataset, SlotKind};
+use crate::data::{sorted_union, Candidate, Dataset, SlotKind};
 
 /// Reads and validates several files into one dataset. Either every file is valid and a
 /// dataset comes back, or an [`InputError`] lists the problems of all of them.
@@ -156,29 +156,13 @@ struct NameTables {
 impl NameTables {
     /// The tables, with every chunk's runs renamed to them (on every core).
     fn new(chunks: &mut [Chunk]) -> NameTables {
-        let sorted = |names: &dyn Fn(&Chunk) -> &Interner| {
-            let mut all: Vec<String> = chunks
-                .iter()
-                .flat_map(|c| names(c).names.iter().cloned())
-                .collect();
-            all.sort_unstable();
-            all.dedup();
-            let maps: Vec<Vec<u32>> = chunks
-                .iter()
-                .map(|c| {
-                    names(c)
-                        .names
-                        .iter()
-                        .map(|n| all.binary_search(n).expect("a name of this chunk") as u32)
-                        .collect()
-                })
-                .collect();
-            (all, maps)
+        let sorted = |names: fn(&Chunk) -> &Interner| {
+            sorted_union(chunks.iter().map(|c| names(c).names.as_slice()))
         };
-        let (centers, cmaps) = sorted(&|c| &c.centers);
-        let (tracks, tmaps) = sorted(&|c| &c.tracks);
-        let (subjects, smaps) = sorted(&|c| &c.subjects);
-        let (days, dmaps) = sorted(&|c| &c.days);
+        let (centers, cmaps) = sorted(|c| &c.centers);
+        let (tracks, tmaps) = sorted(|c| &c.tracks);
+        let (subjects, smaps) = sorted(|c| &c.subjects);
+        let (days, dmaps) = sorted(|c| &c.days);
         crate::parallel::par_for_each_mut(chunks, |k, chunk| {
             for p in chunk.runs.iter_mut() {
                 let c = &mut p.candidate;
