@@ -24,6 +24,7 @@ use crate::data::{Dataset, Sessions};
 pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelError> {
     opts.check()?;
     check_size(data)?;
+    learnable(Sessions::of(data, ..)).map_err(ModelError::Data)?;
     // [`Sessions`] needs the candidates in session order, as `input` leaves them.
     let sorted;
     let data = if data.candidates.is_sorted_by_key(|c| c.session) {
@@ -40,8 +41,18 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
     // on a single session errs more than the final one will, and would overstate the
     // drift; with two sessions the second is all there is to hold out.
     let first_origin = if sessions.len() >= 3 { 2 } else { 1 };
-    let model = if sessions.len() >= 2 {
-        let origins = &sessions[first_origin..];
+    // An origin whose earlier sessions cannot be learnt from alone (a few candidates who
+    // all took one oral) is not held out: its fit would fail where the whole history's
+    // does not.
+    let origins: Vec<i32> = sessions
+        .get(first_origin..)
+        .unwrap_or_default()
+        .iter()
+        .copied()
+        .filter(|&s| learnable(Sessions::of(data, ..s)).is_ok())
+        .collect();
+    let model = if !origins.is_empty() {
+        let origins = &origins[..];
         let parts: Vec<Sessions> = origins
             .iter()
             .map(|&s| Sessions::of(data, ..s))
@@ -69,7 +80,12 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         let parts = [all];
         let (mut model, _) = Fits::start(&parts, opts)?.fit(0, &opts.start(), None)?;
         // One session shows no drift, only how far the model misses its own data.
-        let method = "in-sample residuals (a single session)".to_string();
+        let method = if sessions.len() == 1 {
+            "in-sample residuals (a single session)"
+        } else {
+            "in-sample residuals (no session could be held out: the sessions before each are too few to learn from alone)"
+        };
+        let method = method.to_string();
         model.drift = estimate_drift(&model, [(&model, all)].into_iter(), method);
         model
     };
@@ -139,6 +155,47 @@ fn bounded(r: f64) -> f64 {
     } else {
         MAX_REL_VAR
     }
+}
+
+/// The fewest candidates a history (and the sessions before a held-out one) must have:
+/// below it there is nothing to learn a choice from. Histories of 18 to 50 candidates,
+/// those of small académies, train (a test checks it).
+pub(crate) const MIN_CANDIDATES: usize = 10;
+
+/// Whether the candidates of `part` can be learnt from, else why not: at least
+/// [`MIN_CANDIDATES`], at least two different numbers of orals among them (the count
+/// model compares them), and one who took an oral among two or more eligible subjects
+/// (the subject model learns from such choices only).
+fn learnable(part: Sessions<'_>) -> Result<(), String> {
+    let n = part.candidates.len();
+    if n < MIN_CANDIDATES {
+        return Err(format!(
+            "the history has {n} candidate{} in the average band; bacpredict needs at least {MIN_CANDIDATES}",
+            if n == 1 { "" } else { "s" }
+        ));
+    }
+    let mut counts = [0usize; 3];
+    for c in part.candidates {
+        counts[c.n_chosen().unwrap_or(0).min(2)] += 1;
+    }
+    if counts.iter().filter(|&&k| k > 0).count() < 2 {
+        let k = counts.iter().position(|&k| k > 0).unwrap_or(0);
+        return Err(format!(
+            "all {n} candidates of the history took {k} oral{}: the number of orals cannot be \
+             learnt without candidates who took another number (0, 1 or 2); add a session",
+            if k == 1 { "" } else { "s" }
+        ));
+    }
+    if !part
+        .candidates
+        .iter()
+        .any(|c| c.revealed_choice().is_some())
+    {
+        return Err(
+            "no candidate in the history took an oral among two or more eligible subjects".into(),
+        );
+    }
+    Ok(())
 }
 
 /// The most subjects, tracks and centres a history may name. The subject model's dense

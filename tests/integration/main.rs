@@ -9,6 +9,7 @@ mod faults;
 mod forecast;
 mod input_errors;
 mod model_file;
+mod office;
 mod pages;
 mod results_day;
 mod slots;

@@ -6,8 +6,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
 
+/// The executable under test: the one cargo built, or `BACPREDICT_TEST_BIN` when set, to
+/// check that a new test fails on an older build (README, "Tests").
 pub(crate) fn bin() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_bacpredict"))
+    match std::env::var_os("BACPREDICT_TEST_BIN") {
+        Some(path) => Command::new(path),
+        None => Command::new(env!("CARGO_BIN_EXE_bacpredict")),
+    }
 }
 
 pub(crate) fn run(dir: &Path, args: &[&str]) -> Output {

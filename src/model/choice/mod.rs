@@ -136,8 +136,7 @@ pub(crate) fn fit_choice(
         Some(t) if t.len() == cd.n_params() => t.to_vec(),
         _ => vec![0.0; cd.n_params()],
     };
-    let pre = cd.preconditioner(&theta0);
-    let run = minimise(&cd, &theta0, &pre, opts.max_iterations)?;
+    let run = minimise_restarting(&cd, theta0, opts.max_iterations)?;
     let (objective, gnorm) = check_convergence(&cd, &run)?;
     let fit = FitReport {
         method: "L-BFGS (argmin), analytic gradient, Hessian-preconditioned".into(),
@@ -156,6 +155,36 @@ struct Run {
     reason: String,
     /// Whether argmin says it converged (rather than stopped on its budget).
     solver_converged: bool,
+}
+
+/// How many times L-BFGS is restarted from where it stopped when it stopped on a tiny
+/// change of the objective with the gradient still above [`CHOICE_ACCEPT`].
+const RESTARTS: usize = 3;
+
+/// L-BFGS from `theta0`, restarted from its last point with a preconditioner computed
+/// there while it stops on a tiny change of the objective short of the gradient
+/// tolerance: on a few dozen candidates the Hessian at the start can be far from the one
+/// at the optimum, and the line search then makes tiny steps. A restart's memory and
+/// scaling are those of the new point. Fits that converge at once never restart, so
+/// their models are unchanged.
+fn minimise_restarting(
+    cd: &ChoiceData,
+    theta0: Vec<f64>,
+    max_iterations: u64,
+) -> Result<Run, ModelError> {
+    let mut run = minimise(cd, &theta0, &cd.preconditioner(&theta0), max_iterations)?;
+    for _ in 0..RESTARTS {
+        let (_, g) = cd.objective(&run.theta);
+        let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let left = max_iterations.saturating_sub(run.iterations);
+        if gnorm < CHOICE_ACCEPT || !run.solver_converged || left == 0 {
+            break;
+        }
+        let done = run.iterations;
+        run = minimise(cd, &run.theta, &cd.preconditioner(&run.theta), left)?;
+        run.iterations += done;
+    }
+    Ok(run)
 }
 
 /// L-BFGS on the objective in the coordinates phi of `pre`, from phi = 0 (theta0).
@@ -208,11 +237,20 @@ fn check_convergence(cd: &ChoiceData, run: &Run) -> Result<(f64, f64), ModelErro
     let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
     if !(run.solver_converged && gnorm < CHOICE_ACCEPT) {
         let (reason, iters) = (&run.reason, run.iterations);
+        let detail = if run.solver_converged {
+            format!(
+                "the optimiser stopped after {iters} iterations ({RESTARTS} restarts) with the \
+                 objective no longer decreasing but a gradient norm of {gnorm:.2e}, above \
+                 {CHOICE_ACCEPT:.0e}"
+            )
+        } else {
+            format!(
+                "{reason} after {iters} iterations, gradient norm {gnorm:.2e}; try --max-iterations"
+            )
+        };
         return Err(ModelError::NotConverged {
             part: "subject-choice (conditional logit)",
-            detail: format!(
-                "{reason} after {iters} iterations, gradient norm {gnorm:.2e}; try --max-iterations"
-            ),
+            detail,
         });
     }
     Ok((f, gnorm))
