@@ -4,7 +4,8 @@
 //! cargo run --release --features fuzz --example fuzz -- --seconds 1800 [--target history] [--seed 1]
 //! ```
 //!
-//! Targets: history, candidates, train, model, roster, capacities (default: all, in
+//! Targets: history, candidates, train, model, roster, capacities, spreadsheet, export,
+//! column (default: all, in
 //! turn). Each failing input is saved under `target/fuzz-failures/`; a case running over
 //! 30 s is a hang: its input is saved and the run stops with exit status 3.
 

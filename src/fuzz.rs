@@ -38,10 +38,15 @@ pub enum Target {
     Capacities,
     /// The candidate reader on damaged or mutated spreadsheets (calamine).
     Spreadsheet,
+    /// The candidate reader on an office's export: a title block, French column names,
+    /// ';', decimal commas, Windows-1252, absent marks (the header search and aliases).
+    Export,
+    /// `--column NAME=HEADER` values, then the export read with the mapping.
+    Column,
 }
 
 impl Target {
-    pub const ALL: [Target; 7] = [
+    pub const ALL: [Target; 9] = [
         Target::History,
         Target::Candidates,
         Target::Train,
@@ -49,6 +54,8 @@ impl Target {
         Target::Roster,
         Target::Capacities,
         Target::Spreadsheet,
+        Target::Export,
+        Target::Column,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +67,8 @@ impl Target {
             Target::Roster => "roster",
             Target::Capacities => "capacities",
             Target::Spreadsheet => "spreadsheet",
+            Target::Export => "export",
+            Target::Column => "column",
         }
     }
 
@@ -76,6 +85,8 @@ pub struct Corpus {
     roster: Vec<u8>,
     /// The first candidates as a workbook.
     workbook: Vec<u8>,
+    /// The first candidates as an office exports them ([`Target::Export`]).
+    export: Vec<u8>,
     /// A few hundred forecast candidates, to forecast with an accepted model quickly.
     small_candidates: Dataset,
 }
@@ -86,6 +97,7 @@ impl Corpus {
         let candidates = read("data/sample/candidates.csv")?;
         let workbook = as_workbook(&take_lines(&candidates, 300))
             .map_err(|e| std::io::Error::other(e.to_string()))?;
+        let export = french_export(&take_lines(&candidates, 300));
         let head: Vec<u8> = take_lines(&candidates, 800);
         let tmp = tempfile::NamedTempFile::new()?;
         std::fs::write(tmp.path(), &head)?;
@@ -101,6 +113,7 @@ impl Corpus {
             model: read("models/sample.json")?,
             roster: read("data/sample/roster.csv")?,
             workbook,
+            export,
             small_candidates: small,
         })
     }
@@ -115,6 +128,8 @@ impl Corpus {
             Target::Roster => self.roster.clone(),
             Target::Capacities => b"subject,capacity\nPHILOSOPHIE,20\nSES,12\n".to_vec(),
             Target::Spreadsheet => self.workbook.clone(),
+            Target::Export => self.export.clone(),
+            Target::Column => b"grade=note_finale".to_vec(),
         }
     }
 }
@@ -137,6 +152,30 @@ fn as_workbook(csv_bytes: &[u8]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
         }
     }
     book.save_to_buffer()
+}
+
+/// Candidate CSV bytes as an office exports them: a title line, French column names,
+/// ';' and decimal commas, an absent mark on every 25th row, Windows-1252.
+fn french_export(csv_bytes: &[u8]) -> Vec<u8> {
+    let text = String::from_utf8_lossy(csv_bytes);
+    let mut out = String::from("Académie - export du 4 juillet;;\r\n");
+    out += "Session;N° candidat;Centre d'examen;Série;Moyenne;Matière;Coef;note_finale;Choix;Date;Demi-journée\r\n";
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    for (i, rec) in rdr.records().flatten().enumerate() {
+        let fields: Vec<String> = rec
+            .iter()
+            .enumerate()
+            .map(|(k, f)| match k {
+                7 if i % 25 == 3 => "ABS".to_string(),
+                4 | 7 => f.replace('.', ","),
+                _ if f.contains(';') => format!("\"{f}\""),
+                _ => f.to_string(),
+            })
+            .collect();
+        out += &fields.join(";");
+        out += "\r\n";
+    }
+    encoding_rs::WINDOWS_1252.encode(&out).0.into_owned()
 }
 
 /// The first `n` lines of `bytes`.
@@ -408,6 +447,17 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
                 Err(e) => check_message(&e.to_string())?,
             }
         }
+        Target::Export => {
+            let opts = ReadOptions {
+                require_chosen: false,
+                columns: vec![("grade".into(), "note_finale".into())],
+                ..ReadOptions::default()
+            };
+            if let Err(e) = input::read_files(&paths, &opts) {
+                check_message(&e.to_string())?;
+            }
+        }
+        Target::Column => read_export_with_column(corpus, path)?,
         Target::Roster => {
             if let Err(e) = input::read_roster(path, Separator::Auto) {
                 check_message(&e.to_string())?;
@@ -420,6 +470,27 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
         }
     }
     Ok(())
+}
+
+/// The case's bytes as a `--column` value: refused with a message, or the export read
+/// with it.
+fn read_export_with_column(corpus: &Corpus, path: &Path) -> Result<(), String> {
+    let spec = String::from_utf8_lossy(&std::fs::read(path).unwrap_or_default()).into_owned();
+    let mapping = match input::column_by_hand(&spec) {
+        Ok(m) => m,
+        Err(e) => return check_message(&e),
+    };
+    let file = tempfile::NamedTempFile::new().map_err(|e| format!("harness: {e}"))?;
+    std::fs::write(file.path(), &corpus.export).map_err(|e| format!("harness: {e}"))?;
+    let opts = ReadOptions {
+        require_chosen: false,
+        columns: vec![mapping],
+        ..ReadOptions::default()
+    };
+    match input::read_files(&[file.path().to_path_buf()], &opts) {
+        Ok(_) => Ok(()),
+        Err(e) => check_message(&e.to_string()),
+    }
 }
 
 /// A forecast from an accepted model must hold no NaN or out-of-range probability.
@@ -481,6 +552,10 @@ mod tests {
         fn fuzz_capacities(case in any::<u64>()) { check(Target::Capacities, case)?; }
         #[test]
         fn fuzz_spreadsheet(case in any::<u64>()) { check(Target::Spreadsheet, case)?; }
+        #[test]
+        fn fuzz_export(case in any::<u64>()) { check(Target::Export, case)?; }
+        #[test]
+        fn fuzz_column(case in any::<u64>()) { check(Target::Column, case)?; }
     }
 
     proptest! {

@@ -41,6 +41,20 @@ pub(crate) struct InputArgs {
     /// Keep candidates whose first-group average (out of 20) is below this.
     #[arg(long, default_value_t = ReadOptions::default().max_average, value_name = "MARK")]
     pub(crate) max_average: f64,
+    /// Read the candidate files' column HEADER as column NAME (repeatable), e.g.
+    /// `--column grade=note_ecrit`, for a header none of the known names matches.
+    #[arg(long, value_name = "NAME=HEADER", long_help = column_help())]
+    pub(crate) column: Vec<String>,
+}
+
+/// `--column`'s long help, with the names each column is known by.
+fn column_help() -> String {
+    format!(
+        "Read the candidate files' column HEADER as column NAME (repeatable), e.g. \
+         `--column grade=note_ecrit`. Without it, a header matches a column by its name or \
+         one of these (case, accents, spaces and punctuation ignored):\n{}",
+        input::aliases_help()
+    )
 }
 
 #[derive(Debug, Args)]
@@ -193,7 +207,22 @@ impl InputArgs {
             max_average: self.max_average,
             require_chosen,
             sheet: self.sheet.clone(),
+            columns: self.columns_by_hand()?,
         })
+    }
+
+    /// `--column NAME=HEADER`, each checked: a column of the candidate files, a header
+    /// name, each column once.
+    fn columns_by_hand(&self) -> Result<Vec<(String, String)>, Error> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for spec in &self.column {
+            let (name, header) = input::column_by_hand(spec).map_err(usage)?;
+            if out.iter().any(|(n, _)| *n == name) {
+                return Err(usage(format!("--column names '{name}' twice")));
+            }
+            out.push((name, header));
+        }
+        Ok(out)
     }
     pub(crate) fn separator(&self) -> Separator {
         match self.separator {

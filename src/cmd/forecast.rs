@@ -384,6 +384,7 @@ impl Run<'_> {
         let v = json!({
             "candidates": data.candidates.len(),
             "set_aside": data.set_aside,
+            "rows_without_mark": data.without_mark.iter().map(|(_, n)| n).sum::<usize>(),
             "expected_orals": fc.expected_orals.iter().sum::<f64>(),
             "interval": self.q,
             "subjects": subjects,

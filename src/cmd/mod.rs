@@ -147,6 +147,9 @@ pub(crate) fn read_data(
     notes: &Notes,
 ) -> Result<Dataset, Error> {
     let data = input::read_files(paths, opts)?;
+    for n in &data.notes {
+        notes.say(n);
+    }
     if data.set_aside > 0 {
         notes.say(&format!(
             "{} candidate{} outside {} <= average < {} set aside; {} kept",
@@ -155,6 +158,19 @@ pub(crate) fn read_data(
             opts.min_average,
             opts.max_average,
             data.candidates.len()
+        ));
+    }
+    if !data.without_mark.is_empty() {
+        let n: usize = data.without_mark.iter().map(|(_, n)| n).sum();
+        let kinds: Vec<String> = data
+            .without_mark
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        notes.say(&format!(
+            "{n} row{} without a mark set aside ({}): that subject is not eligible for those candidates",
+            if n == 1 { "" } else { "s" },
+            kinds.join(", ")
         ));
     }
     Ok(data)

@@ -95,6 +95,12 @@ pub(crate) struct Dataset {
     pub(crate) days: Vec<String>,
     /// Candidates read but outside the average band.
     pub(crate) set_aside: usize,
+    /// Rows set aside for an absent mark, by what the grade said (`ABS`, `empty`, ...):
+    /// the subject is not eligible for those candidates.
+    pub(crate) without_mark: Vec<(&'static str, usize)>,
+    /// How the files were read, for the person at the terminal: a title block skipped,
+    /// columns read under other names.
+    pub(crate) notes: Vec<String>,
 }
 
 impl Dataset {
@@ -129,6 +135,8 @@ impl Dataset {
             subjects: self.subjects.clone(),
             days: self.days.clone(),
             set_aside: 0,
+            without_mark: Vec::new(),
+            notes: Vec::new(),
         }
     }
 

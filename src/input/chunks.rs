@@ -11,7 +11,7 @@ use super::columns::Column;
 use super::problems::Problems;
 use super::rows::{Interner, ParsedRow};
 use super::runs::{group_runs, ChunkRows, Pending};
-use super::text::{half_day_of, parse_number, trim};
+use super::text::{absent_mark, half_day_of, parse_number, trim, ABSENT_MARKS};
 use super::ReadOptions;
 use crate::data::{HalfDay, Slot, MAX_MARK};
 
@@ -33,7 +33,12 @@ pub(crate) struct Chunk {
     pub(crate) runs: Vec<Pending>,
     pub(crate) problems: Problems,
     pub(crate) rows_read: usize,
+    /// Rows set aside for an absent mark, by kind ([`absent_mark`]).
+    pub(crate) absent: [usize; ABSENT_KINDS],
 }
+
+/// The kinds of absent mark: the codes, then the empty grade.
+pub(crate) const ABSENT_KINDS: usize = ABSENT_MARKS.len() + 1;
 
 /// Chunks of about this many bytes are parsed in parallel: a fixed size, not one per
 /// core, so that nothing (the problems listed included) depends on the machine.
@@ -133,8 +138,10 @@ pub(crate) fn parse_chunk(
             problems: &mut chunk.problems,
             ok: true,
         };
-        if let Some(fields) = row.fields(opts.require_chosen) {
-            chunk.push_row(line, &fields);
+        match row.fields(opts.require_chosen) {
+            Some(Fields { grade: None, .. }) => chunk.absent[row.absent_kind()] += 1,
+            Some(fields) => chunk.push_row(line, &fields),
+            None => {}
         }
     }
     let rows = ChunkRows {
@@ -170,7 +177,8 @@ struct Fields<'r> {
     average: f64,
     subject: &'r str,
     coefficient: f64,
-    grade: f64,
+    /// `None` for an absent mark: the row is set aside.
+    grade: Option<f64>,
     chosen: Option<bool>,
     /// The slot's day (empty without one) and half-day.
     day: &'r str,
@@ -255,12 +263,32 @@ impl<'r> RowCheck<'r, '_> {
                 |v| v > 0.0 && v <= MAX_COEFFICIENT,
                 "a coefficient greater than 0 and at most 100 (the whole baccalauréat)",
             ),
-            grade: self.number(Column::Grade, mark, "a mark between 0 and 20"),
+            grade: self.grade(),
             chosen: self.chosen(require_chosen),
             day: self.text_or_empty(Column::Day, MAX_NAME_CHARS),
             half: self.half_day(),
         };
+        if fields.grade.is_none() && fields.chosen == Some(true) {
+            let v = self.field(Column::Grade);
+            let expected = "a mark: the oral was taken (chosen 1), so the written exam was sat";
+            self.bad(Column::Grade, v, expected);
+        }
         self.ok.then_some(fields)
+    }
+
+    /// A mark out of 20, or `None` for an absent mark ([`ABSENT_MARKS`], or empty).
+    fn grade(&mut self) -> Option<f64> {
+        if absent_mark(self.field(Column::Grade)).is_some() {
+            return None;
+        }
+        let expected =
+            "a mark between 0 and 20, or a code of absence (empty, ABS, AB, ABJ, DISP, DI, NE, EX)";
+        Some(self.number(Column::Grade, |v| (0.0..=MAX_MARK).contains(&v), expected))
+    }
+
+    /// Which kind of absent mark the row's grade is (it is one).
+    fn absent_kind(&self) -> usize {
+        absent_mark(self.field(Column::Grade)).unwrap_or(ABSENT_MARKS.len())
     }
 
     /// An optional text field of at most `max` characters.
@@ -313,6 +341,7 @@ impl Chunk {
             runs: Vec::new(),
             problems: Problems::default(),
             rows_read: 0,
+            absent: [0; ABSENT_KINDS],
         }
     }
 
@@ -329,7 +358,7 @@ impl Chunk {
             average: f.average,
             subject: self.subjects.get(f.subject),
             coefficient: f.coefficient,
-            grade: f.grade,
+            grade: f.grade.unwrap_or_default(),
             chosen: f.chosen,
             slot: if f.day.is_empty() {
                 Slot::PERIOD

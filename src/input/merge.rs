@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use super::chunks::{chunk_bounds, parse_chunk, Chunk, ColumnPositions, CHUNK_BYTES};
+use super::chunks::{chunk_bounds, parse_chunk, Chunk, ColumnPositions, ABSENT_KINDS, CHUNK_BYTES};
 use super::columns::{Column, COLUMNS};
-use super::problems::{InputError, Problems};
+use super::header::{header_line, match_header, without_title, Wanted};
+use super::problems::{shown_value, InputError, Problems};
 use super::rows::{Interner, ParsedRow};
 use super::runs::{add_row, Names, Pending};
-use super::text::{csv_reader, match_header, read_text};
+use super::text::{csv_reader, read_text, ABSENT_MARKS, NO_MARK};
 use super::{ReadOptions, Separator};
 use crate::data::{sorted_union, Candidate, Dataset, SlotKind};
 
@@ -36,15 +37,14 @@ fn read_files_in_chunks(
 ) -> Result<Dataset, InputError> {
     let mut problems = Problems::for_files(paths);
     let mut chunks: Vec<Chunk> = Vec::new();
+    let mut notes = Vec::new();
     for (file_idx, path) in paths.iter().enumerate() {
-        read_file(
-            path,
-            file_idx,
-            opts,
-            chunk_bytes,
-            &mut chunks,
-            &mut problems,
-        );
+        let mut read = FileRead {
+            chunks: &mut chunks,
+            problems: &mut problems,
+            notes: &mut notes,
+        };
+        read.file(path, file_idx, opts, chunk_bytes);
     }
     let tables = NameTables::new(&mut chunks);
     let runs = sorted_runs(&mut chunks);
@@ -70,77 +70,122 @@ fn read_files_in_chunks(
         subjects: tables.subjects,
         days: tables.days,
         set_aside,
+        without_mark: without_mark(&chunks),
+        notes,
     })
 }
 
-/// Reads file number `file_idx`: its header, then its data rows in chunks parsed on every
-/// core, appended to `chunks`.
-fn read_file(
-    path: &Path,
-    file_idx: usize,
-    opts: &ReadOptions,
-    chunk_bytes: usize,
-    chunks: &mut Vec<Chunk>,
-    problems: &mut Problems,
-) {
-    let Some((text, sheet)) = read_text(path, problems, opts.sheet.as_deref()) else {
-        return;
-    };
-    if text.trim().is_empty() {
-        let expected = "a header row and data rows (the file is empty)";
-        problems.push(path, 0, "", "", expected);
-        return;
+/// The rows every chunk set aside for an absent mark, by kind, the kinds found only.
+fn without_mark(chunks: &[Chunk]) -> Vec<(&'static str, usize)> {
+    let mut total = [0usize; ABSENT_KINDS];
+    for c in chunks {
+        for (t, n) in total.iter_mut().zip(c.absent) {
+            *t += n;
+        }
     }
-    let separator = if sheet {
-        Separator::Comma
-    } else {
-        opts.separator
-    };
-    let (mut rdr, sep) = csv_reader(&text, separator);
-    let Some(col) = header_columns(&mut rdr, sep, path, opts, problems) else {
-        return;
-    };
-    let data_start = rdr.position().clone();
-    let bytes = text.as_bytes();
-    let first = chunks.len();
-    let bounds: Vec<_> = chunk_bounds(bytes, &data_start, chunk_bytes)
-        .into_iter()
-        .enumerate()
-        .collect();
-    let parsed = crate::parallel::par_map(bounds, |(k, bound)| {
-        parse_chunk(bytes, sep, bound, &col, (path, file_idx), first + k, opts)
-    });
-    let (mut any_row, mut any_problem) = (false, false);
-    for mut chunk in parsed {
-        any_row |= chunk.rows_read > 0;
-        any_problem |= chunk.problems.total() > 0;
-        problems.absorb(std::mem::take(&mut chunk.problems));
-        chunks.push(chunk);
-    }
-    if !any_row && !any_problem {
-        problems.push(path, 0, "", "", "at least one data row after the header");
-    }
+    let names = ABSENT_MARKS.iter().copied().chain([NO_MARK]);
+    names.zip(total).filter(|&(_, n)| n > 0).collect()
 }
 
-/// The position of each [`Column`] in the header, or `None` when the header cannot be
-/// read or a required column is missing.
-fn header_columns(
-    rdr: &mut csv::Reader<&[u8]>,
-    sep: u8,
-    path: &Path,
-    opts: &ReadOptions,
-    problems: &mut Problems,
-) -> Option<ColumnPositions> {
-    let header = match rdr.headers() {
-        Ok(h) => h.clone(),
-        Err(e) => {
-            problems.push(path, 1, "", "", &format!("a CSV header row ({e})"));
-            return None;
+/// Where one file's reading goes: its chunks, its problems, and the notes on how it was
+/// read (a title block skipped, columns read under other names).
+struct FileRead<'a> {
+    chunks: &'a mut Vec<Chunk>,
+    problems: &'a mut Problems,
+    notes: &'a mut Vec<String>,
+}
+
+impl FileRead<'_> {
+    /// Reads file number `file_idx`: its header, then its data rows in chunks parsed on
+    /// every core.
+    fn file(&mut self, path: &Path, file_idx: usize, opts: &ReadOptions, chunk_bytes: usize) {
+        let Some((text, sheet)) = read_text(path, self.problems, opts.sheet.as_deref()) else {
+            return;
+        };
+        if text.trim().is_empty() {
+            let expected = "a header row and data rows (the file is empty)";
+            self.problems.push(path, 0, "", "", expected);
+            return;
         }
-    };
-    let required = Column::required_count(opts.require_chosen);
-    let idx = match_header(&header, &COLUMNS, required, sep, path, problems)?;
-    Some(std::array::from_fn(|k| idx[k]))
+        let separator = if sheet {
+            Separator::Comma
+        } else {
+            opts.separator
+        };
+        let line = header_line(&text);
+        let text = without_title(&text, line);
+        let (mut rdr, sep) = csv_reader(&text, separator);
+        if line > 1 && !sheet {
+            let titles = line - 1;
+            self.notes.push(format!(
+                "{}: header on line {line}, below {titles} title line{}",
+                path.display(),
+                if titles == 1 { "" } else { "s" }
+            ));
+        }
+        let Some(col) = self.header_columns(&mut rdr, (sep, line), path, opts) else {
+            return;
+        };
+        let data_start = rdr.position().clone();
+        let bytes = text.as_bytes();
+        let first = self.chunks.len();
+        let bounds: Vec<_> = chunk_bounds(bytes, &data_start, chunk_bytes)
+            .into_iter()
+            .enumerate()
+            .collect();
+        let parsed = crate::parallel::par_map(bounds, |(k, bound)| {
+            parse_chunk(bytes, sep, bound, &col, (path, file_idx), first + k, opts)
+        });
+        let (mut any_row, mut any_problem) = (false, false);
+        for mut chunk in parsed {
+            any_row |= chunk.rows_read > 0;
+            any_problem |= chunk.problems.total() > 0;
+            self.problems.absorb(std::mem::take(&mut chunk.problems));
+            self.chunks.push(chunk);
+        }
+        if !any_row && !any_problem {
+            let expected = "at least one data row after the header";
+            self.problems.push(path, 0, "", "", expected);
+        }
+    }
+
+    /// The position of each [`Column`] in the header, or `None` when the header cannot
+    /// be read or a required column is missing.
+    fn header_columns(
+        &mut self,
+        rdr: &mut csv::Reader<&[u8]>,
+        (sep, line): (u8, usize),
+        path: &Path,
+        opts: &ReadOptions,
+    ) -> Option<ColumnPositions> {
+        let header = match rdr.headers() {
+            Ok(h) => h.clone(),
+            Err(e) => {
+                let expected = format!("a CSV header row ({e})");
+                self.problems.push(path, line as u64, "", "", &expected);
+                return None;
+            }
+        };
+        let wanted = Wanted {
+            columns: &COLUMNS,
+            required: Column::required_count(opts.require_chosen),
+            by_hand: Some(&opts.columns),
+        };
+        let matched = match_header(&header, &wanted, (sep, line as u64), path, self.problems)?;
+        if !matched.renamed.is_empty() {
+            let renamed: Vec<String> = matched
+                .renamed
+                .iter()
+                .map(|(h, c)| format!("'{}' as {c}", shown_value(h)))
+                .collect();
+            self.notes.push(format!(
+                "{}: columns read under other names: {}",
+                path.display(),
+                renamed.join(", ")
+            ));
+        }
+        Some(std::array::from_fn(|k| matched.positions[k]))
+    }
 }
 
 /// The sorted name tables of the whole input, and for each chunk the map from its own
@@ -376,13 +421,15 @@ mod tests {
     #[test]
     fn chunked_reading_matches_one_piece() {
         let dir = tempfile::tempdir().unwrap();
-        let good = history(300);
+        let mut good = history(300);
+        // An absent mark far from its candidate's other rows: set aside in both readings.
+        good.push_str("2020,C0003,Centre 3,GENERALE,9.5,NSI,4,abs,0\n");
         let mut bad = good.clone();
         // A mark out of range, a word for a mark, a duplicate subject far from its
         // candidate, a centre that disagrees: 40 problems or more in all, over the cap.
         bad = bad
             .replacen(",6.0,", ",21.0,", 25)
-            .replacen(",7.0,", ",abs,", 20);
+            .replacen(",7.0,", ",zero,", 20);
         bad.push_str("2020,C0003,Centre 3,GENERALE,9.5,SES,4,8.0,0\n");
         bad.push_str("2021,C0001,Centre 4,GENERALE,9.5,MATHS,4,8.0,0\n");
         for (name, text) in [("good.csv", &good), ("bad.csv", &bad)] {
@@ -400,6 +447,8 @@ mod tests {
                     assert_eq!(a.centers, b.centers);
                     assert_eq!(a.subjects, b.subjects);
                     assert_eq!(a.candidates.len() + a.set_aside, 300);
+                    assert_eq!(a.without_mark, vec![("ABS", 1)]);
+                    assert_eq!(b.without_mark, a.without_mark);
                 }
                 (Err(a), Err(b)) => {
                     assert_eq!(name, "bad.csv");

@@ -7,6 +7,8 @@
 //! - [`columns`]: the name of every column read, the candidate files' as an enum;
 //! - [`problems`]: what is wrong, where, capped and sorted by file and line;
 //! - [`text`]: bytes to text (encoding), separator, numbers, CSV readers;
+//! - [`header`]: the header row found below a title block, its names matched to the
+//!   columns by name, alias or `--column`, the closest name suggested for a missing one;
 //! - [`sheet`]: spreadsheets (xlsx, xls, ods) turned into that text, cells located;
 //! - [`chunks`]: the data rows cut into fixed-size chunks, parsed and checked field by
 //!   field on every core;
@@ -21,6 +23,7 @@
 
 mod chunks;
 mod columns;
+mod header;
 mod merge;
 mod problems;
 mod results_day;
@@ -31,7 +34,7 @@ pub(crate) mod summons;
 mod tables;
 mod text;
 
-pub(crate) use columns::{Column, SUMMONS_COLUMNS};
+pub(crate) use columns::{aliases_help, column_by_hand, Column, SUMMONS_COLUMNS};
 pub(crate) use merge::read_files;
 pub(crate) use problems::InputError;
 pub(crate) use results_day::{read_choices, read_durations, Choices, Durations};
@@ -59,6 +62,8 @@ pub(crate) struct ReadOptions {
     pub(crate) require_chosen: bool,
     /// The sheet of a spreadsheet input to read (`None`: the first).
     pub(crate) sheet: Option<String>,
+    /// `--column NAME=HEADER`: header names read as these columns (column name first).
+    pub(crate) columns: Vec<(String, String)>,
 }
 
 impl Default for ReadOptions {
@@ -69,6 +74,7 @@ impl Default for ReadOptions {
             max_average: 10.0,
             require_chosen: true,
             sheet: None,
+            columns: Vec::new(),
         }
     }
 }

@@ -26,6 +26,8 @@ pub(crate) struct Problem {
     pub(crate) expected: String,
     /// For a spreadsheet: the sheet and the cell (`F12`), shown instead of the line.
     pub(crate) cell: Option<(String, String)>,
+    /// About the header row (a column missing or twice), where no value is shown.
+    pub(crate) header: bool,
 }
 
 impl fmt::Display for Problem {
@@ -41,10 +43,24 @@ impl fmt::Display for Problem {
         }
         // An empty value is worth showing in a data row ("candidate_id is empty"), not
         // for a whole file or a missing header column.
-        if !self.value.is_empty() || (self.line > 1 && !self.column.is_empty()) {
+        if !self.value.is_empty() || (!self.header && self.line > 1 && !self.column.is_empty()) {
             write!(f, ": value '{}'", self.value)?;
         }
         write!(f, ": expected {}", self.expected)
+    }
+}
+
+impl Problem {
+    fn new(file: &Path, line: u64, column: &str, value: &str, expected: &str) -> Problem {
+        Problem {
+            file: file.to_path_buf(),
+            line,
+            column: escape_controls(column, MAX_NAME_SHOWN),
+            value: shown_value(value),
+            expected: escape_controls(expected, usize::MAX),
+            cell: None,
+            header: false,
+        }
     }
 }
 
@@ -122,14 +138,17 @@ impl Problems {
         value: &str,
         expected: &str,
     ) {
-        self.list.push(Problem {
-            file: file.to_path_buf(),
-            line,
-            column: escape_controls(column, MAX_NAME_SHOWN),
-            value: shown_value(value),
-            expected: escape_controls(expected, usize::MAX),
-            cell: None,
-        });
+        self.add(Problem::new(file, line, column, value, expected));
+    }
+
+    /// A problem with the header row on `line` of `file`, about `column` (or none).
+    pub(crate) fn push_header(&mut self, file: &Path, line: u64, column: &str, expected: &str) {
+        let p = Problem::new(file, line, column, "", expected);
+        self.add(Problem { header: true, ..p });
+    }
+
+    fn add(&mut self, p: Problem) {
+        self.list.push(p);
         self.keep_first(2 * MAX_PROBLEMS);
     }
 

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader};
 
-use super::columns::is_known_column;
+use super::columns::{canonical, is_known_column};
 
 /// Where a spreadsheet-derived text came from, to name cells in problems.
 #[derive(Debug, Clone, PartialEq)]
@@ -20,7 +20,8 @@ pub(crate) struct SheetInfo {
     pub(crate) sheet: String,
     /// 1-based sheet row of the header (line 1 of the text).
     pub(crate) header_row: u32,
-    /// Column letters, by header name (lower case).
+    /// Column letters, by the column's name (a header's own name, lower case, when it
+    /// is no known column's).
     pub(crate) letters: Vec<(String, String)>,
 }
 
@@ -91,7 +92,12 @@ pub(crate) fn sheet_to_csv(
         .map(|r| {
             r.iter()
                 .enumerate()
-                .map(|(j, c)| (text(c).trim().to_ascii_lowercase(), letter(col0 + j as u32)))
+                .map(|(j, c)| {
+                    let name = text(c);
+                    let column = canonical(&name)
+                        .map_or_else(|| name.trim().to_ascii_lowercase(), str::to_string);
+                    (column, letter(col0 + j as u32))
+                })
                 .collect()
         })
         .unwrap_or_default();

@@ -6,8 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 use super::chunks::{MAX_ID_CHARS, MAX_NAME_CHARS};
+use super::header::{header_line, match_header, without_title, Wanted};
 use super::problems::{InputError, Problems};
-use super::text::{csv_reader, match_header, parse_number, read_text, HALF_DAY_EXPECTED};
+use super::text::{csv_reader, parse_number, read_text, HALF_DAY_EXPECTED};
 use super::Separator;
 use crate::data::{Dataset, HalfDay, RosterEntry, Slot, MAX_CAPACITY};
 
@@ -43,6 +44,8 @@ pub(crate) fn read_small_table<const N: usize>(
         return Vec::new();
     };
     let separator = if sheet { Separator::Comma } else { separator };
+    let line = header_line(&text);
+    let text = without_title(&text, line);
     let (mut rdr, sep) = csv_reader(&text, separator);
     let header = match rdr.headers() {
         Ok(h) => h.clone(),
@@ -51,9 +54,15 @@ pub(crate) fn read_small_table<const N: usize>(
             return Vec::new();
         }
     };
-    let Some(idx) = match_header(&header, columns, required, sep, path, problems) else {
+    let wanted = Wanted {
+        columns,
+        required,
+        by_hand: None,
+    };
+    let Some(matched) = match_header(&header, &wanted, (sep, line as u64), path, problems) else {
         return Vec::new();
     };
+    let idx = matched.positions;
     let mut out = Vec::new();
     for rec in rdr.records() {
         match rec {

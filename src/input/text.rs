@@ -7,7 +7,7 @@
 
 use std::path::Path;
 
-use super::problems::{shown_value, Problems};
+use super::problems::Problems;
 use super::sheet::{is_spreadsheet, sheet_to_csv};
 use super::Separator;
 use crate::data::HalfDay;
@@ -45,9 +45,10 @@ fn lone_cr_to_lf(bytes: &mut [u8]) {
     }
 }
 
-/// Picks ';' when the header line has more of them than commas (French Excel).
+/// Picks ';' when the header line (the first that is not empty) has more of them than
+/// commas (French Excel).
 fn detect_separator(text: &str) -> u8 {
-    let header = text.lines().next().unwrap_or("");
+    let header = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let semis = header.bytes().filter(|&b| b == b';').count();
     let commas = header.bytes().filter(|&b| b == b',').count();
     if semis > commas {
@@ -85,6 +86,24 @@ pub(crate) fn half_day_of(day: &str, half: &str) -> Result<Option<HalfDay>, &'st
         Some(_) => Err("a half-day only with its day (the 'day' column)"),
         None => Err(HALF_DAY_EXPECTED),
     }
+}
+
+/// What offices write instead of a mark when a candidate sat no written exam in a
+/// subject (absent, excused, exempted, not assessed), any case: such a row says the
+/// subject is not eligible for that candidate, and is set aside. An empty grade says
+/// the same and is counted under [`NO_MARK`].
+pub(crate) const ABSENT_MARKS: [&str; 7] = ["ABS", "AB", "ABJ", "DISP", "DI", "NE", "EX"];
+
+/// How a note names an empty grade among the [`ABSENT_MARKS`].
+pub(crate) const NO_MARK: &str = "empty";
+
+/// Which kind of absent mark `v` (trimmed) is: its index in [`ABSENT_MARKS`], or
+/// `ABSENT_MARKS.len()` for an empty grade; `None` for anything else.
+pub(crate) fn absent_mark(v: &str) -> Option<usize> {
+    if v.is_empty() {
+        return Some(ABSENT_MARKS.len());
+    }
+    ABSENT_MARKS.iter().position(|c| v.eq_ignore_ascii_case(c))
 }
 
 /// Parses a number written with a decimal point or a decimal comma.
@@ -155,82 +174,6 @@ pub(crate) fn csv_reader(text: &str, separator: Separator) -> (csv::Reader<&[u8]
         .has_headers(true)
         .from_reader(text.as_bytes());
     (rdr, sep)
-}
-
-/// Finds `columns` in a header row (names trimmed, case-insensitive, a BOM ignored):
-/// each column's position, `None` when absent. Records a problem and returns `None` when
-/// a column appears twice (which one to read would be a guess) or when one of the first
-/// `required` columns is missing.
-///
-/// A header row is echoed in the message only as names: a first row that looks like
-/// data (no column name recognised, a number among its fields) is said to be data and
-/// not shown, since it would print a candidate's id next to their marks.
-pub(crate) fn match_header(
-    header: &csv::StringRecord,
-    columns: &[&str],
-    required: usize,
-    sep: u8,
-    path: &Path,
-    problems: &mut Problems,
-) -> Option<Vec<Option<usize>>> {
-    let mut idx: Vec<Option<usize>> = vec![None; columns.len()];
-    let mut ok = true;
-    for (i, h) in header.iter().enumerate() {
-        let h = h.trim().trim_start_matches('\u{feff}');
-        let Some(k) = columns.iter().position(|c| h.eq_ignore_ascii_case(c)) else {
-            continue;
-        };
-        match idx[k] {
-            None => idx[k] = Some(i),
-            Some(first) => {
-                let expected = format!(
-                    "each column once: '{}' is both column {} and column {}, which one to read would be a guess",
-                    columns[k],
-                    first + 1,
-                    i + 1
-                );
-                problems.push(path, 1, columns[k], "", &expected);
-                ok = false;
-            }
-        }
-    }
-    let missing: Vec<usize> = (0..required).filter(|&k| idx[k].is_none()).collect();
-    if missing.is_empty() {
-        return ok.then_some(idx);
-    }
-    let looks_like_data =
-        idx.iter().all(Option::is_none) && header.iter().any(|h| parse_number(h).is_some());
-    if looks_like_data {
-        let expected = format!(
-            "a header row naming the columns ({}): the first row looks like data, not a header",
-            columns[..required].join(", ")
-        );
-        problems.push(path, 1, "", "", &expected);
-        return None;
-    }
-    let sep_name = if sep == b';' { "';'" } else { "','" };
-    let found = header_names(header);
-    for k in missing {
-        let name = columns[k];
-        let expected =
-            format!("a column named '{name}' in the header (separator {sep_name}; found: {found})");
-        problems.push(path, 1, name, "", &expected);
-    }
-    None
-}
-
-/// The header's names for a message: each escaped and cut, at most a dozen.
-fn header_names(header: &csv::StringRecord) -> String {
-    const MAX_NAMES: usize = 12;
-    let mut names: Vec<String> = header
-        .iter()
-        .take(MAX_NAMES)
-        .map(|h| shown_value(h.trim()))
-        .collect();
-    if header.len() > MAX_NAMES {
-        names.push(format!("and {} more", header.len() - MAX_NAMES));
-    }
-    names.join(", ")
 }
 
 #[cfg(test)]

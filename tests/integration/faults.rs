@@ -375,7 +375,7 @@ fn regression_nul_duplicated_columns_and_lone_cr_are_read_the_same_wherever_they
     assert!(stderr(&o).contains("each column once"), "{}", stderr(&o));
     // CR-only line endings: the bad mark is on line 4.
     let cr = format!(
-        "{HEADER}\r2024,A,C,GENERALE,9,SES,16,8,\r2024,A,C,GENERALE,9,HLP,16,8,\r2024,B,C,GENERALE,9,SES,16,abs,\r"
+        "{HEADER}\r2024,A,C,GENERALE,9,SES,16,8,\r2024,A,C,GENERALE,9,HLP,16,8,\r2024,B,C,GENERALE,9,SES,16,a.bs,\r"
     );
     std::fs::write(dir.join("cr.csv"), cr).unwrap();
     let o = run(dir, &forecast_args(&m, "cr.csv", "o", &[]));

@@ -34,7 +34,7 @@ fn bad_input_lists_every_problem_with_location_and_writes_nothing() {
     assert_eq!(o.status.code(), Some(2));
     let e = stderr(&o);
     for needle in [
-        "h.csv, line 2, column 'grade': value 'abs': expected a mark between 0 and 20",
+        "h.csv, line 2, column 'grade': value 'abs': expected a mark: the oral was taken",
         "line 3, column 'grade': value '21'",
         "line 5, column 'subject': value 'MATHS': expected each subject once",
         "column 'chosen': value '3': expected at most two orals",

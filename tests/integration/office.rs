@@ -119,3 +119,211 @@ fn a_history_below_the_minimum_is_refused_with_the_minimum() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("at least 10"), "{}", stderr(&o));
 }
+
+/// The sample's candidates file as an office exports it: a title block, French column
+/// names, ';' separators, decimal commas, Windows-1252, CRLF.
+fn french_export(canonical: &str) -> Vec<u8> {
+    let french = [
+        "Session",
+        "N° candidat",
+        "Centre d'examen",
+        "Série",
+        "Moyenne",
+        "Matière",
+        "Coef",
+        "Note",
+        "Choix",
+        "Date",
+        "Demi-journée",
+    ];
+    let mut text = String::from(
+        "Académie de Nancy-Metz - export des candidats;;;\r\nSession 2026, second groupe\r\n\r\n",
+    );
+    text += &french.join(";");
+    text += "\r\n";
+    let mut r = csv::Reader::from_reader(canonical.as_bytes());
+    let mut w = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .terminator(csv::Terminator::CRLF)
+        .from_writer(Vec::new());
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let fields: Vec<String> = rec
+            .iter()
+            .enumerate()
+            .map(|(i, f)| {
+                if i == 4 || i == 7 {
+                    f.replace('.', ",")
+                } else {
+                    f.to_string()
+                }
+            })
+            .collect();
+        w.write_record(&fields).unwrap();
+    }
+    text += &String::from_utf8(w.into_inner().unwrap()).unwrap();
+    let (bytes, _, unmappable) = encoding_rs::WINDOWS_1252.encode(&text);
+    assert!(!unmappable);
+    bytes.into_owned()
+}
+
+/// Every file below `dir`, by path relative to it, with its bytes.
+fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut out = BTreeMap::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        let name = p.file_name().unwrap().to_string_lossy().into_owned();
+        out.insert(name, std::fs::read(&p).unwrap());
+    }
+    out
+}
+
+/// The same forecast, byte for byte, from the canonical CSV and from its French-header,
+/// title-block, Windows-1252, ';' version; the note says where the header was found and
+/// which names were read as which column. The history likewise gives the same model.
+#[test]
+fn a_french_export_with_a_title_block_gives_the_same_forecast_and_model() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sample.json");
+    let (model, cands) = (model.to_str().unwrap(), sample.join("candidates.csv"));
+    let text = std::fs::read_to_string(&cands).unwrap();
+    std::fs::write(d.join("fr.csv"), french_export(&text)).unwrap();
+    // (Not --xlsx: the workbook's summary names the candidates' file.)
+    ok(
+        d,
+        &crate::util::forecast_args(model, cands.to_str().unwrap(), "a", &["-q"]),
+    );
+    let o = run(d, &crate::util::forecast_args(model, "fr.csv", "b", &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(e.contains("header on line 4, below 3 title lines"), "{e}");
+    assert!(
+        e.contains("'Note' as grade") && e.contains("'Demi-journée' as half_day"),
+        "{e}"
+    );
+    let (a, b) = (outputs(&d.join("a")), outputs(&d.join("b")));
+    assert_eq!(a.keys().collect::<Vec<_>>(), b.keys().collect::<Vec<_>>());
+    for (name, bytes) in &a {
+        assert!(bytes == &b[name], "{name} differs from the French export's");
+    }
+    let history = std::fs::read_to_string(sample.join("history.csv")).unwrap();
+    std::fs::write(d.join("fr-history.csv"), french_export(&history)).unwrap();
+    let h = sample.join("history.csv");
+    ok(
+        d,
+        &[
+            "train",
+            "-q",
+            "--history",
+            h.to_str().unwrap(),
+            "--model",
+            "m1.json",
+        ],
+    );
+    ok(
+        d,
+        &[
+            "train",
+            "-q",
+            "--history",
+            "fr-history.csv",
+            "--model",
+            "m2.json",
+        ],
+    );
+    assert!(std::fs::read(d.join("m1.json")).unwrap() == std::fs::read(d.join("m2.json")).unwrap());
+}
+
+/// A column no alias names: the message names the header's line and the closest name
+/// with the option to use, and `--column` reads it.
+#[test]
+fn a_missing_column_suggests_the_closest_name_and_column_maps_it() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/candidates.csv");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sample.json");
+    let model = model.to_str().unwrap();
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let renamed = text.replacen(",grade,", ",note_finale,", 1);
+    std::fs::write(d.join("c.csv"), format!("Export du 3 juillet\n{renamed}")).unwrap();
+    let o = run(d, &crate::util::forecast_args(model, "c.csv", "o", &[]));
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains("c.csv, line 2, column 'grade': expected a column named 'grade' in the header on line 2"),
+        "{e}"
+    );
+    assert!(
+        e.contains("'note_finale' looks like 'grade': use --column grade=\"note_finale\""),
+        "{e}"
+    );
+    assert!(!d.join("o").exists());
+    let args = ["-q", "--column", "grade=note_finale"];
+    ok(d, &crate::util::forecast_args(model, "c.csv", "o", &args));
+    let o = run(
+        d,
+        &crate::util::forecast_args(model, "c.csv", "o2", &["--column", "marks=x"]),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("'marks' is not a column"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// Absent marks (empty, ABS, DISP, any case) set the row aside, counted in the note;
+/// the candidate keeps their other subjects. A word that is neither stays a problem.
+#[test]
+fn absent_marks_set_the_subject_aside_and_other_words_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/candidates.csv");
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sample.json");
+    let model = model.to_str().unwrap();
+    let text = std::fs::read_to_string(&sample).unwrap();
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    let mut blanked = Vec::new();
+    for (k, code) in [(3, "ABS"), (40, ""), (41, "disp"), (90, "Abj")] {
+        let mut f: Vec<String> = lines[k].split(',').map(str::to_string).collect();
+        // The centre is quoted with a comma inside: the grade is the fifth field from the end.
+        let g = f.len() - 4;
+        f[g] = code.to_string();
+        blanked.push((f[1].clone(), f[f.len() - 6].clone()));
+        lines[k] = f.join(",");
+    }
+    std::fs::write(d.join("c.csv"), lines.join("\n") + "\n").unwrap();
+    let o = run(d, &crate::util::forecast_args(model, "c.csv", "o", &[]));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("4 rows without a mark set aside (ABS 1, ABJ 1, DISP 1, empty 1)"),
+        "{e}"
+    );
+    let rows = crate::util::read_csv(&d.join("o/candidates.csv"));
+    for (id, subject) in &blanked {
+        assert!(
+            rows.iter().any(|r| &r["candidate_id"] == id),
+            "{id} lost every subject"
+        );
+        let kept = rows
+            .iter()
+            .any(|r| &r["candidate_id"] == id && &r["subject"] == subject);
+        assert!(!kept, "{id} {subject} still forecast");
+    }
+    lines[5] = lines[5].replacen(",5.5,", ",absent?,", 1);
+    let mut f: Vec<String> = lines[5].split(',').map(str::to_string).collect();
+    let g = f.len() - 4;
+    f[g] = "absent?".into();
+    lines[5] = f.join(",");
+    std::fs::write(d.join("bad.csv"), lines.join("\n") + "\n").unwrap();
+    let o = run(d, &crate::util::forecast_args(model, "bad.csv", "o2", &[]));
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("line 6, column 'grade': value 'absent?'"),
+        "{}",
+        stderr(&o)
+    );
+}
