@@ -11,7 +11,7 @@ use serde_json::json;
 use super::args::{InputArgs, OutputArgs, PlanArgs};
 use super::{pct, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes};
 use crate::data::{Dataset, SlotKind, Summon};
-use crate::forecast::{self, Forecast};
+use crate::forecast::{self, Familiarity, Forecast};
 use crate::input;
 use crate::model::Model;
 use crate::planning::{self, Plan, PlanOptions, Shortage};
@@ -34,6 +34,11 @@ pub(crate) struct ForecastArgs {
     /// centre means the examiner can be sent anywhere.
     #[arg(long, value_name = "FILE")]
     pub(crate) roster: Option<PathBuf>,
+    /// Forecast even with a model that knows the subject of fewer than half of the
+    /// candidates' rows or the centre of fewer than half of the candidates (a model
+    /// trained on another académie): the unknown ones get the académie's average.
+    #[arg(long)]
+    pub(crate) allow_unseen: bool,
     #[command(flatten)]
     pub(crate) plan: PlanArgs,
     #[command(flatten)]
@@ -173,6 +178,10 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     a.plan
         .cells
         .apply_slots(&mut data, &mut popts, read.separator)?;
+    let familiarity = Familiarity::of(&model, &data);
+    if let Some(why) = familiarity.refusal().filter(|_| !a.allow_unseen) {
+        return Err(Error::Unfamiliar(format!("{}: {why}", a.model.display())));
+    }
     let fc = forecast::forecast(&model, &data);
     fc.check(&data).map_err(Error::Internal)?;
     for w in &fc.warnings {
@@ -190,12 +199,13 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
             s.role.code()
         ));
     }
-    let mut outputs = output_files(&a, &data, &fc, &plan, named.as_ref(), q)?;
+    let mut outputs = output_files(&a, (&data, &familiarity), &fc, &plan, named.as_ref(), q)?;
     let page = PlanPage {
         candidates: data.candidates.len(),
         model: &a.model.display().to_string(),
         slot_kind: data.slot_kind(),
         interval: q,
+        familiarity: &familiarity,
         shortages: named
             .iter()
             .flat_map(|(_, sh)| sh)
@@ -231,7 +241,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
 /// Every file of the run, rendered in memory.
 fn output_files(
     a: &ForecastArgs,
-    data: &Dataset,
+    (data, familiarity): (&Dataset, &Familiarity),
     fc: &Forecast,
     plan: &Plan,
     named: Option<&(Vec<Summon>, Vec<Shortage>)>,
@@ -254,10 +264,40 @@ fn output_files(
         outputs.add_table(name, table, style);
     }
     if a.output.xlsx {
-        let summary = workbook_summary(a, data, fc, plan);
+        let mut summary = unseen_rows(familiarity);
+        summary.extend(workbook_summary(a, data, fc, plan));
         outputs.add(report::WORKBOOK, report::xlsx(&summary, &tables)?);
     }
     Ok(outputs)
+}
+
+/// The workbook summary's first rows when the model does not know every subject or
+/// centre of the files: what it does not know, before anything else.
+fn unseen_rows(known: &Familiarity) -> Vec<(String, String)> {
+    if known.complete() {
+        return Vec::new();
+    }
+    let list = |names: &[String]| format!("{} ({})", names.len(), names.join(", "));
+    vec![
+        (
+            "ATTENTION".to_string(),
+            format!(
+                "le modèle ne connaît pas tout ce fichier : leurs prévisions et la couverture \
+                 reposent sur la moyenne de l'académie. Disciplines connues : {:.0} % des \
+                 lignes ; centres connus : {:.0} % des candidats.",
+                100.0 * known.row_share(),
+                100.0 * known.candidate_share()
+            ),
+        ),
+        (
+            "Disciplines inconnues du modèle".to_string(),
+            list(&known.unseen_subjects),
+        ),
+        (
+            "Centres inconnus du modèle".to_string(),
+            list(&known.unseen_centers),
+        ),
+    ]
 }
 
 /// The workbook's first sheet: what was run and its totals.

@@ -81,6 +81,9 @@ pub enum Error {
     Stdout(#[source] std::io::Error),
     #[error("{0}")]
     Check(String),
+    /// A model that does not know this académie (`forecast` without `--allow-unseen`).
+    #[error("{0}")]
+    Unfamiliar(String),
     #[error("internal error: {0}")]
     Internal(String),
     #[error("internal error while formatting the output")]
@@ -91,7 +94,7 @@ impl Error {
     /// 2 for bad usage or bad input (a damaged model file included), 1 for anything else.
     pub fn exit_code(&self) -> u8 {
         let bad_input = match self {
-            Error::Usage(_) | Error::Input(_) | Error::Check(_) => true,
+            Error::Usage(_) | Error::Input(_) | Error::Check(_) | Error::Unfamiliar(_) => true,
             Error::Model(e) => e.is_bad_input(),
             Error::Backtest(e) => e.is_bad_input(),
             Error::Write(_) | Error::Stdout(_) | Error::Format(_) | Error::Internal(_) => false,

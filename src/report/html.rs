@@ -201,6 +201,7 @@ const STYLE: &str = "<style>body{font-family:sans-serif;max-width:960px;margin:2
     table{border-collapse:collapse;margin:1em 0;font-size:0.85em}td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}\
     td{white-space:nowrap}td:first-child{white-space:normal}\
     td:first-child,th:first-child{text-align:left}.headline{font-size:1.2em;background:#f3f7fb;padding:1em;border-left:4px solid #3182bd}\
+    .warnbox{background:#fff4e5;padding:0.5em 1em;border-left:4px solid #e6550d}\
     .legend span{display:inline-block;margin-right:1.5em}svg{max-width:100%;height:auto}\
     @page{size:A4;margin:12mm}@media print{body{max-width:none;margin:0;font-size:10pt}\
     table,svg,h2,h3{page-break-inside:avoid;break-inside:avoid}h2,h3{page-break-after:avoid;break-after:avoid}}</style>";

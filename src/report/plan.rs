@@ -10,7 +10,7 @@ use std::fmt::Write;
 use super::html::{esc, page_head};
 use super::lang::Lang;
 use crate::data::{Dataset, SlotKind};
-use crate::forecast::Forecast;
+use crate::forecast::{Familiarity, Forecast};
 use crate::planning::{CellPlan, Plan, PlanOptions};
 
 /// What the page shows besides the forecast and the plan.
@@ -21,6 +21,8 @@ pub(crate) struct PlanPage<'a> {
     pub(crate) interval: f64,
     /// Roster shortages, as sentences.
     pub(crate) shortages: Vec<String>,
+    /// What the model knows of the files: anything unseen is shown first.
+    pub(crate) familiarity: &'a Familiarity,
 }
 
 /// The page.
@@ -34,9 +36,13 @@ pub(crate) fn plan_page(
 ) -> String {
     let t = lang.texts();
     let mut h = page_head(lang, t.plan_title);
+    let known = page.familiarity;
+    if !known.complete() {
+        unseen_box(&mut h, known, lang);
+    }
     let _ = write!(
         h,
-        "<p class=\"headline\"><b>{}</b> {}{sc} <b>{}</b> {}{sc} <b>{}</b> {} + <b>{}</b> {}{sc} {} <b>{}</b>, {} <b>{}</b>.</p>",
+        "<p class=\"headline\"><b>{}</b> {}{sc} <b>{}</b> {}{sc} <b>{}</b> {} + <b>{}</b> {}{sc} {} <b>{}</b>, {} <b>{}</b>{}.</p>",
         lang.int(page.candidates),
         t.candidates,
         lang.int(fc.expected_orals.iter().sum::<f64>().round() as usize),
@@ -49,6 +55,11 @@ pub(crate) fn plan_page(
         lang.pct(plan.expected_coverage()),
         t.coverage_reserve,
         lang.pct(plan.expected_coverage_with_reserve()),
+        if known.complete() {
+            String::new()
+        } else {
+            format!(" {}", t.headline_unseen)
+        },
         sc = t.semicolon
     );
     let _ = write!(
@@ -153,6 +164,44 @@ fn per_center(data: &Dataset, plan: &Plan, lang: Lang) -> String {
         s.push_str("</tbody></table>");
     }
     s
+}
+
+/// The box that opens the page when the model does not know every subject or centre of
+/// the files: which, and how much of the files they hold.
+fn unseen_box(h: &mut String, known: &Familiarity, lang: Lang) {
+    let t = lang.texts();
+    let _ = write!(
+        h,
+        "<div class=\"warnbox\"><p><b>{}</b></p><ul>",
+        t.unseen_title
+    );
+    for (what, names) in [
+        (t.unseen_subjects, &known.unseen_subjects),
+        (t.unseen_centers, &known.unseen_centers),
+    ] {
+        if !names.is_empty() {
+            let list: Vec<String> = names.iter().map(|n| esc(n)).collect();
+            let _ = write!(
+                h,
+                "<li>{what} ({}){} {}</li>",
+                lang.int(names.len()),
+                t.colon,
+                list.join(", ")
+            );
+        }
+    }
+    let _ = write!(
+        h,
+        "</ul><p>{} {}{} {}{} {}{} {}.</p></div>",
+        t.unseen_rest,
+        t.unseen_rows_known,
+        t.colon,
+        lang.pct(known.row_share()),
+        t.semicolon,
+        t.unseen_candidates_known,
+        t.colon,
+        lang.pct(known.candidate_share())
+    );
 }
 
 fn warnings(h: &mut String, fc: &Forecast, page: &PlanPage<'_>, lang: Lang) {

@@ -327,3 +327,104 @@ fn absent_marks_set_the_subject_aside_and_other_words_are_refused() {
         stderr(&o)
     );
 }
+
+/// `text` (a candidates CSV in the canonical column order) with every centre and subject
+/// renamed by `rename`, as another académie's files would name them.
+fn renamed(text: &str, rename: impl Fn(usize, &str) -> String) -> String {
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(r.headers().unwrap()).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let fields: Vec<String> = rec.iter().enumerate().map(|(i, f)| rename(i, f)).collect();
+        w.write_record(&fields).unwrap();
+    }
+    String::from_utf8(w.into_inner().unwrap()).unwrap()
+}
+
+/// A model trained on another académie (other subject codes, other centres) is refused
+/// with exit 2 and why; `--allow-unseen` forecasts, and plan.html then opens on a warning
+/// box and qualifies its headline's coverage. A model that misses one centre only is
+/// accepted with the box.
+#[test]
+fn a_model_from_another_academie_is_refused_unless_allowed() {
+    let a = crate::util::academy();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let history = std::fs::read_to_string(a.path.join("sim/history.csv")).unwrap();
+    let foreign = renamed(&history, |i, f| match i {
+        2 => format!("Ailleurs {f}"),
+        5 => format!("{f}-B"),
+        _ => f.to_string(),
+    });
+    std::fs::write(d.join("foreign.csv"), foreign).unwrap();
+    ok(
+        d,
+        &[
+            "train",
+            "-q",
+            "--history",
+            "foreign.csv",
+            "--model",
+            "foreign.json",
+        ],
+    );
+    let cands = a.path.join("sim/candidates.csv");
+    let cands = cands.to_str().unwrap();
+    let o = run(
+        d,
+        &crate::util::forecast_args("foreign.json", cands, "o", &[]),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("knows the subject of 0% of the candidates' rows"),
+        "{e}"
+    );
+    assert!(e.contains("--allow-unseen"), "{e}");
+    assert!(!d.join("o").exists());
+    ok(
+        d,
+        &crate::util::forecast_args(
+            "foreign.json",
+            cands,
+            "o",
+            &["-q", "--allow-unseen", "--xlsx"],
+        ),
+    );
+    let page = std::fs::read_to_string(d.join("o/plan.html")).unwrap();
+    let box_at = page.find("class=\"warnbox\"").expect("a warning box");
+    assert!(
+        box_at < page.find("class=\"headline\"").unwrap(),
+        "the box comes first"
+    );
+    assert!(page.contains("repose sur la moyenne de l'académie"));
+    // One centre renamed in the file to forecast: accepted, the box names it.
+    let text = std::fs::read_to_string(a.path.join("sim/candidates.csv")).unwrap();
+    let mut r = csv::Reader::from_reader(text.as_bytes());
+    let first_center = r.records().next().unwrap().unwrap()[2].to_string();
+    let one = renamed(&text, |i, f| {
+        if i == 2 && f == first_center {
+            "Nouveau lycée".into()
+        } else {
+            f.to_string()
+        }
+    });
+    std::fs::write(d.join("one.csv"), one).unwrap();
+    let model = a.path.join("model.json");
+    ok(
+        d,
+        &crate::util::forecast_args(model.to_str().unwrap(), "one.csv", "p", &["-q"]),
+    );
+    let page = std::fs::read_to_string(d.join("p/plan.html")).unwrap();
+    assert!(page.contains("class=\"warnbox\"") && page.contains("Nouveau lycée"));
+    ok(
+        d,
+        &crate::util::forecast_args(model.to_str().unwrap(), cands, "q", &["-q"]),
+    );
+    let page = std::fs::read_to_string(d.join("q/plan.html")).unwrap();
+    assert!(
+        !page.contains("class=\"warnbox\""),
+        "no box when the model knows everything"
+    );
+}

@@ -76,6 +76,13 @@ pub(crate) const TEXTS: Texts = Texts {
     reserve_examiners: "in reserve",
     coverage_firm: "expected coverage with the firm examiners",
     coverage_reserve: "with the whole reserve",
+    unseen_title: "Warning: the model does not know all of this file.",
+    unseen_subjects: "Subjects absent from the training history",
+    unseen_centers: "Centres absent from the training history",
+    unseen_rest: "Their forecasts rest on the académie's average behaviour, not their own.",
+    unseen_rows_known: "Subjects known to the model",
+    unseen_candidates_known: "centres known to the model",
+    headline_unseen: "(for the subjects and centres the model does not know, this coverage rests on the académie's average)",
     plan_per_subject: "Expected orals per subject (interval)",
     plan_per_center: "Plan per centre",
     plan_header: [

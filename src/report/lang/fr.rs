@@ -76,6 +76,13 @@ pub(crate) const TEXTS: Texts = Texts {
     reserve_examiners: "en réserve",
     coverage_firm: "couverture attendue avec les fermes",
     coverage_reserve: "avec toute la réserve",
+    unseen_title: "Attention : le modèle ne connaît pas tout ce fichier.",
+    unseen_subjects: "Disciplines absentes de l'historique d'entraînement",
+    unseen_centers: "Centres absents de l'historique d'entraînement",
+    unseen_rest: "Leurs prévisions reposent sur le comportement moyen de l'académie, pas sur le leur.",
+    unseen_rows_known: "Disciplines connues du modèle",
+    unseen_candidates_known: "centres connus du modèle",
+    headline_unseen: "(pour les disciplines et centres inconnus du modèle, cette couverture repose sur la moyenne de l'académie)",
     plan_per_subject: "Oraux attendus par discipline (intervalle)",
     plan_per_center: "Plan par centre",
     plan_header: [

@@ -74,6 +74,15 @@ pub(crate) struct Texts {
     pub(crate) reserve_examiners: &'static str,
     pub(crate) coverage_firm: &'static str,
     pub(crate) coverage_reserve: &'static str,
+    /// The box shown first when the model does not know every subject or centre.
+    pub(crate) unseen_title: &'static str,
+    pub(crate) unseen_subjects: &'static str,
+    pub(crate) unseen_centers: &'static str,
+    pub(crate) unseen_rest: &'static str,
+    pub(crate) unseen_rows_known: &'static str,
+    pub(crate) unseen_candidates_known: &'static str,
+    /// After the headline's coverage when anything is unseen.
+    pub(crate) headline_unseen: &'static str,
     pub(crate) plan_per_subject: &'static str,
     pub(crate) plan_per_center: &'static str,
     pub(crate) plan_header: [&'static str; 6],
