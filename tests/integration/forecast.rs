@@ -207,7 +207,8 @@ fn unseen_subject_centre_and_track_are_forecast_with_warnings() {
             "model.json",
             tmp.path().join("c.csv").to_str().unwrap(),
             tmp.path().join("o").to_str().unwrap(),
-            &[],
+            // A single new centre: the model knows none of the file's centres.
+            &["--allow-unseen"],
         ),
     );
     assert!(o.status.success(), "{}", stderr(&o));

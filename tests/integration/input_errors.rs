@@ -117,7 +117,7 @@ fn history_without_chosen_is_bad_input_but_a_forecast_file_may_omit_it() {
             "model.json",
             tmp.path().join("h.csv").to_str().unwrap(),
             tmp.path().join("o").to_str().unwrap(),
-            &[],
+            &["--allow-unseen"],
         ),
     );
     assert!(o.status.success(), "{}", stderr(&o));

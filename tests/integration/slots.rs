@@ -80,7 +80,10 @@ fn slot_columns_must_agree_within_a_candidate_and_be_all_or_nothing() {
     // French labels are half-days too.
     let rows = "2026,A,C,GENERALE,9,SES,16,8,,2026-07-07,Matin\n2026,A,C,GENERALE,9,HLP,16,8,,2026-07-07,MATIN\n2026,B,C,GENERALE,9,SES,16,8,,2026-07-07,après-midi\n";
     std::fs::write(dir.join("c.csv"), format!("{HEADER}\n{rows}")).unwrap();
-    ok(dir, &forecast_args(&m, "c.csv", "o", &["-q"]));
+    ok(
+        dir,
+        &forecast_args(&m, "c.csv", "o", &["-q", "--allow-unseen"]),
+    );
     let conv = read_csv(&dir.join("o/convocations.csv"));
     let halves: HashSet<&str> = conv.iter().map(|r| r["half_day"].as_str()).collect();
     assert_eq!(halves, HashSet::from(["am", "pm"]));
@@ -113,6 +116,7 @@ fn a_schedule_gives_slots_by_centre_and_track_and_names_what_it_misses() {
         "--out",
         "o",
         "-q",
+        "--allow-unseen",
     ];
     let args: Vec<&str> = base
         .iter()
