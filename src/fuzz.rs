@@ -43,10 +43,12 @@ pub enum Target {
     Export,
     /// `--column NAME=HEADER` values, then the export read with the mapping.
     Column,
+    /// The subjects file (`--subjects`).
+    Subjects,
 }
 
 impl Target {
-    pub const ALL: [Target; 9] = [
+    pub const ALL: [Target; 10] = [
         Target::History,
         Target::Candidates,
         Target::Train,
@@ -56,6 +58,7 @@ impl Target {
         Target::Spreadsheet,
         Target::Export,
         Target::Column,
+        Target::Subjects,
     ];
 
     pub fn name(self) -> &'static str {
@@ -69,6 +72,7 @@ impl Target {
             Target::Spreadsheet => "spreadsheet",
             Target::Export => "export",
             Target::Column => "column",
+            Target::Subjects => "subjects",
         }
     }
 
@@ -130,6 +134,7 @@ impl Corpus {
             Target::Spreadsheet => self.workbook.clone(),
             Target::Export => self.export.clone(),
             Target::Column => b"grade=note_finale".to_vec(),
+            Target::Subjects => "code;alias\nSES;\"SCIENCES ECONOMIQUES ET SOCIALES|Sciences éco.\"\nHGGSP;HG-GSP\nHGGSP;HIST GEO\n".as_bytes().to_vec(),
         }
     }
 }
@@ -458,6 +463,11 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
             }
         }
         Target::Column => read_export_with_column(corpus, path)?,
+        Target::Subjects => {
+            if let Err(e) = input::read_subjects(path, Separator::Auto) {
+                check_message(&e.to_string())?;
+            }
+        }
         Target::Roster => {
             if let Err(e) = input::read_roster(path, Separator::Auto) {
                 check_message(&e.to_string())?;
@@ -556,6 +566,8 @@ mod tests {
         fn fuzz_export(case in any::<u64>()) { check(Target::Export, case)?; }
         #[test]
         fn fuzz_column(case in any::<u64>()) { check(Target::Column, case)?; }
+        #[test]
+        fn fuzz_subjects(case in any::<u64>()) { check(Target::Subjects, case)?; }
     }
 
     proptest! {

@@ -45,6 +45,12 @@ pub(crate) struct InputArgs {
     /// `--column grade=note_ecrit`, for a header none of the known names matches.
     #[arg(long, value_name = "NAME=HEADER", long_help = column_help())]
     pub(crate) column: Vec<String>,
+    /// Labels that are one subject: CSV `code,alias` (one row per alias, or the aliases
+    /// of a code in one field separated by `|`), case and accents ignored. Every file
+    /// (history, candidates, roster, capacities, choices) and every output then uses the
+    /// code. `train` warns of likely renames and gives the line to add.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) subjects: Option<PathBuf>,
 }
 
 /// `--column`'s long help, with the names each column is known by.
@@ -208,6 +214,10 @@ impl InputArgs {
             require_chosen,
             sheet: self.sheet.clone(),
             columns: self.columns_by_hand()?,
+            subjects: match &self.subjects {
+                Some(p) => input::read_subjects(p, self.separator())?,
+                None => input::Subjects::default(),
+            },
         })
     }
 
@@ -237,10 +247,13 @@ impl CellArgs {
     /// The plan options with the capacity file's overrides, the rest as
     /// `PlanOptions::default()`; the capacity is set by [`CellArgs::apply_slots`] once
     /// the data's slots are known (the option, or the default of their unit).
-    pub(crate) fn config(&self, sep: Separator) -> Result<PlanOptions, Error> {
+    pub(crate) fn config(&self, read: &ReadOptions) -> Result<PlanOptions, Error> {
         self.check()?;
         let capacity_by_subject = match &self.capacity_file {
-            Some(p) => input::read_capacities(p, sep)?,
+            Some(p) => input::read_capacities(p, read.separator)?
+                .into_iter()
+                .map(|(s, c)| (read.subjects.code(&s).to_string(), c))
+                .collect(),
             None => BTreeMap::new(),
         };
         Ok(PlanOptions {
@@ -286,7 +299,7 @@ impl CellArgs {
 }
 
 impl PlanArgs {
-    pub(crate) fn config(&self, sep: Separator) -> Result<(PlanOptions, f64), Error> {
+    pub(crate) fn config(&self, read: &ReadOptions) -> Result<(PlanOptions, f64), Error> {
         self.cells.check()?;
         let coverage = share("coverage", self.coverage, true)?;
         let reserve_coverage = match self.reserve_coverage {
@@ -304,7 +317,7 @@ impl PlanArgs {
         };
         let interval = share("interval", self.interval, false)?;
         // The capacity file last, as before: usage errors come before reading.
-        let cells = self.cells.config(sep)?;
+        let cells = self.cells.config(read)?;
         Ok((
             PlanOptions {
                 coverage,

@@ -177,7 +177,7 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
     }
     let read = a.input.config(true)?;
     let fit = a.fit.config()?;
-    let (mut plan, interval) = a.plan.config(read.separator)?;
+    let (mut plan, interval) = a.plan.config(&read)?;
     let truth = match &a.oracle {
         Some(p) => Some(input::read_truth(p, read.separator)?),
         None => None,

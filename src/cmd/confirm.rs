@@ -106,13 +106,13 @@ impl ConfirmArgs {
 pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
     let read = a.input.config(false)?;
-    let mut popts = a.cells.config(read.separator)?;
+    let mut popts = a.cells.config(&read)?;
     let topts = a.timetable_options(read.separator)?;
     let summons = input::summons::read_summons(&a.summons, read.separator)?;
     let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
     a.cells.apply_slots(&mut data, &mut popts, read.separator)?;
     let summons = input::summons::resolve(summons, &mut data);
-    let choices = input::read_choices(&a.choices, read.separator, &data)?;
+    let choices = input::read_choices(&a.choices, &read, &data)?;
     let decisions = confirm::decide(&data, &choices, &summons, &popts);
     let tt = timetable::timetable(&data, &choices, &decisions, &topts);
     let day = Day {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::args::{InputArgs, OutputArgs, PlanArgs};
 use super::{pct, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes};
-use crate::data::{Dataset, SlotKind, Summon};
+use crate::data::{Dataset, RosterEntry, SlotKind, Summon};
 use crate::forecast::{self, Familiarity, Forecast};
 use crate::input;
 use crate::model::Model;
@@ -167,10 +167,10 @@ impl ForecastArgs {
 pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
     let read = a.input.config(false)?;
-    let (popts, q) = a.plan.config(read.separator)?;
+    let (popts, q) = a.plan.config(&read)?;
     let model = Model::load(&a.model)?;
     let roster = match &a.roster {
-        Some(p) => Some(input::read_roster(p, read.separator)?),
+        Some(p) => Some(rename_roster(input::read_roster(p, read.separator)?, &read)),
         None => None,
     };
     let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
@@ -236,6 +236,14 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     } else {
         run.text(&popts, &a.out)
     }
+}
+
+/// The roster with its subjects as the subjects file's codes.
+fn rename_roster(mut roster: Vec<RosterEntry>, read: &input::ReadOptions) -> Vec<RosterEntry> {
+    for e in roster.iter_mut() {
+        e.subject = read.subjects.code(&e.subject).to_string();
+    }
+    roster
 }
 
 /// Every file of the run, rendered in memory.

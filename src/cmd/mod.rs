@@ -150,6 +150,14 @@ pub(crate) fn read_data(
     notes: &Notes,
 ) -> Result<Dataset, Error> {
     let data = input::read_files(paths, opts)?;
+    let renamed = opts.subjects.aliases();
+    if renamed > 0 {
+        notes.say(&format!(
+            "subjects file: {renamed} label{} read as {} code",
+            if renamed == 1 { "" } else { "s" },
+            if renamed == 1 { "its" } else { "their" }
+        ));
+    }
     for n in &data.notes {
         notes.say(n);
     }

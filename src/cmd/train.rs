@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::args::{FitArgs, InputArgs};
 use super::{read_data, refuse_overwriting, Error, Notes};
+use crate::data::{likely_renames, LikelyRename};
 use crate::model;
 use crate::report;
 
@@ -35,6 +36,10 @@ pub(crate) fn run(a: TrainArgs, notes: &Notes) -> Result<String, Error> {
     let read = a.input.config(true)?;
     let fit = a.fit.config()?;
     let data = read_data(&a.history, &read, notes)?;
+    let renames = likely_renames(&data);
+    for r in &renames {
+        notes.warn(&rename_warning(r));
+    }
     let pb = notes.spinner("fitting the choice model");
     let model = model::train(&data, &fit);
     pb.finish_and_clear();
@@ -52,6 +57,7 @@ pub(crate) fn run(a: TrainArgs, notes: &Notes) -> Result<String, Error> {
             "options": model.training.options,
             "selection": model.training.selection,
             "drift": model.drift,
+            "likely_renames": renames,
         });
         writeln!(out, "{}", serde_json::to_string_pretty(&v).expect("json"))?;
         return Ok(out);
@@ -106,6 +112,31 @@ pub(crate) fn run(a: TrainArgs, notes: &Notes) -> Result<String, Error> {
         d.cell_linear
     )?;
     Ok(out)
+}
+
+/// The warning for a likely rename, with the subjects file's line that would merge it
+/// under the new label (the one this year's files use).
+fn rename_warning(r: &LikelyRename) -> String {
+    let span = |(a, b): (i32, i32)| {
+        if a == b {
+            a.to_string()
+        } else {
+            format!("{a}-{b}")
+        }
+    };
+    format!(
+        "subjects '{}' ({}) and '{}' ({}) look like one subject renamed: the first stops when \
+         the second starts, in the same tracks, {:.0}% then {:.0}% of candidates eligible. If \
+         they are, add the line \"{},{}\" to a subjects file and train with --subjects FILE",
+        r.old,
+        span(r.old_sessions),
+        r.new,
+        span(r.new_sessions),
+        100.0 * r.old_share,
+        100.0 * r.new_share,
+        r.new,
+        r.old
+    )
 }
 
 /// The settings the fit used and, when they were chosen, what was tried.

@@ -12,12 +12,14 @@
 
 mod cell;
 mod people;
+mod renames;
 mod slot;
 
 use std::collections::BTreeMap;
 
 pub(crate) use cell::CellKey;
 pub(crate) use people::{Role, RosterEntry, Summon};
+pub(crate) use renames::{likely_renames, LikelyRename};
 pub(crate) use slot::{HalfDay, Slot, SlotKind, MAX_CAPACITY};
 
 /// The pass mark of the baccalauréat, out of [`MAX_MARK`]: points missing are counted

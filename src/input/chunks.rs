@@ -140,7 +140,10 @@ pub(crate) fn parse_chunk(
         };
         match row.fields(opts.require_chosen) {
             Some(Fields { grade: None, .. }) => chunk.absent[row.absent_kind()] += 1,
-            Some(fields) => chunk.push_row(line, &fields),
+            Some(mut fields) => {
+                fields.subject = opts.subjects.code(fields.subject);
+                chunk.push_row(line, &fields);
+            }
             None => {}
         }
     }

@@ -117,7 +117,7 @@ pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
 /// of these once both are [`normalised`]: case, accents, spaces and punctuation do not
 /// count, so `Demi-journée`, `demi journee` and `DEMI_JOURNEE` are one name. No name is
 /// the alias of two columns (a test checks it). The README lists this table.
-pub(crate) const ALIASES: [(&str, &[&str]); 20] = [
+pub(crate) const ALIASES: [(&str, &[&str]); 22] = [
     (
         "session",
         &["année", "année de session", "millésime", "session d'examen"],
@@ -212,6 +212,18 @@ pub(crate) const ALIASES: [(&str, &[&str]); 20] = [
     ),
     ("capacity", &["capacité", "candidats par examinateur"]),
     ("probability", &["probabilité"]),
+    ("code", &["code retenu", "nouveau code", "nouveau libellé"]),
+    (
+        "alias",
+        &[
+            "aliases",
+            "libellé",
+            "libellés",
+            "ancien libellé",
+            "ancien code",
+            "autres noms",
+        ],
+    ),
     (
         "preparation",
         &["durée préparation", "temps de préparation"],

@@ -19,7 +19,8 @@
 //!   candidates, in the order a single pass over the files would give;
 //! - [`tables`]: the roster, the capacity file, the schedule and the simulator's truth;
 //! - [`results_day`]: the choices and the oral durations;
-//! - [`summons`]: `summons.csv`, the convocations sent: columns, written row, reader.
+//! - [`summons`]: `summons.csv`, the convocations sent: columns, written row, reader;
+//! - [`subjects`]: the subjects file, which labels are one subject.
 
 mod chunks;
 mod columns;
@@ -30,6 +31,7 @@ mod results_day;
 mod rows;
 mod runs;
 mod sheet;
+mod subjects;
 pub(crate) mod summons;
 mod tables;
 mod text;
@@ -38,6 +40,7 @@ pub(crate) use columns::{aliases_help, column_by_hand, Column, SUMMONS_COLUMNS};
 pub(crate) use merge::read_files;
 pub(crate) use problems::InputError;
 pub(crate) use results_day::{read_choices, read_durations, Choices, Durations};
+pub(crate) use subjects::{read_subjects, Subjects};
 pub(crate) use tables::{
     apply_schedule, read_capacities, read_roster, read_schedule, read_truth, Truth,
 };
@@ -64,6 +67,8 @@ pub(crate) struct ReadOptions {
     pub(crate) sheet: Option<String>,
     /// `--column NAME=HEADER`: header names read as these columns (column name first).
     pub(crate) columns: Vec<(String, String)>,
+    /// `--subjects`: the labels read as another subject's code.
+    pub(crate) subjects: Subjects,
 }
 
 impl Default for ReadOptions {
@@ -75,6 +80,7 @@ impl Default for ReadOptions {
             require_chosen: true,
             sheet: None,
             columns: Vec::new(),
+            subjects: Subjects::default(),
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use super::problems::{InputError, Problems};
 use super::tables::{into_result, read_small_table};
-use super::Separator;
+use super::{ReadOptions, Separator};
 use crate::data::Dataset;
 
 /// The orals chosen: for each candidate (index into the dataset), the indices of the
@@ -19,13 +19,13 @@ pub(crate) type Choices = BTreeMap<usize, Vec<usize>>;
 /// candidate is not eligible for, the same subject twice or a third oral is a problem.
 pub(crate) fn read_choices(
     path: &Path,
-    separator: Separator,
+    read: &ReadOptions,
     data: &Dataset,
 ) -> Result<Choices, InputError> {
     let mut problems = Problems::default();
     let rows = read_small_table(
         path,
-        separator,
+        read.separator,
         &["candidate_id", "subject"],
         2,
         &mut problems,
@@ -48,7 +48,7 @@ pub(crate) fn read_choices(
         let Some(j) = c
             .subjects
             .iter()
-            .position(|s| data.subject_name(s) == subject)
+            .position(|s| data.subject_name(s) == read.subjects.code(&subject))
         else {
             let expected = "a subject this candidate is eligible for (a written exam of theirs)";
             problems.push(path, line, "subject", &subject, expected);

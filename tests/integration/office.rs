@@ -330,7 +330,7 @@ fn absent_marks_set_the_subject_aside_and_other_words_are_refused() {
 
 /// `text` (a candidates CSV in the canonical column order) with every centre and subject
 /// renamed by `rename`, as another académie's files would name them.
-fn renamed(text: &str, rename: impl Fn(usize, &str) -> String) -> String {
+fn renamed(text: &str, mut rename: impl FnMut(usize, &str) -> String) -> String {
     let mut r = csv::Reader::from_reader(text.as_bytes());
     let mut w = csv::Writer::from_writer(Vec::new());
     w.write_record(r.headers().unwrap()).unwrap();
@@ -427,4 +427,112 @@ fn a_model_from_another_academie_is_refused_unless_allowed() {
         !page.contains("class=\"warnbox\""),
         "no box when the model knows everything"
     );
+}
+
+/// A spécialité renamed in 2024: `train` warns and gives the subjects file's line; with
+/// the file, the history trains to the very model of the unrenamed history, and a file
+/// to forecast that uses the new label (in other case and accents) gives the same plan.
+#[test]
+fn a_renamed_subject_is_warned_about_and_merged_by_the_subjects_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
+    let new_label = "SCIENCES ECONOMIQUES ET SOCIALES";
+    let history = std::fs::read_to_string(sample.join("history.csv")).unwrap();
+    let mut session = String::new();
+    let ren = renamed(&history, |i, f| {
+        if i == 0 {
+            session = f.to_string();
+        }
+        if i == 5 && f == "SES" && session.as_str() >= "2024" {
+            new_label.to_string()
+        } else {
+            f.to_string()
+        }
+    });
+    std::fs::write(d.join("h.csv"), ren).unwrap();
+    let o = run(d, &["train", "--history", "h.csv", "--model", "m0.json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let e = stderr(&o);
+    assert!(
+        e.contains("subjects 'SES' (2021-2023) and 'SCIENCES ECONOMIQUES ET SOCIALES' (2024-2025) look like one subject renamed"),
+        "{e}"
+    );
+    assert!(
+        e.contains("add the line \"SCIENCES ECONOMIQUES ET SOCIALES,SES\""),
+        "{e}"
+    );
+    std::fs::write(d.join("s.csv"), format!("code,alias\nSES,{new_label}\n")).unwrap();
+    let o = run(
+        d,
+        &[
+            "train",
+            "--history",
+            "h.csv",
+            "--model",
+            "m1.json",
+            "--subjects",
+            "s.csv",
+        ],
+    );
+    assert!(
+        o.status.success() && !stderr(&o).contains("look like one subject"),
+        "{}",
+        stderr(&o)
+    );
+    let h = sample.join("history.csv");
+    ok(
+        d,
+        &[
+            "train",
+            "-q",
+            "--history",
+            h.to_str().unwrap(),
+            "--model",
+            "m2.json",
+        ],
+    );
+    assert!(std::fs::read(d.join("m1.json")).unwrap() == std::fs::read(d.join("m2.json")).unwrap());
+    let cands = std::fs::read_to_string(sample.join("candidates.csv")).unwrap();
+    let ren = renamed(&cands, |i, f| {
+        if i == 5 && f == "SES" {
+            "Sciences économiques et sociales".into()
+        } else {
+            f.to_string()
+        }
+    });
+    std::fs::write(d.join("c.csv"), ren).unwrap();
+    let roster = sample.join("roster.csv");
+    let roster = roster.to_str().unwrap();
+    let c = sample.join("candidates.csv");
+    ok(
+        d,
+        &crate::util::forecast_args(
+            "m2.json",
+            c.to_str().unwrap(),
+            "a",
+            &["-q", "--roster", roster],
+        ),
+    );
+    ok(
+        d,
+        &crate::util::forecast_args(
+            "m2.json",
+            "c.csv",
+            "b",
+            &["-q", "--roster", roster, "--subjects", "s.csv"],
+        ),
+    );
+    for f in [
+        "convocations.csv",
+        "candidates.csv",
+        "by_subject.csv",
+        "summons.csv",
+    ] {
+        assert!(
+            std::fs::read(d.join("a").join(f)).unwrap()
+                == std::fs::read(d.join("b").join(f)).unwrap(),
+            "{f}"
+        );
+    }
 }
