@@ -5,7 +5,7 @@
 //! ```
 //!
 //! Targets: history, candidates, train, model, roster, capacities, spreadsheet, export,
-//! column, subjects (default: all, in
+//! column, subjects, summons, manifest (default: all, in
 //! turn). Each failing input is saved under `target/fuzz-failures/`; a case running over
 //! 30 s is a hang: its input is saved and the run stops with exit status 3.
 

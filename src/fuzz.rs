@@ -45,10 +45,14 @@ pub enum Target {
     Column,
     /// The subjects file (`--subjects`).
     Subjects,
+    /// `summons.csv` as an office edits it (repeated rows, an examiner in two cells).
+    Summons,
+    /// A plan's `manifest.json`, whose settings `confirm` follows.
+    Manifest,
 }
 
 impl Target {
-    pub const ALL: [Target; 10] = [
+    pub const ALL: [Target; 12] = [
         Target::History,
         Target::Candidates,
         Target::Train,
@@ -59,6 +63,8 @@ impl Target {
         Target::Export,
         Target::Column,
         Target::Subjects,
+        Target::Summons,
+        Target::Manifest,
     ];
 
     pub fn name(self) -> &'static str {
@@ -73,6 +79,8 @@ impl Target {
             Target::Export => "export",
             Target::Column => "column",
             Target::Subjects => "subjects",
+            Target::Summons => "summons",
+            Target::Manifest => "manifest",
         }
     }
 
@@ -134,6 +142,8 @@ impl Corpus {
             Target::Spreadsheet => self.workbook.clone(),
             Target::Export => self.export.clone(),
             Target::Column => b"grade=note_finale".to_vec(),
+            Target::Summons => SUMMONS_SEED.as_bytes().to_vec(),
+            Target::Manifest => MANIFEST_SEED.as_bytes().to_vec(),
             Target::Subjects => "code;alias\nSES;\"SCIENCES ECONOMIQUES ET SOCIALES|Sciences éco.\"\nHGGSP;HG-GSP\nHGGSP;HIST GEO\n".as_bytes().to_vec(),
         }
     }
@@ -158,6 +168,15 @@ fn as_workbook(csv_bytes: &[u8]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
     }
     book.save_to_buffer()
 }
+
+/// A summons file with a repeated row and a reserve, as the office may leave it.
+const SUMMONS_SEED: &str = "examiner_id,name,subject,center,day,half_day,role\n\
+    EX1,A,SES,C1,2026-07-08,am,firm\nEX1,A,SES,C1,2026-07-08,am,firm\n\
+    EX2,B,SES,C1,2026-07-08,pm,reserve\nEX3,C,MATHS,C2,,,firm\n";
+
+/// A plan's manifest with its settings.
+const MANIFEST_SEED: &str = r#"{"tool":"bacpredict 0.1.0","command":"forecast","run":"0","files":[],
+"settings":{"slots":"half_day","capacity":8,"capacity_by_subject":{"SES":6},"coverage":0.995,"reserve_coverage":0.999,"service_level":null}}"#;
 
 /// Candidate CSV bytes as an office exports them: a title line, French column names,
 /// ';' and decimal commas, an absent mark on every 25th row, Windows-1252.
@@ -468,6 +487,11 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
                 check_message(&e.to_string())?;
             }
         }
+        Target::Summons => match input::summons::read_summons(path, Separator::Auto) {
+            Ok((_, notes)) => notes.iter().try_for_each(|n| check_message(n))?,
+            Err(e) => check_message(&e.to_string())?,
+        },
+        Target::Manifest => read_manifest(path)?,
         Target::Roster => {
             if let Err(e) = input::read_roster(path, Separator::Auto) {
                 check_message(&e.to_string())?;
@@ -500,6 +524,21 @@ fn read_export_with_column(corpus: &Corpus, path: &Path) -> Result<(), String> {
     match input::read_files(&[file.path().to_path_buf()], &opts) {
         Ok(_) => Ok(()),
         Err(e) => check_message(&e.to_string()),
+    }
+}
+
+/// The case's bytes as the `manifest.json` of a folder: unreadable (ignored), or read,
+/// its settings checked as `confirm` checks them.
+fn read_manifest(path: &Path) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("harness: {e}"))?;
+    std::fs::copy(path, dir.path().join(crate::report::MANIFEST))
+        .map_err(|e| format!("harness: {e}"))?;
+    match crate::report::Manifest::read(dir.path()).and_then(|m| m.settings) {
+        Some(s) => match s.check() {
+            Ok(()) => Ok(()),
+            Err(e) => check_message(&e),
+        },
+        None => Ok(()),
     }
 }
 
@@ -568,6 +607,10 @@ mod tests {
         fn fuzz_column(case in any::<u64>()) { check(Target::Column, case)?; }
         #[test]
         fn fuzz_subjects(case in any::<u64>()) { check(Target::Subjects, case)?; }
+        #[test]
+        fn fuzz_summons(case in any::<u64>()) { check(Target::Summons, case)?; }
+        #[test]
+        fn fuzz_manifest(case in any::<u64>()) { check(Target::Manifest, case)?; }
     }
 
     proptest! {

@@ -18,7 +18,7 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use crate::data::{CellKey, Dataset, Role, RosterEntry, Slot, SlotKind, Summon};
+use crate::data::{CellKey, Dataset, Role, RosterEntry, Slot, SlotKind, Summon, MAX_CAPACITY};
 use crate::forecast::{CountDist, ForecastCell};
 
 #[derive(Debug, Clone)]
@@ -35,6 +35,66 @@ pub(crate) struct PlanOptions {
     pub(crate) service_level: Option<f64>,
     /// Expected coverage that the firm plan plus the reserve reach.
     pub(crate) reserve_coverage: f64,
+}
+
+/// What a plan was made with, as `forecast` records it in `manifest.json` for `confirm`
+/// to judge the convocations by the same rule.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(crate) struct PlanSettings {
+    /// The slot unit of the cells (`period`, `day`, `half_day`), [`SlotKind::code`].
+    pub(crate) slots: String,
+    pub(crate) capacity: usize,
+    pub(crate) capacity_by_subject: BTreeMap<String, usize>,
+    pub(crate) coverage: f64,
+    pub(crate) reserve_coverage: f64,
+    pub(crate) service_level: Option<f64>,
+}
+
+impl PlanSettings {
+    pub(crate) fn of(opts: &PlanOptions, slots: SlotKind) -> PlanSettings {
+        PlanSettings {
+            slots: slots.code().to_string(),
+            capacity: opts.capacity,
+            capacity_by_subject: opts.capacity_by_subject.clone(),
+            coverage: opts.coverage,
+            reserve_coverage: opts.reserve_coverage,
+            service_level: opts.service_level,
+        }
+    }
+
+    /// What is wrong with settings read back from a file (a manifest edited or damaged):
+    /// a slot unit, capacities and shares within the ranges the options accept.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let kinds = [SlotKind::Period, SlotKind::Day, SlotKind::HalfDay];
+        if !kinds.iter().any(|k| k.code() == self.slots) {
+            return Err(format!(
+                "slots '{}' (expected period, day or half_day)",
+                self.slots
+            ));
+        }
+        let capacities = std::iter::once(&self.capacity).chain(self.capacity_by_subject.values());
+        if let Some(c) = capacities
+            .into_iter()
+            .find(|c| !(1..=MAX_CAPACITY).contains(*c))
+        {
+            return Err(format!("a capacity of {c} (expected 1 to {MAX_CAPACITY})"));
+        }
+        let shares = [
+            Some(self.coverage),
+            Some(self.reserve_coverage),
+            self.service_level,
+        ];
+        if let Some(v) = shares
+            .into_iter()
+            .flatten()
+            .find(|v| !(*v > 0.0 && *v <= 1.0))
+        {
+            return Err(format!(
+                "a coverage of {v} (expected a share above 0 and at most 1)"
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for PlanOptions {

@@ -17,9 +17,10 @@ use super::args::{within, CellArgs, InputArgs, OutputArgs};
 use super::{read_data, refuse_overwriting_inputs, slot_text, summon_fields, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
-use crate::data::{CellKey, Dataset, Summon};
+use crate::data::{CellKey, Dataset, SlotKind, Summon};
 use crate::input::{self, Choices, Durations};
-use crate::report::{self, text_table, CsvStyle, Outputs, Table};
+use crate::planning::{PlanOptions, PlanSettings};
+use crate::report::{self, text_table, CsvStyle, Manifest, Outputs, Table};
 
 #[derive(Debug, Args)]
 pub(crate) struct ConfirmArgs {
@@ -36,9 +37,14 @@ pub(crate) struct ConfirmArgs {
     /// Folder for confirmations.csv, shortages.csv, timetable.csv and examiners.csv.
     #[arg(long, value_name = "DIR")]
     pub(crate) out: PathBuf,
-    /// The capacity and slot options, as given to `forecast`.
+    /// The capacity and slot options, as given to `forecast`. By default they are read
+    /// from the plan's `manifest.json` next to the summons file.
     #[command(flatten)]
     pub(crate) cells: CellArgs,
+    /// Judge the convocations with a --capacity (or --capacity-file) other than the
+    /// plan's own, as recorded in its `manifest.json`.
+    #[arg(long)]
+    pub(crate) force_capacity: bool,
     /// CSV `subject,preparation,oral` in minutes, overriding --preparation and --oral.
     #[arg(long, value_name = "FILE")]
     pub(crate) durations: Option<PathBuf>,
@@ -62,6 +68,115 @@ pub(crate) struct ConfirmArgs {
     pub(crate) input: InputArgs,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
+}
+
+/// The settings of the plan the summons come from: its `manifest.json`, next to the
+/// summons file, when `forecast` wrote it; `None`, said in a note, otherwise.
+fn plan_settings(a: &ConfirmArgs, notes: &Notes) -> Result<Option<PlanSettings>, Error> {
+    let dir = a.summons.parent().unwrap_or(std::path::Path::new(""));
+    let dir = if dir.as_os_str().is_empty() {
+        std::path::Path::new(".")
+    } else {
+        dir
+    };
+    let settings = Manifest::read(dir)
+        .filter(|m| m.command == "forecast")
+        .and_then(|m| m.settings);
+    match &settings {
+        None => notes.say(&format!(
+            "no plan manifest.json with its settings next to {}: capacity and slots from the options",
+            a.summons.display()
+        )),
+        Some(s) => s.check().map_err(|e| {
+            usage(format!(
+                "{}: the plan's settings hold {e}; the file was edited or damaged: write the \
+                 plan again with `bacpredict forecast`, or move the summons file away from it",
+                dir.join(report::MANIFEST).display()
+            ))
+        })?,
+    }
+    Ok(settings)
+}
+
+/// The plan's capacity, per-subject capacities and slot unit, unless the options say
+/// otherwise: a different capacity is refused without `--force-capacity` (it would judge
+/// the convocations by a rule they were not made with), different slots always.
+fn follow_plan(
+    a: &ConfirmArgs,
+    plan: &PlanSettings,
+    popts: &mut PlanOptions,
+    slots: SlotKind,
+    notes: &Notes,
+) -> Result<(), Error> {
+    let manifest = a
+        .summons
+        .parent()
+        .map(|d| d.join(report::MANIFEST))
+        .unwrap_or_else(|| report::MANIFEST.into());
+    if slots.code() != plan.slots {
+        return Err(usage(format!(
+            "the plan ({}) was made with slots '{}', these candidates give slots '{}': give \
+             confirm the candidates file and the --schedule the plan was made with",
+            manifest.display(),
+            plan.slots,
+            slots.code()
+        )));
+    }
+    let asked = a.cells.capacity.is_some() || a.cells.capacity_file.is_some();
+    let differs =
+        popts.capacity != plan.capacity || popts.capacity_by_subject != plan.capacity_by_subject;
+    if asked && differs && !a.force_capacity {
+        return Err(usage(format!(
+            "the plan ({}) was made with a capacity of {} per cell{}; judging its convocations \
+             at {} would count as short cells that were planned full. Leave out --capacity and \
+             --capacity-file to use the plan's, or pass --force-capacity",
+            manifest.display(),
+            plan.capacity,
+            if plan.capacity_by_subject.is_empty() {
+                ""
+            } else {
+                " (and per-subject capacities)"
+            },
+            popts.capacity
+        )));
+    }
+    if asked && differs {
+        notes.warn(&format!(
+            "capacity {} instead of the plan's {} (--force-capacity)",
+            popts.capacity, plan.capacity
+        ));
+        return Ok(());
+    }
+    popts.capacity = plan.capacity;
+    popts.capacity_by_subject = plan.capacity_by_subject.clone();
+    notes.say(&format!(
+        "plan settings from {}: capacity {} per cell, slots '{}'",
+        manifest.display(),
+        plan.capacity,
+        plan.slots
+    ));
+    Ok(())
+}
+
+/// Refuses a timetable that runs past midnight (`--oral 120 --am-start 23:50` would
+/// end an oral at "26:10"): a usage error naming where and how to fix it.
+fn within_the_day(tt: &Timetable, data: &Dataset) -> Result<(), Error> {
+    const MIDNIGHT: u32 = 24 * 60;
+    let Some(late) = tt
+        .ends
+        .iter()
+        .filter(|e| e.last_end > MIDNIGHT)
+        .max_by_key(|e| e.last_end)
+    else {
+        return Ok(());
+    };
+    Err(usage(format!(
+        "the timetable at {}{} would end at {} the next day: start earlier (--am-start, \
+         --pm-start) or shorten the orals (--preparation, --oral, --durations)",
+        data.centers[late.center as usize],
+        slot_text(data, late.slot),
+        clock(late.last_end - MIDNIGHT),
+    )))
 }
 
 /// Every file `confirm` writes.
@@ -103,18 +218,32 @@ impl ConfirmArgs {
     }
 }
 
-pub(crate) fn run(a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
+pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
     let read = a.input.config(false)?;
     let mut popts = a.cells.config(&read)?;
     let topts = a.timetable_options(read.separator)?;
-    let summons = input::summons::read_summons(&a.summons, read.separator)?;
+    let (summons, repeats) = input::summons::read_summons(&a.summons, read.separator)?;
+    for n in &repeats {
+        notes.say(n);
+    }
     let mut data = read_data(std::slice::from_ref(&a.candidates), &read, notes)?;
+    let plan = plan_settings(&a, notes)?;
+    if plan
+        .as_ref()
+        .is_some_and(|p| p.slots == SlotKind::Period.code())
+    {
+        a.cells.whole_period = true;
+    }
     a.cells.apply_slots(&mut data, &mut popts, read.separator)?;
+    if let Some(plan) = &plan {
+        follow_plan(&a, plan, &mut popts, data.slot_kind(), notes)?;
+    }
     let summons = input::summons::resolve(summons, &mut data);
     let choices = input::read_choices(&a.choices, &read, &data)?;
     let decisions = confirm::decide(&data, &choices, &summons, &popts);
     let tt = timetable::timetable(&data, &choices, &decisions, &topts);
+    within_the_day(&tt, &data)?;
     let day = Day {
         data: &data,
         choices: &choices,

@@ -14,7 +14,7 @@ use crate::data::{Dataset, RosterEntry, SlotKind, Summon};
 use crate::forecast::{self, Familiarity, Forecast};
 use crate::input;
 use crate::model::Model;
-use crate::planning::{self, Plan, PlanOptions, Shortage};
+use crate::planning::{self, Plan, PlanOptions, PlanSettings, Shortage};
 use crate::report::{self, text_table, CsvStyle, Field, Outputs, PlanPage, Table};
 
 #[derive(Debug, Args)]
@@ -200,6 +200,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         ));
     }
     let mut outputs = output_files(&a, (&data, &familiarity), &fc, &plan, named.as_ref(), q)?;
+    outputs.set_settings(PlanSettings::of(&popts, data.slot_kind()));
     let page = PlanPage {
         candidates: data.candidates.len(),
         model: &a.model.display().to_string(),

@@ -12,7 +12,8 @@ use crate::simulate::{self, SimConfig, World};
 
 #[derive(Debug, Args)]
 pub(crate) struct SimulateArgs {
-    /// Folder for history.csv, truth.csv and candidates.csv.
+    /// Folder for history.csv, truth.csv, candidates.csv and choices.csv (the real
+    /// choices of the candidates to forecast, for `confirm`).
     #[arg(long, value_name = "DIR")]
     pub(crate) out: PathBuf,
     /// Random seed: the same seed gives the same files.
@@ -87,6 +88,9 @@ pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
     outputs.add_table("truth.csv", &sim.truth, style);
     if let Some(f) = &sim.forecast {
         outputs.add_table("candidates.csv", f, style);
+    }
+    if let Some(c) = &sim.choices {
+        outputs.add_table("choices.csv", c, style);
     }
     outputs.write(&[])?;
     let s = &sim.summary;

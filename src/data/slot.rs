@@ -100,6 +100,15 @@ pub(crate) enum SlotKind {
 }
 
 impl SlotKind {
+    /// The kind's stable name in files (`manifest.json`).
+    pub(crate) const fn code(self) -> &'static str {
+        match self {
+            SlotKind::Period => "period",
+            SlotKind::Day => "day",
+            SlotKind::HalfDay => "half_day",
+        }
+    }
+
     /// Candidates one examiner hears in a slot of this kind when `--capacity` is not
     /// given. An oral is 20 minutes of preparation then 20 of interrogation: a real
     /// timetable calls one candidate every 30 minutes and keeps slack for latecomers,

@@ -5,10 +5,11 @@
 //! An office edits the file by hand between the plan and results day (a sick examiner
 //! replaced, a row copied): the reader checks each row as it checks any input.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use super::columns::SUMMONS_COLUMNS;
-use super::problems::{InputError, Problems};
+use super::problems::{shown_value, InputError, Problems};
 use super::tables::{into_result, read_small_table};
 use super::text::half_day_of;
 use super::Separator;
@@ -42,11 +43,17 @@ pub(crate) struct SummonRow {
 }
 
 /// Reads the convocations sent, in file order: for each cell its examiners by
-/// priority, firm ones then the reserve.
+/// priority, firm ones then the reserve; with the notes on rows set aside.
+///
+/// An office edits the file by hand between the plan and results day. A row repeated
+/// (same examiner, cell and role) is read once, and a note says which line was kept; an
+/// examiner in two cells at the same time (the same half-day, or a day and one of its
+/// half-days) or twice in one cell with two roles is a problem: a timetable would have
+/// them hear two candidates at once.
 pub(crate) fn read_summons(
     path: &Path,
     separator: Separator,
-) -> Result<Vec<SummonRow>, InputError> {
+) -> Result<(Vec<SummonRow>, Vec<String>), InputError> {
     let mut problems = Problems::default();
     let rows = read_small_table(path, separator, &SUMMONS_COLUMNS, 4, &mut problems);
     let mut out = Vec::new();
@@ -68,17 +75,77 @@ pub(crate) fn read_summons(
                 continue;
             }
         };
-        out.push(SummonRow {
-            examiner_id,
-            name,
-            subject,
-            center,
-            day,
-            half,
-            role,
-        });
+        out.push((
+            line,
+            SummonRow {
+                examiner_id,
+                name,
+                subject,
+                center,
+                day,
+                half,
+                role,
+            },
+        ));
     }
-    into_result(out, problems)
+    let (rows, notes) = once_each(out, path, &mut problems);
+    into_result((rows, notes), problems)
+}
+
+/// The rows without repeats (a note for each), and a problem for each examiner summoned
+/// to two overlapping cells or to one cell under two roles.
+fn once_each(
+    rows: Vec<(u64, SummonRow)>,
+    path: &Path,
+    problems: &mut Problems,
+) -> (Vec<SummonRow>, Vec<String>) {
+    let mut kept: Vec<(u64, SummonRow)> = Vec::with_capacity(rows.len());
+    let mut notes = Vec::new();
+    let mut by_examiner: HashMap<String, Vec<usize>> = HashMap::new();
+    for (line, r) in rows {
+        let mine = by_examiner.entry(r.examiner_id.clone()).or_default();
+        let clash = mine.iter().map(|&k| &kept[k]).find(|(_, o)| o.overlaps(&r));
+        match clash {
+            Some((first, o)) if o.same_cell(&r) && o.role == r.role => {
+                notes.push(format!(
+                    "{}: line {line} repeats line {first} (examiner {}, same cell and role): line {first} kept",
+                    path.display(),
+                    shown_value(&r.examiner_id)
+                ));
+            }
+            Some((first, o)) => {
+                let expected = format!(
+                    "each examiner in one cell at a time: {} is also summoned on line {first} ({} at {}{}), the same time",
+                    shown_value(&r.examiner_id),
+                    shown_value(&o.subject),
+                    shown_value(&o.center),
+                    if o.same_cell(&r) { ", with another role" } else { "" }
+                );
+                problems.push(path, line, "examiner_id", &r.examiner_id, &expected);
+            }
+            None => {
+                mine.push(kept.len());
+                kept.push((line, r));
+            }
+        }
+    }
+    (kept.into_iter().map(|(_, r)| r).collect(), notes)
+}
+
+impl SummonRow {
+    fn same_cell(&self, o: &SummonRow) -> bool {
+        (&self.subject, &self.center, &self.day, self.half)
+            == (&o.subject, &o.center, &o.day, o.half)
+    }
+
+    /// Whether the two rows' slots share any time: the same day with the same half-day
+    /// or one of them the whole day, or either over the whole period (no day).
+    fn overlaps(&self, o: &SummonRow) -> bool {
+        if self.day.is_empty() || o.day.is_empty() {
+            return true;
+        }
+        self.day == o.day && (self.half.is_none() || o.half.is_none() || self.half == o.half)
+    }
 }
 
 /// The summons with their names as ids of `data`, whose tables gain the centres,

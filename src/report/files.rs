@@ -7,6 +7,7 @@
 //! files are named after the process that wrote them, and those of a process that is
 //! gone are removed by the next run.
 
+use crate::planning::PlanSettings;
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::Write;
@@ -191,6 +192,9 @@ pub(crate) struct Manifest {
     /// Names the run: a digest of its files, so the same inputs give the same manifest.
     pub(crate) run: String,
     pub(crate) files: Vec<ManifestFile>,
+    /// What a plan was made with (`forecast` only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) settings: Option<PlanSettings>,
 }
 
 #[derive(Debug, Serialize, Deserialize, PartialEq)]
@@ -208,7 +212,7 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 impl Manifest {
-    fn of(command: &str, files: &[(String, Vec<u8>)]) -> Manifest {
+    fn of(command: &str, files: &[(String, Vec<u8>)], settings: Option<PlanSettings>) -> Manifest {
         let files: Vec<ManifestFile> = files
             .iter()
             .map(|(name, bytes)| ManifestFile {
@@ -226,6 +230,7 @@ impl Manifest {
             command: command.to_string(),
             run: sha256_hex(listing.as_bytes())[..16].to_string(),
             files,
+            settings,
         }
     }
 
@@ -241,6 +246,7 @@ pub(crate) struct Outputs {
     dir: PathBuf,
     command: &'static str,
     files: Vec<(String, Vec<u8>)>,
+    settings: Option<PlanSettings>,
 }
 
 impl Outputs {
@@ -249,7 +255,13 @@ impl Outputs {
             dir: dir.to_path_buf(),
             command,
             files: Vec::new(),
+            settings: None,
         }
+    }
+
+    /// Records in the manifest what the plan was made with.
+    pub(crate) fn set_settings(&mut self, settings: PlanSettings) {
+        self.settings = Some(settings);
     }
 
     pub(crate) fn add(&mut self, name: &str, bytes: Vec<u8>) {
@@ -279,7 +291,7 @@ impl Outputs {
             let path = self.dir.join(name);
             temporaries.push((write_temporary(&self.dir, &path, bytes)?, path));
         }
-        let manifest = Manifest::of(self.command, &self.files);
+        let manifest = Manifest::of(self.command, &self.files, self.settings.clone());
         let text = serde_json::to_string_pretty(&manifest).expect("manifest serialises") + "\n";
         let manifest_path = self.dir.join(MANIFEST);
         let manifest_tmp = write_temporary(&self.dir, &manifest_path, text.as_bytes())?;

@@ -66,6 +66,8 @@ pub(crate) struct Simulation {
     pub(crate) truth: Table<'static>,
     /// The next session's candidates, `chosen` empty.
     pub(crate) forecast: Option<Table<'static>>,
+    /// The next session's real choices (`candidate_id,subject`), for `confirm`.
+    pub(crate) choices: Option<Table<'static>>,
     pub(crate) summary: SimSummary,
 }
 
@@ -540,6 +542,7 @@ struct Writer {
     center_names: Vec<String>,
     history: Table<'static>,
     forecast: Option<Table<'static>>,
+    choices: Option<Table<'static>>,
     truth: Table<'static>,
     summary: SimSummary,
     /// Whether rows carry `day` and `half_day`.
@@ -559,6 +562,9 @@ impl Writer {
                 .collect(),
             history: Table::new(&header),
             forecast: cfg.forecast_session.then(|| Table::new(&header)),
+            choices: cfg
+                .forecast_session
+                .then(|| Table::new(&["candidate_id", "subject"])),
             truth: Table::new(&["session", "candidate_id", "subject", "probability"]),
             summary: SimSummary::default(),
             slots: cfg.days > 0,
@@ -619,6 +625,9 @@ impl Writer {
                 if let Some(f) = self.forecast.as_mut() {
                     f.push(row);
                 }
+                if let Some(t) = self.choices.as_mut().filter(|_| ch) {
+                    t.push(vec![c.id.clone().into(), SUBJECTS[s].code.into()]);
+                }
             } else {
                 self.summary.rows += 1;
                 self.history.push(row);
@@ -638,6 +647,7 @@ impl Writer {
             history: self.history,
             truth: self.truth,
             forecast: self.forecast,
+            choices: self.choices,
             summary: self.summary,
         }
     }

@@ -536,3 +536,184 @@ fn a_renamed_subject_is_warned_about_and_merged_by_the_subjects_file() {
         );
     }
 }
+
+/// The README's results day on the bundled sample, as written: the plan with the roster,
+/// then `confirm` with `data/sample/choices.csv`, which follows the plan's own settings
+/// from its manifest; another `--capacity` is refused unless `--force-capacity`.
+#[test]
+fn results_day_on_the_sample_follows_the_plans_settings() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = |p: &str| root.join(p).display().to_string();
+    let (cands, choices) = (
+        file("data/sample/candidates.csv"),
+        file("data/sample/choices.csv"),
+    );
+    let extra = ["-q", "--roster", &file("data/sample/roster.csv"), "--excel"];
+    ok(
+        d,
+        &crate::util::forecast_args(&file("models/sample.json"), &cands, "out", &extra),
+    );
+    let confirm = |out: &str, extra: &[&str]| {
+        let mut args = vec![
+            "confirm",
+            "--candidates",
+            &cands,
+            "--choices",
+            &choices,
+            "--summons",
+            "out/summons.csv",
+            "--out",
+            out,
+        ];
+        args.extend_from_slice(extra);
+        run(d, &args)
+    };
+    let o = confirm("day", &[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "plan settings from out/manifest.json: capacity 8 per cell, slots 'half_day'"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = confirm("day2", &["--capacity", "4"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("was made with a capacity of 8 per cell"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("day2").exists());
+    let o = confirm("day3", &["--capacity", "4", "--force-capacity"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("capacity 4 instead of the plan's 8"),
+        "{}",
+        stderr(&o)
+    );
+    let o = confirm("day4", &["--oral", "120", "--am-start", "23:50"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the next day: start earlier"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("day4").exists());
+    // A damaged manifest is bad input, not a plan at capacity 0.
+    let m = std::fs::read_to_string(d.join("out/manifest.json")).unwrap();
+    std::fs::write(
+        d.join("out/manifest.json"),
+        m.replace("\"capacity\": 8", "\"capacity\": 0"),
+    )
+    .unwrap();
+    let o = confirm("day5", &[]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("the plan's settings hold a capacity of 0"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+/// `summons.csv` edited by hand: a copied row is read once with a note naming the line
+/// kept; an examiner in two centres on the same half-day is a problem naming both lines.
+#[test]
+fn hand_edited_summons_are_read_once_or_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let d = dir.path();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let file = |p: &str| root.join(p).display().to_string();
+    let (cands, choices) = (
+        file("data/sample/candidates.csv"),
+        file("data/sample/choices.csv"),
+    );
+    let extra = ["-q", "--roster", &file("data/sample/roster.csv")];
+    ok(
+        d,
+        &crate::util::forecast_args(&file("models/sample.json"), &cands, "out", &extra),
+    );
+    let summons = std::fs::read_to_string(d.join("out/summons.csv")).unwrap();
+    let lines: Vec<&str> = summons.lines().collect();
+    // Line 3 of the file copied at the end.
+    std::fs::write(d.join("copied.csv"), format!("{summons}{}\n", lines[2])).unwrap();
+    let confirm = |summons: &str, out: &str| {
+        run(
+            d,
+            &[
+                "confirm",
+                "--candidates",
+                &cands,
+                "--choices",
+                &choices,
+                "--summons",
+                summons,
+                "--out",
+                out,
+            ],
+        )
+    };
+    let o = confirm("copied.csv", "a");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let n = lines.len() + 1;
+    assert!(
+        stderr(&o).contains(&format!("copied.csv: line {n} repeats line 3")),
+        "{}",
+        stderr(&o)
+    );
+    let rows = crate::util::read_csv(&d.join("a/confirmations.csv"));
+    assert_eq!(
+        rows.len(),
+        lines.len() - 1,
+        "one row per summons, the copy read once"
+    );
+    // The examiner of line 2 also put in another centre at the same time.
+    let mut r = csv::Reader::from_reader(summons.as_bytes());
+    let recs: Vec<csv::StringRecord> = r.records().map(Result::unwrap).collect();
+    let other = recs
+        .iter()
+        .find(|x| x[3] != recs[0][3] && x[4] == recs[0][4] && x[5] == recs[0][5])
+        .unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "examiner_id",
+        "name",
+        "subject",
+        "center",
+        "day",
+        "half_day",
+        "role",
+    ])
+    .unwrap();
+    for x in &recs {
+        w.write_record(x).unwrap();
+    }
+    let mut moved = other.clone();
+    moved = csv::StringRecord::from(
+        (0..7)
+            .map(|i| {
+                if i < 2 {
+                    recs[0][i].to_string()
+                } else {
+                    moved[i].to_string()
+                }
+            })
+            .collect::<Vec<_>>(),
+    );
+    w.write_record(&moved).unwrap();
+    std::fs::write(d.join("twice.csv"), w.into_inner().unwrap()).unwrap();
+    let o = confirm("twice.csv", "b");
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains(&format!("twice.csv, line {n}, column 'examiner_id'")),
+        "{e}"
+    );
+    assert!(
+        e.contains("each examiner in one cell at a time") && e.contains("on line 2"),
+        "{e}"
+    );
+    assert!(!d.join("b").exists());
+}
