@@ -42,7 +42,7 @@ pub(crate) struct InputArgs {
     #[arg(long, default_value_t = ReadOptions::default().max_average, value_name = "MARK")]
     pub(crate) max_average: f64,
     /// Read the candidate files' column HEADER as column NAME (repeatable), e.g.
-    /// `--column grade=note_ecrit`, for a header none of the known names matches.
+    /// `--column grade=note_finale`, for a header none of the known names matches.
     #[arg(long, value_name = "NAME=HEADER", long_help = column_help())]
     pub(crate) column: Vec<String>,
     /// Labels that are one subject: CSV `code,alias` (one row per alias, or the aliases
@@ -57,7 +57,7 @@ pub(crate) struct InputArgs {
 fn column_help() -> String {
     format!(
         "Read the candidate files' column HEADER as column NAME (repeatable), e.g. \
-         `--column grade=note_ecrit`. Without it, a header matches a column by its name or \
+         `--column grade=note_finale`. Without it, a header matches a column by its name or \
          one of these (case, accents, spaces and punctuation ignored):\n{}",
         input::aliases_help()
     )

@@ -286,7 +286,7 @@ pub(crate) fn column_by_hand(spec: &str) -> Result<(String, String), String> {
     let shown = escape_controls(spec, 80);
     let Some((name, header)) = spec.split_once('=') else {
         return Err(format!(
-            "--column takes NAME=HEADER (such as grade=note_ecrit), got '{shown}'"
+            "--column takes NAME=HEADER (such as grade=note_finale), got '{shown}'"
         ));
     };
     let (name, header) = (name.trim(), header.trim());
@@ -351,5 +351,17 @@ mod tests {
         assert_eq!(canonical("note_ecrit"), Some("grade"));
         assert_eq!(canonical("note_finale"), None);
         assert_eq!(normalised("Centre d'examen"), "centredexamen");
+    }
+
+    /// The README's table of names lists every alias (it is the office's reference).
+    #[test]
+    fn the_readme_lists_every_alias() {
+        let readme = include_str!("../../README.md");
+        for (c, aliases) in ALIASES {
+            assert!(readme.contains(&format!("`{c}`")), "{c}");
+            for a in aliases {
+                assert!(readme.contains(a), "the README does not list '{a}' for {c}");
+            }
+        }
     }
 }

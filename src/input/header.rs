@@ -223,7 +223,7 @@ fn report_missing(
 }
 
 /// The header name, among those not read as another column, that looks most like
-/// `column` or one of its aliases: one containing the other (`note_ecrit` and `note`),
+/// `column` or one of its aliases: one containing the other (`note_finale` and `note`),
 /// else one at most two letters away (`matiere_code` is not, `matire` is).
 fn closest<'h>(header: &'h csv::StringRecord, used: &[usize], column: &str) -> Option<&'h str> {
     let names: Vec<String> = super::columns::ALIASES
