@@ -5,12 +5,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::util::{ok, run, stderr};
+use crate::util::{ok, repo_file, run, stderr};
 
 /// The bundled sample's history, one entry per (session, candidate) with its rows, in file
 /// order.
 fn sample_history() -> (csv::StringRecord, Vec<Vec<csv::StringRecord>>) {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/history.csv");
+    let path = repo_file("data/sample/history.csv");
     let mut r = csv::Reader::from_path(path).expect("sample history");
     let header = r.headers().expect("header").clone();
     let mut by: BTreeMap<(String, String), Vec<csv::StringRecord>> = BTreeMap::new();
@@ -97,7 +97,7 @@ fn small_academies_always_train() {
         }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/candidates.csv");
+    let sample = repo_file("data/sample/candidates.csv");
     ok(
         dir.path(),
         &crate::util::forecast_args("m.json", sample.to_str().unwrap(), "out", &["-q"]),
@@ -185,8 +185,8 @@ fn outputs(dir: &Path) -> BTreeMap<String, Vec<u8>> {
 fn a_french_export_with_a_title_block_gives_the_same_forecast_and_model() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sample.json");
+    let sample = repo_file("data/sample");
+    let model = repo_file("models/sample.json");
     let (model, cands) = (model.to_str().unwrap(), sample.join("candidates.csv"));
     let text = std::fs::read_to_string(&cands).unwrap();
     std::fs::write(d.join("fr.csv"), french_export(&text)).unwrap();
@@ -242,8 +242,8 @@ fn a_french_export_with_a_title_block_gives_the_same_forecast_and_model() {
 fn a_missing_column_suggests_the_closest_name_and_column_maps_it() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/candidates.csv");
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sample.json");
+    let sample = repo_file("data/sample/candidates.csv");
+    let model = repo_file("models/sample.json");
     let model = model.to_str().unwrap();
     let text = std::fs::read_to_string(&sample).unwrap();
     let renamed = text.replacen(",grade,", ",note_finale,", 1);
@@ -280,8 +280,8 @@ fn a_missing_column_suggests_the_closest_name_and_column_maps_it() {
 fn absent_marks_set_the_subject_aside_and_other_words_are_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample/candidates.csv");
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("models/sample.json");
+    let sample = repo_file("data/sample/candidates.csv");
+    let model = repo_file("models/sample.json");
     let model = model.to_str().unwrap();
     let text = std::fs::read_to_string(&sample).unwrap();
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
@@ -436,7 +436,7 @@ fn a_model_from_another_academie_is_refused_unless_allowed() {
 fn a_renamed_subject_is_warned_about_and_merged_by_the_subjects_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/sample");
+    let sample = repo_file("data/sample");
     let new_label = "SCIENCES ECONOMIQUES ET SOCIALES";
     let history = std::fs::read_to_string(sample.join("history.csv")).unwrap();
     let mut session = String::new();
@@ -544,8 +544,7 @@ fn a_renamed_subject_is_warned_about_and_merged_by_the_subjects_file() {
 fn results_day_on_the_sample_follows_the_plans_settings() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let file = |p: &str| root.join(p).display().to_string();
+    let file = |p: &str| repo_file(p).display().to_string();
     let (cands, choices) = (
         file("data/sample/candidates.csv"),
         file("data/sample/choices.csv"),
@@ -624,8 +623,7 @@ fn results_day_on_the_sample_follows_the_plans_settings() {
 fn hand_edited_summons_are_read_once_or_refused() {
     let dir = tempfile::tempdir().expect("tempdir");
     let d = dir.path();
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let file = |p: &str| root.join(p).display().to_string();
+    let file = |p: &str| repo_file(p).display().to_string();
     let (cands, choices) = (
         file("data/sample/candidates.csv"),
         file("data/sample/choices.csv"),
@@ -677,16 +675,7 @@ fn hand_edited_summons_are_read_once_or_refused() {
         .find(|x| x[3] != recs[0][3] && x[4] == recs[0][4] && x[5] == recs[0][5])
         .unwrap();
     let mut w = csv::Writer::from_writer(Vec::new());
-    w.write_record([
-        "examiner_id",
-        "name",
-        "subject",
-        "center",
-        "day",
-        "half_day",
-        "role",
-    ])
-    .unwrap();
+    w.write_record(r.headers().unwrap()).unwrap();
     for x in &recs {
         w.write_record(x).unwrap();
     }
