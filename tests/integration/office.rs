@@ -462,6 +462,29 @@ fn a_renamed_subject_is_warned_about_and_merged_by_the_subjects_file() {
         e.contains("add the line \"SCIENCES ECONOMIQUES ET SOCIALES,SES\""),
         "{e}"
     );
+    // A contradictory subjects file is bad input: located, nothing written.
+    std::fs::write(d.join("bad.csv"), "code,alias\nSES,ECO\nSVT,eco\n").unwrap();
+    let o = run(
+        d,
+        &[
+            "train",
+            "--history",
+            "h.csv",
+            "--model",
+            "mb.json",
+            "--subjects",
+            "bad.csv",
+        ],
+    );
+    assert_eq!(o.status.code(), Some(2));
+    let e = stderr(&o);
+    assert!(
+        e.contains(
+            "bad.csv, line 3, column 'alias': value 'eco': expected each label for one code"
+        ),
+        "{e}"
+    );
+    assert!(!d.join("mb.json").exists());
     std::fs::write(d.join("s.csv"), format!("code,alias\nSES,{new_label}\n")).unwrap();
     let o = run(
         d,
