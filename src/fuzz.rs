@@ -586,6 +586,13 @@ mod tests {
         run_case(corpus(), target, &bytes).map_err(TestCaseError::fail)
     }
 
+    /// Found by the long run: a DEL in a manifest's slot unit reached the message raw.
+    #[test]
+    fn regression_a_control_character_in_a_manifest_is_escaped() {
+        let bytes = MANIFEST_SEED.replace("half_day", "half\u{7f}day");
+        run_case(corpus(), Target::Manifest, bytes.as_bytes()).unwrap();
+    }
+
     // A short pass of every target in every `cargo test`; `examples/fuzz.rs` runs long.
     proptest! {
         #![proptest_config(ProptestConfig { cases: 150, failure_persistence: None, ..ProptestConfig::default() })]

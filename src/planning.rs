@@ -67,9 +67,10 @@ impl PlanSettings {
     pub(crate) fn check(&self) -> Result<(), String> {
         let kinds = [SlotKind::Period, SlotKind::Day, SlotKind::HalfDay];
         if !kinds.iter().any(|k| k.code() == self.slots) {
+            // Read from a file: control characters escaped, as every message quotes one.
+            let shown = crate::shown::escape_controls(&self.slots, 40);
             return Err(format!(
-                "slots '{}' (expected period, day or half_day)",
-                self.slots
+                "slots '{shown}' (expected period, day or half_day)"
             ));
         }
         let capacities = std::iter::once(&self.capacity).chain(self.capacity_by_subject.values());
