@@ -226,14 +226,7 @@ pub(crate) struct Forecast {
 
 /// Names the subjects, centres and tracks the model never saw, for the warnings.
 fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) -> Option<String> {
-    let mut list: Vec<&str> = names
-        .iter()
-        .zip(map)
-        .zip(used)
-        .filter(|((_, m), u)| m.is_none() && **u)
-        .map(|((n, _), _)| n.as_str())
-        .collect();
-    list.sort_unstable();
+    let list = unseen_names(names, map, used);
     if list.is_empty() {
         return None;
     }
@@ -248,6 +241,20 @@ fn unseen(names: &[String], map: &[Option<usize>], used: &[bool], what: &str) ->
         if list.len() == 1 { "" } else { "s" },
         list.join(", ")
     ))
+}
+
+/// The names the files use (`used`) that the model does not know (`map`), sorted: the
+/// warnings and [`Familiarity`] both list them.
+fn unseen_names<'a>(names: &'a [String], map: &[Option<usize>], used: &[bool]) -> Vec<&'a str> {
+    let mut list: Vec<&str> = names
+        .iter()
+        .zip(map)
+        .zip(used)
+        .filter(|((_, m), u)| m.is_none() && **u)
+        .map(|((n, _), _)| n.as_str())
+        .collect();
+    list.sort_unstable();
+    list
 }
 
 /// How much of this year's files the model knows: the share of candidate-subject rows
@@ -292,17 +299,9 @@ impl Familiarity {
                 f.rows_known += usize::from(map.subject[s.subject as usize].is_some());
             }
         }
-        let unseen = |names: &[String], map: &[Option<usize>], used: &[bool]| -> Vec<String> {
-            names
-                .iter()
-                .zip(map)
-                .zip(used)
-                .filter(|((_, m), u)| m.is_none() && **u)
-                .map(|((n, _), _)| n.clone())
-                .collect()
-        };
-        f.unseen_subjects = unseen(&data.subjects, &map.subject, &used_s);
-        f.unseen_centers = unseen(&data.centers, &map.center, &used_c);
+        let owned = |v: Vec<&str>| v.into_iter().map(String::from).collect();
+        f.unseen_subjects = owned(unseen_names(&data.subjects, &map.subject, &used_s));
+        f.unseen_centers = owned(unseen_names(&data.centers, &map.center, &used_c));
         f
     }
 
