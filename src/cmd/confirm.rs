@@ -70,9 +70,10 @@ pub(crate) struct ConfirmArgs {
     pub(crate) output: OutputArgs,
 }
 
-/// The settings of the plan the summons come from: its `manifest.json`, next to the
-/// summons file, when `forecast` wrote it; `None`, said in a note, otherwise.
-fn plan_settings(a: &ConfirmArgs, notes: &Notes) -> Result<Option<PlanSettings>, Error> {
+/// The settings of the plan the summons come from, with the path of the `manifest.json`
+/// next to the summons file that holds them, when `forecast` wrote it; `None`, said in a
+/// note, otherwise.
+fn plan_settings(a: &ConfirmArgs, notes: &Notes) -> Result<Option<(PathBuf, PlanSettings)>, Error> {
     let dir = a.summons.parent().unwrap_or(std::path::Path::new(""));
     let dir = if dir.as_os_str().is_empty() {
         std::path::Path::new(".")
@@ -82,20 +83,22 @@ fn plan_settings(a: &ConfirmArgs, notes: &Notes) -> Result<Option<PlanSettings>,
     let settings = Manifest::read(dir)
         .filter(|m| m.command == "forecast")
         .and_then(|m| m.settings);
-    match &settings {
-        None => notes.say(&format!(
+    let Some(settings) = settings else {
+        notes.say(&format!(
             "no plan manifest.json with its settings next to {}: capacity and slots from the options",
             a.summons.display()
-        )),
-        Some(s) => s.check().map_err(|e| {
-            usage(format!(
-                "{}: the plan's settings hold {e}; the file was edited or damaged: write the \
-                 plan again with `bacpredict forecast`, or move the summons file away from it",
-                dir.join(report::MANIFEST).display()
-            ))
-        })?,
-    }
-    Ok(settings)
+        ));
+        return Ok(None);
+    };
+    let manifest = a.summons.with_file_name(report::MANIFEST);
+    settings.check().map_err(|e| {
+        usage(format!(
+            "{}: the plan's settings hold {e}; the file was edited or damaged: write the \
+             plan again with `bacpredict forecast`, or move the summons file away from it",
+            manifest.display()
+        ))
+    })?;
+    Ok(Some((manifest, settings)))
 }
 
 /// The plan's capacity, per-subject capacities and slot unit, unless the options say
@@ -103,16 +106,11 @@ fn plan_settings(a: &ConfirmArgs, notes: &Notes) -> Result<Option<PlanSettings>,
 /// the convocations by a rule they were not made with), different slots always.
 fn follow_plan(
     a: &ConfirmArgs,
-    plan: &PlanSettings,
+    (manifest, plan): &(PathBuf, PlanSettings),
     popts: &mut PlanOptions,
     slots: SlotKind,
     notes: &Notes,
 ) -> Result<(), Error> {
-    let manifest = a
-        .summons
-        .parent()
-        .map(|d| d.join(report::MANIFEST))
-        .unwrap_or_else(|| report::MANIFEST.into());
     if slots.code() != plan.slots {
         return Err(usage(format!(
             "the plan ({}) was made with slots '{}', these candidates give slots '{}': give \
@@ -231,7 +229,7 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     let plan = plan_settings(&a, notes)?;
     if plan
         .as_ref()
-        .is_some_and(|p| p.slots == SlotKind::Period.code())
+        .is_some_and(|(_, p)| p.slots == SlotKind::Period.code())
     {
         a.cells.whole_period = true;
     }
