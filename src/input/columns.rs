@@ -307,8 +307,19 @@ pub(crate) fn column_by_hand(spec: &str) -> Result<(String, String), String> {
 
 /// Whether `name` is a column the tool reads, under any of its names: to find the
 /// header row below a title block.
-pub(crate) fn is_known_column(name: &str) -> bool {
+fn is_known_column(name: &str) -> bool {
     canonical(name).is_some()
+}
+
+/// Whether a row's fields name at least two known columns: what makes it the header,
+/// in a CSV file as in a spreadsheet.
+pub(crate) fn names_columns<'a>(fields: impl IntoIterator<Item = &'a str>) -> bool {
+    fields
+        .into_iter()
+        .filter(|f| is_known_column(f.trim()))
+        .take(2)
+        .count()
+        >= 2
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 use std::path::Path;
 
-use super::columns::{canonical, is_known_column, normalised};
+use super::columns::{canonical, names_columns, normalised};
 use super::problems::{shown_value, Problems};
 use super::text::parse_number;
 
@@ -22,20 +22,14 @@ const MAX_TITLE_LINES: usize = 30;
 /// two known columns (split at ',' or ';'), or 1 when the first line does or none does
 /// (the header match then says what is missing).
 pub(crate) fn header_line(text: &str) -> usize {
-    let names_known = |line: &str| {
+    let is_header = |line: &str| {
         [',', ';']
             .iter()
-            .map(|&sep| {
-                line.split(sep)
-                    .filter(|f| is_known_column(f.trim().trim_matches('"')))
-                    .count()
-            })
-            .max()
-            .unwrap_or(0)
+            .any(|&sep| names_columns(line.split(sep).map(|f| f.trim_matches('"'))))
     };
     text.lines()
         .take(MAX_TITLE_LINES + 1)
-        .position(|l| names_known(l) >= 2)
+        .position(is_header)
         .map_or(1, |i| i + 1)
 }
 

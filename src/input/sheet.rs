@@ -2,9 +2,10 @@
 //! turned into the CSV text every reader already checks, so one set of rules serves both.
 //!
 //! Exports from the national tools put a title block above the header: the header is
-//! the first row naming at least two known columns. Cells typed as numbers, text or
-//! dates all become the text a CSV would hold (2024.0 is 2024, a date is an ISO date, a
-//! mark stored as text `12,5` stays `12,5`, which the number rules read). Line L of the
+//! the first row naming at least two known columns ([`names_columns`], as for CSV).
+//! Cells typed as numbers, text or dates all become the text a CSV would hold (2024.0 is
+//! 2024, a date is an ISO date, a mark stored as text `12,5` stays `12,5`, which the
+//! number rules read). Line L of the
 //! text is row (header row + L - 1) of the sheet, so a problem is located back to the
 //! sheet's cell (`sheet "Notes", cell F12`).
 
@@ -12,7 +13,7 @@ use std::path::Path;
 
 use calamine::{open_workbook_auto, Data, Reader};
 
-use super::columns::{canonical, is_known_column};
+use super::columns::{canonical, names_columns};
 
 /// Where a spreadsheet-derived text came from, to name cells in problems.
 #[derive(Debug, Clone, PartialEq)]
@@ -66,10 +67,8 @@ pub(crate) fn sheet_to_csv(
     let header_at = rows
         .iter()
         .position(|r| {
-            r.iter()
-                .filter(|c| is_known_column(&text(c).trim().to_ascii_lowercase()))
-                .count()
-                >= 2
+            let fields: Vec<String> = r.iter().map(text).collect();
+            names_columns(fields.iter().map(String::as_str))
         })
         .or_else(|| {
             rows.iter()
