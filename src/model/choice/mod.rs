@@ -136,8 +136,8 @@ pub(crate) fn fit_choice(
         Some(t) if t.len() == cd.n_params() => t.to_vec(),
         _ => vec![0.0; cd.n_params()],
     };
-    let run = minimise_restarting(&cd, theta0, opts.max_iterations)?;
-    let (objective, gnorm) = check_convergence(&cd, &run)?;
+    let (run, at) = minimise_restarting(&cd, theta0, opts.max_iterations)?;
+    let (objective, gnorm) = check_convergence(&run, at)?;
     let fit = FitReport {
         method: "L-BFGS (argmin), analytic gradient, Hessian-preconditioned".into(),
         iterations: Some(run.iterations),
@@ -171,20 +171,27 @@ fn minimise_restarting(
     cd: &ChoiceData,
     theta0: Vec<f64>,
     max_iterations: u64,
-) -> Result<Run, ModelError> {
+) -> Result<(Run, (f64, f64)), ModelError> {
     let mut run = minimise(cd, &theta0, &cd.preconditioner(&theta0), max_iterations)?;
+    let mut at = objective_and_gradient_norm(cd, &run.theta);
     for _ in 0..RESTARTS {
-        let (_, g) = cd.objective(&run.theta);
-        let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
         let left = max_iterations.saturating_sub(run.iterations);
-        if gnorm < CHOICE_ACCEPT || !run.solver_converged || left == 0 {
+        if at.1 < CHOICE_ACCEPT || !run.solver_converged || left == 0 {
             break;
         }
         let done = run.iterations;
         run = minimise(cd, &run.theta, &cd.preconditioner(&run.theta), left)?;
         run.iterations += done;
+        at = objective_and_gradient_norm(cd, &run.theta);
     }
-    Ok(run)
+    Ok((run, at))
+}
+
+/// The objective and the plain gradient norm at `theta`: one evaluation, which the
+/// restarts and the convergence check share.
+fn objective_and_gradient_norm(cd: &ChoiceData, theta: &[f64]) -> (f64, f64) {
+    let (f, g) = cd.objective(theta);
+    (f, g.iter().map(|v| v * v).sum::<f64>().sqrt())
 }
 
 /// L-BFGS on the objective in the coordinates phi of `pre`, from phi = 0 (theta0).
@@ -229,12 +236,10 @@ fn minimise(
     })
 }
 
-/// The objective and the plain gradient norm at the solution; an error unless argmin
-/// converged and the gradient is below [`CHOICE_ACCEPT`] (stopping on a tiny cost change
-/// is fine only if the gradient is small too).
-fn check_convergence(cd: &ChoiceData, run: &Run) -> Result<(f64, f64), ModelError> {
-    let (f, g) = cd.objective(&run.theta);
-    let gnorm = g.iter().map(|v| v * v).sum::<f64>().sqrt();
+/// The objective and the plain gradient norm at the solution (`at`); an error unless
+/// argmin converged and the gradient is below [`CHOICE_ACCEPT`] (stopping on a tiny cost
+/// change is fine only if the gradient is small too).
+fn check_convergence(run: &Run, (f, gnorm): (f64, f64)) -> Result<(f64, f64), ModelError> {
     if !(run.solver_converged && gnorm < CHOICE_ACCEPT) {
         let (reason, iters) = (&run.reason, run.iterations);
         let detail = if run.solver_converged {
