@@ -7,6 +7,12 @@ use std::path::Path;
 
 use crate::util::{ok, repo_file, run, stderr};
 
+/// Asserts that `o` refused its input as bad (exit 2) saying `needle`.
+fn refused(o: &std::process::Output, needle: &str) {
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(o));
+    assert!(stderr(o).contains(needle), "{}", stderr(o));
+}
+
 /// The bundled sample's history, one entry per (session, candidate) with its rows, in file
 /// order.
 fn sample_history() -> (csv::StringRecord, Vec<Vec<csv::StringRecord>>) {
@@ -116,8 +122,7 @@ fn a_history_below_the_minimum_is_refused_with_the_minimum() {
         dir.path(),
         &["train", "--history", "h.csv", "--model", "m.json"],
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert!(stderr(&o).contains("at least 10"), "{}", stderr(&o));
+    refused(&o, "at least 10");
 }
 
 /// The sample's candidates file as an office exports it: a title block, French column
@@ -249,12 +254,11 @@ fn a_missing_column_suggests_the_closest_name_and_column_maps_it() {
     let renamed = text.replacen(",grade,", ",note_finale,", 1);
     std::fs::write(d.join("c.csv"), format!("Export du 3 juillet\n{renamed}")).unwrap();
     let o = run(d, &crate::util::forecast_args(model, "c.csv", "o", &[]));
-    assert_eq!(o.status.code(), Some(2));
-    let e = stderr(&o);
-    assert!(
-        e.contains("c.csv, line 2, column 'grade': expected a column named 'grade' in the header on line 2"),
-        "{e}"
+    refused(
+        &o,
+        "c.csv, line 2, column 'grade': expected a column named 'grade' in the header on line 2",
     );
+    let e = stderr(&o);
     assert!(
         e.contains("'note_finale' looks like 'grade': use --column grade=\"note_finale\""),
         "{e}"
@@ -266,12 +270,7 @@ fn a_missing_column_suggests_the_closest_name_and_column_maps_it() {
         d,
         &crate::util::forecast_args(model, "c.csv", "o2", &["--column", "marks=x"]),
     );
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("'marks' is not a column"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "'marks' is not a column");
 }
 
 /// Absent marks (empty, ABS, DISP, any case) set the row aside, counted in the note;
@@ -320,12 +319,7 @@ fn absent_marks_set_the_subject_aside_and_other_words_are_refused() {
     lines[5] = f.join(",");
     std::fs::write(d.join("bad.csv"), lines.join("\n") + "\n").unwrap();
     let o = run(d, &crate::util::forecast_args(model, "bad.csv", "o2", &[]));
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("line 6, column 'grade': value 'absent?'"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "line 6, column 'grade': value 'absent?'");
 }
 
 /// `text` (a candidates CSV in the canonical column order) with every centre and subject
@@ -375,12 +369,8 @@ fn a_model_from_another_academie_is_refused_unless_allowed() {
         d,
         &crate::util::forecast_args("foreign.json", cands, "o", &[]),
     );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    refused(&o, "knows the subject of 0% of the candidates' rows");
     let e = stderr(&o);
-    assert!(
-        e.contains("knows the subject of 0% of the candidates' rows"),
-        "{e}"
-    );
     assert!(e.contains("--allow-unseen"), "{e}");
     assert!(!d.join("o").exists());
     ok(
@@ -476,13 +466,9 @@ fn a_renamed_subject_is_warned_about_and_merged_by_the_subjects_file() {
             "bad.csv",
         ],
     );
-    assert_eq!(o.status.code(), Some(2));
-    let e = stderr(&o);
-    assert!(
-        e.contains(
-            "bad.csv, line 3, column 'alias': value 'eco': expected each label for one code"
-        ),
-        "{e}"
+    refused(
+        &o,
+        "bad.csv, line 3, column 'alias': value 'eco': expected each label for one code",
     );
     assert!(!d.join("mb.json").exists());
     std::fs::write(d.join("s.csv"), format!("code,alias\nSES,{new_label}\n")).unwrap();
@@ -602,12 +588,7 @@ fn results_day_on_the_sample_follows_the_plans_settings() {
         stderr(&o)
     );
     let o = confirm("day2", &["--capacity", "4"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("was made with a capacity of 8 per cell"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "was made with a capacity of 8 per cell");
     assert!(!d.join("day2").exists());
     let o = confirm("day3", &["--capacity", "4", "--force-capacity"]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -617,12 +598,7 @@ fn results_day_on_the_sample_follows_the_plans_settings() {
         stderr(&o)
     );
     let o = confirm("day4", &["--oral", "120", "--am-start", "23:50"]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the next day: start earlier"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "the next day: start earlier");
     assert!(!d.join("day4").exists());
     // A damaged manifest is bad input, not a plan at capacity 0.
     let m = std::fs::read_to_string(d.join("out/manifest.json")).unwrap();
@@ -632,12 +608,7 @@ fn results_day_on_the_sample_follows_the_plans_settings() {
     )
     .unwrap();
     let o = confirm("day5", &[]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).contains("the plan's settings hold a capacity of 0"),
-        "{}",
-        stderr(&o)
-    );
+    refused(&o, "the plan's settings hold a capacity of 0");
 }
 
 /// `summons.csv` edited by hand: a copied row is read once with a note naming the line
@@ -717,12 +688,8 @@ fn hand_edited_summons_are_read_once_or_refused() {
     w.write_record(&moved).unwrap();
     std::fs::write(d.join("twice.csv"), w.into_inner().unwrap()).unwrap();
     let o = confirm("twice.csv", "b");
-    assert_eq!(o.status.code(), Some(2));
+    refused(&o, &format!("twice.csv, line {n}, column 'examiner_id'"));
     let e = stderr(&o);
-    assert!(
-        e.contains(&format!("twice.csv, line {n}, column 'examiner_id'")),
-        "{e}"
-    );
     assert!(
         e.contains("each examiner in one cell at a time") && e.contains("on line 2"),
         "{e}"
