@@ -102,20 +102,42 @@ impl CountDist {
 
     /// The Poisson-binomial of `ps` with every probability scaled by a common lognormal
     /// factor of mean 1 and relative variance `rel_var`.
+    ///
+    /// A scaled probability cannot exceed 1, so at the high nodes the capped
+    /// probabilities sum to less than the scaled mean, and the mixture would expect fewer
+    /// orals than the candidates' probabilities add up to (0.40 for a lone candidate of
+    /// probability 0.52 at a relative variance of 3.5). The nodes' weights are therefore
+    /// tilted, `w_k e^(lambda r_k)` renormalised, with the one `lambda` that brings the
+    /// mixture's mean back to the sum of the probabilities: the widening spreads the
+    /// count, never moves its mean (the 7-node rule's own error on the mean, which grows
+    /// with the relative variance, is corrected by the same step).
     pub(crate) fn with_drift(ps: &[f64], rel_var: f64) -> CountDist {
         if rel_var <= 0.0 || ps.is_empty() {
             return CountDist::poisson_binomial(ps);
         }
         let s2 = (1.0 + rel_var).ln();
         let s = s2.sqrt();
-        let mut pmf = vec![0.0; ps.len() + 1];
         let mut scaled = vec![0.0; ps.len()];
-        for (x, w) in GH_NODES.iter().zip(GH_WEIGHTS) {
-            let r = (-0.5 * s2 + s * x).exp();
-            for (d, p) in scaled.iter_mut().zip(ps) {
-                *d = (p * r).min(1.0);
-            }
-            for (a, b) in pmf.iter_mut().zip(CountDist::poisson_binomial(&scaled).pmf) {
+        let nodes: Vec<(f64, CountDist)> = GH_NODES
+            .iter()
+            .map(|x| {
+                let r = (-0.5 * s2 + s * x).exp();
+                for (d, p) in scaled.iter_mut().zip(ps) {
+                    *d = (p * r).min(1.0);
+                }
+                (r, CountDist::poisson_binomial(&scaled))
+            })
+            .collect();
+        let target: f64 = ps.iter().map(|p| p.clamp(0.0, 1.0)).sum();
+        let means: Vec<f64> = nodes.iter().map(|(_, d)| d.mean()).collect();
+        let weights = tilted(
+            &nodes.iter().map(|(r, _)| *r).collect::<Vec<_>>(),
+            &means,
+            target,
+        );
+        let mut pmf = vec![0.0; ps.len() + 1];
+        for (w, (_, d)) in weights.iter().zip(&nodes) {
+            for (a, b) in pmf.iter_mut().zip(&d.pmf) {
                 *a += w * b;
             }
         }
@@ -152,6 +174,53 @@ impl CountDist {
             .map(|(n, p)| (n - cap) as f64 * p)
             .sum()
     }
+}
+
+/// The Gauss-Hermite weights tilted towards the high nodes (`lambda > 0`) or the low
+/// ones until the nodes' conditional means `means` average to `target`: the mixture
+/// mean is increasing in `lambda` (the means grow with the node's factor `r`), so a
+/// bisection finds it. A target beyond every node's mean (all probabilities 1) gets the
+/// nearest end.
+fn tilted(r: &[f64], means: &[f64], target: f64) -> Vec<f64> {
+    let at = |lambda: f64| -> Vec<f64> {
+        let top = r
+            .iter()
+            .map(|x| lambda * x)
+            .fold(f64::NEG_INFINITY, f64::max);
+        let w: Vec<f64> = GH_WEIGHTS
+            .iter()
+            .zip(r)
+            .map(|(w, x)| w * (lambda * x - top).exp())
+            .collect();
+        let total: f64 = w.iter().sum();
+        w.into_iter().map(|x| x / total).collect()
+    };
+    let mean = |w: &[f64]| w.iter().zip(means).map(|(w, m)| w * m).sum::<f64>();
+    let plain = at(0.0);
+    let gap = mean(&plain) - target;
+    if gap.abs() <= 1e-12 * target.max(1.0) {
+        return plain;
+    }
+    // The bracket grows until it holds the target (a narrow widening of probabilities
+    // near 1 needs a steep tilt), up to where one end node holds all the weight.
+    let mut far = 4.0;
+    let reached = |l: f64| (mean(&at(l)) - target) * gap.signum() <= 0.0;
+    while !reached(-far * gap.signum()) && far < 1e6 {
+        far *= 4.0;
+    }
+    let (mut lo, mut hi) = if gap > 0.0 { (-far, 0.0) } else { (0.0, far) };
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if mean(&at(mid)) < target {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo < 1e-13 {
+            break;
+        }
+    }
+    at(0.5 * (lo + hi))
 }
 
 /// Complementary error function (Numerical Recipes' erfcc, relative error < 1.2e-7),
@@ -361,6 +430,7 @@ impl Familiarity {
 
 /// How much wider than independent candidates each count is, from the model's drift
 /// (see [`crate::model::Drift`]), per subject of the dataset being forecast.
+#[derive(Debug, Clone)]
 pub(crate) struct Widening {
     /// Per subject of the dataset: the relative variance of its total.
     pub(crate) subject: Vec<f64>,
@@ -400,7 +470,34 @@ impl Widening {
         }
     }
 
-    fn cell(&self, subject: usize, expected: f64) -> f64 {
+    /// The drift `d` for subjects numbered `0..subjects` as a model numbers them: a
+    /// replayed session's own ([`crate::model::Replay::drift`], [`crate::promise`]).
+    pub(crate) fn of_drift(d: &crate::model::Drift, subjects: usize) -> Widening {
+        Widening {
+            subject: (0..subjects)
+                .map(|j| {
+                    d.subject_rel_vars
+                        .get(j)
+                        .copied()
+                        .unwrap_or(d.subject_rel_var)
+                })
+                .collect(),
+            cell_rel: d.cell_rel_var,
+            cell_linear: d.cell_linear,
+        }
+    }
+
+    /// Every part of the widening times `k` (the calibrated multiplier, [`crate::promise`]).
+    pub(crate) fn scaled(&self, k: f64) -> Widening {
+        Widening {
+            subject: self.subject.iter().map(|r| r * k).collect(),
+            cell_rel: self.cell_rel * k,
+            cell_linear: self.cell_linear * k,
+        }
+    }
+
+    /// The relative variance of a cell of `subject` expecting `expected` orals.
+    pub(crate) fn cell(&self, subject: usize, expected: f64) -> f64 {
         let linear = if expected > 0.0 {
             self.cell_linear / expected
         } else {
@@ -493,7 +590,26 @@ impl Forecast {
     }
 }
 
-pub(crate) fn forecast(model: &Model, data: &Dataset) -> Forecast {
+impl Forecast {
+    /// The cells again with the model's widening times `k`: the reserve's, when its
+    /// calibrated multiplier differs from the firm plan's ([`crate::promise`]).
+    pub(crate) fn cells_widened(&self, model: &Model, data: &Dataset, k: f64) -> Vec<ForecastCell> {
+        let mut probs: Vec<Vec<f64>> = data
+            .candidates
+            .iter()
+            .map(|c| Vec::with_capacity(c.subjects.len()))
+            .collect();
+        for r in &self.rows {
+            probs[r.candidate].push(r.probability);
+        }
+        cells_from(data, &probs, &Widening::of(model, data).scaled(k)).0
+    }
+}
+
+/// The forecast of `data` by `model`, its count distributions widened by the model's
+/// drift times `widen` (1 = the model's own; the calibrated multiplier of the firm plan,
+/// [`crate::promise`]).
+pub(crate) fn forecast(model: &Model, data: &Dataset, widen: f64) -> Forecast {
     let map = model.mapping(data);
     let mut rows = Vec::new();
     let mut used_s = vec![false; data.subjects.len()];
@@ -515,7 +631,8 @@ pub(crate) fn forecast(model: &Model, data: &Dataset) -> Forecast {
         }
     }
     let expected_orals = probs.iter().map(|p| p.iter().sum()).collect();
-    let (cells, subjects) = cells_from(data, &probs, &Widening::of(model, data));
+    let widening = Widening::of(model, data).scaled(widen);
+    let (cells, subjects) = cells_from(data, &probs, &widening);
     let warnings = [
         unseen(&data.subjects, &map.subject, &used_s, "subject"),
         unseen(&data.centers, &map.center, &used_c, "centre"),
@@ -573,6 +690,82 @@ mod tests {
         let extra = var(&wide) - var(&plain);
         assert!((extra - 0.04 * 144.0).abs() < 0.3, "extra variance {extra}");
         assert!((wide.pmf.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+    }
+
+    /// The widening spreads a count without moving its mean, even where scaled
+    /// probabilities hit 1: a lone candidate of 0.52 at the model file's bound on the
+    /// subject drift (4) plus the cells' (the widest a cell is given, 9), probabilities
+    /// near 1, and a mixed cell.
+    #[test]
+    fn widening_keeps_the_mean_at_the_bounds() {
+        let cases: [(&[f64], f64); 6] = [
+            (&[0.52], 3.5),
+            (&[0.52], 4.0),
+            (&[0.52], MAX_REL_VAR),
+            (&[0.99, 0.98, 0.97], 0.04),
+            (&[0.9, 0.05, 0.6, 0.001, 0.3], MAX_REL_VAR),
+            (&[1.0, 1.0], 2.0),
+        ];
+        for (ps, rel) in cases {
+            let d = CountDist::with_drift(ps, rel);
+            let sum: f64 = ps.iter().sum();
+            assert!(
+                (d.mean() - sum).abs() < 1e-9,
+                "{ps:?} at {rel}: {} for {sum}",
+                d.mean()
+            );
+            assert!((d.pmf.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+            assert!(d.pmf.iter().all(|p| *p >= 0.0));
+        }
+        // Still wider than independent candidates where there is room to widen.
+        let ps = [0.3; 5];
+        let var = |d: &CountDist| {
+            let m = d.mean();
+            d.pmf
+                .iter()
+                .enumerate()
+                .map(|(n, p)| (n as f64 - m).powi(2) * p)
+                .sum::<f64>()
+        };
+        assert!(var(&CountDist::with_drift(&ps, 4.0)) > var(&CountDist::poisson_binomial(&ps)));
+    }
+
+    /// The sample's model with its drift at the model file's bounds (every subject's and
+    /// the cells' relative variance 4, the cells' linear term 4) and widened further by
+    /// a calibrated multiplier: every subject's and every cell's expected count is still
+    /// the sum of its candidates' probabilities.
+    #[test]
+    fn expected_counts_are_the_sums_of_probabilities_at_the_bounds() {
+        let path = std::path::Path::new("models/sample.json");
+        let mut model = Model::load(path).unwrap();
+        let d = &mut model.drift;
+        d.subject_rel_var = 4.0;
+        d.subject_rel_vars.iter_mut().for_each(|r| *r = 4.0);
+        (d.cell_rel_var, d.cell_linear) = (4.0, 4.0);
+        let opts = crate::input::ReadOptions {
+            require_chosen: false,
+            ..crate::input::ReadOptions::default()
+        };
+        let file = std::path::PathBuf::from("data/sample/candidates.csv");
+        let data = crate::input::read_files(&[file], &opts).unwrap();
+        for widen in [1.0, 16.0] {
+            let fc = forecast(&model, &data, widen);
+            let mut by_subject = vec![0.0; data.subjects.len()];
+            for r in &fc.rows {
+                by_subject[r.subject as usize] += r.probability;
+            }
+            for s in &fc.subjects {
+                let sum = by_subject[s.key as usize];
+                assert!(
+                    (s.expected() - sum).abs() < 1e-6,
+                    "{} for {sum}",
+                    s.expected()
+                );
+            }
+            let cells: f64 = fc.cells.iter().map(|c| c.expected()).sum();
+            let all: f64 = by_subject.iter().sum();
+            assert!((cells - all).abs() < 1e-6 * all, "{cells} for {all}");
+        }
     }
 
     #[test]

@@ -542,9 +542,18 @@ fn read_manifest(path: &Path) -> Result<(), String> {
     }
 }
 
-/// A forecast from an accepted model must hold no NaN or out-of-range probability.
+/// A forecast from an accepted model must hold no NaN or out-of-range probability, and
+/// its replayed sessions must calibrate to a finite widening no narrower than its own.
 fn check_forecast(model: &Model, data: &Dataset) -> Result<(), String> {
-    crate::forecast::forecast(model, data)
+    let opts = crate::planning::PlanOptions::default();
+    let p = crate::promise::calibrate(model, &opts, data.slot_kind());
+    if !(p.firm >= 1.0 && p.firm.is_finite() && p.reserve >= 1.0 && p.reserve.is_finite()) {
+        return Err(format!(
+            "an accepted model calibrated to {} and {}",
+            p.firm, p.reserve
+        ));
+    }
+    crate::forecast::forecast(model, data, p.firm)
         .check(data)
         .map_err(|e| format!("an accepted model forecast wrongly: {e}"))
 }

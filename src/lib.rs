@@ -4,7 +4,8 @@
 //! stage shares (the dataset, slots, cell keys, roster entries and summons); [`input`]
 //! reads and validates the office's files into them, [`model`] learns the choice model,
 //! [`forecast`] turns it into count distributions, [`planning`] into examiners and
-//! convocations, [`confirm`] meets results day, [`backtest`] scores all of it on past
+//! convocations, [`promise`] checks and calibrates the coverage the plan promises on the
+//! model's replayed past sessions, [`confirm`] meets results day, [`backtest`] scores all of it on past
 //! sessions, [`report`] writes the results, and [`cmd`] ties them to the command line.
 //! [`numeric`], [`parallel`] and [`shown`] are the shared helpers (small linear algebra;
 //! work spread over the cores; file values as messages show them), [`simulate`] makes a
@@ -29,6 +30,7 @@ pub(crate) mod model;
 pub(crate) mod numeric;
 pub(crate) mod parallel;
 pub(crate) mod planning;
+pub(crate) mod promise;
 pub(crate) mod report;
 pub(crate) mod shown;
 pub(crate) mod simulate;

@@ -261,7 +261,22 @@ fn marginal_allocation_from(
 /// Builds the examiner plan for the forecast's cells: firm examiners by the marginal
 /// rule (or the per-cell rule), then the reserve by the marginal rule continued from them.
 pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -> Plan {
+    plan_with_reserve(cells, cells, opts, data)
+}
+
+/// [`plan`] with the reserve sized on distributions of its own, `reserve_cells` (the
+/// same cells in the same order, widened as the reserve target was calibrated,
+/// [`crate::promise`]): the firm plan and its expected coverage come from `cells`, the
+/// reserve, its coverage and its calls from `reserve_cells`.
+pub(crate) fn plan_with_reserve(
+    cells: &[ForecastCell],
+    reserve_cells: &[ForecastCell],
+    opts: &PlanOptions,
+    data: &Dataset,
+) -> Plan {
+    debug_assert!(cells.iter().zip(reserve_cells).all(|(a, b)| a.key == b.key));
     let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
+    let reserve_dists: Vec<&CountDist> = reserve_cells.iter().map(|c| &c.dist).collect();
     let caps: Vec<usize> = cells
         .iter()
         .map(|c| opts.capacity_of(data, c.key.subject))
@@ -289,12 +304,14 @@ pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -
             ),
         ),
     };
-    let with_reserve = marginal_allocation_from(&dists, &caps, opts.reserve_coverage, firm.clone());
+    let with_reserve =
+        marginal_allocation_from(&reserve_dists, &caps, opts.reserve_coverage, firm.clone());
     let plans: Vec<CellPlan> = cells
         .iter()
+        .zip(reserve_dists)
         .zip(firm.iter().zip(&with_reserve))
         .zip(&caps)
-        .map(|((c, (&e, &all)), &cap)| cell_plan(c, e, all - e, cap))
+        .map(|(((c, rd), (&e, &all)), &cap)| cell_plan(c, rd, e, all - e, cap))
         .collect();
     Plan {
         examiners: plans.iter().map(|c| c.examiners).sum(),
@@ -313,7 +330,14 @@ pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -
     }
 }
 
-fn cell_plan(c: &ForecastCell, e: usize, reserve: usize, cap: usize) -> CellPlan {
+/// A cell's plan: `reserve_dist` is the distribution its reserve was sized on.
+fn cell_plan(
+    c: &ForecastCell,
+    reserve_dist: &CountDist,
+    e: usize,
+    reserve: usize,
+    cap: usize,
+) -> CellPlan {
     CellPlan {
         cell: c.key,
         eligible: c.eligible,
@@ -322,8 +346,8 @@ fn cell_plan(c: &ForecastCell, e: usize, reserve: usize, cap: usize) -> CellPlan
         reserve,
         capacity: cap,
         expected_uncovered: c.dist.expected_excess(e * cap),
-        expected_uncovered_with_reserve: c.dist.expected_excess((e + reserve) * cap),
-        expected_calls: (0..reserve).map(|k| c.dist.tail((e + k) * cap)).sum(),
+        expected_uncovered_with_reserve: reserve_dist.expected_excess((e + reserve) * cap),
+        expected_calls: (0..reserve).map(|k| reserve_dist.tail((e + k) * cap)).sum(),
     }
 }
 
@@ -765,7 +789,7 @@ mod tests {
             eligible: 6,
             dist: d.clone(),
         };
-        let c = cell_plan(&fc, 1, 2, 2);
+        let c = cell_plan(&fc, &fc.dist, 1, 2, 2);
         let p = |n: usize| d.pmf.get(n).copied().unwrap_or(0.0);
         let over = |x: usize| (x + 1..=6).map(p).sum::<f64>();
         assert!((c.expected_calls - (over(2) + over(4))).abs() < 1e-12);

@@ -12,12 +12,13 @@ use polars::prelude::PolarsError;
 use serde::Serialize;
 
 use self::baselines::{last_year_plus_25, plain_logistic, two_lowest};
-use self::score::{pairs_of, planned, probabilistic, Probs};
+use self::score::{pairs_of, planned_with_reserve, probabilistic, Probs};
 use crate::data::Dataset;
 use crate::forecast::{self, Forecast};
 use crate::input::Truth;
 use crate::model::{self, FitOptions, ModelError};
 use crate::planning::PlanOptions;
+use crate::promise::{self, Promise};
 
 pub(crate) use metrics::{CalibrationBin, Metrics};
 
@@ -131,6 +132,8 @@ pub(crate) struct SessionResult {
     pub(crate) bacpredict: MethodResult,
     pub(crate) baselines: Vec<MethodResult>,
     pub(crate) warnings: Vec<String>,
+    /// The calibration of bacpredict's widening on the sessions its model held out.
+    pub(crate) promise: Promise,
 }
 
 #[derive(Debug, Clone)]
@@ -160,14 +163,18 @@ pub(crate) fn backtest_session(
     }
     let test = history.filter_sessions(|s| s == session);
     let model = model::train(&train, &opts.fit)?;
-    let fc = forecast::forecast(&model, &test);
+    // Calibrated on the sessions the model held out, all before this one: no peeking.
+    let promise = promise::calibrate(&model, &opts.plan, test.slot_kind());
+    let fc = forecast::forecast(&model, &test, promise.firm);
     fc.check(&test).map_err(BacktestError::Forecast)?;
     let probs = forecast_probs(&fc, &test);
+    let reserve_cells =
+        (promise.reserve != promise.firm).then(|| fc.cells_widened(&model, &test, promise.reserve));
     // The forecast's own cells are scored, not recomputed from its probabilities.
-    let bp = planned(
+    let bp = planned_with_reserve(
         Method::Bacpredict,
         &test,
-        &fc.cells,
+        (&fc.cells, reserve_cells.as_deref().unwrap_or(&fc.cells)),
         &fc.subjects,
         pairs_of(&test, &probs),
         opts,
@@ -186,6 +193,7 @@ pub(crate) fn backtest_session(
         bacpredict: bp,
         baselines,
         warnings: fc.warnings,
+        promise,
     })
 }
 

@@ -196,7 +196,20 @@ pub(crate) fn planned(
     pairs: Vec<(f64, bool)>,
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
-    let plan = planning::plan(cells, &opts.plan, test);
+    planned_with_reserve(method, test, (cells, cells), subjects, pairs, opts)
+}
+
+/// [`planned`] with the reserve sized on cells of its own (`cells.1`, the same cells
+/// widened by the reserve's calibrated multiplier).
+pub(crate) fn planned_with_reserve(
+    method: Method,
+    test: &Dataset,
+    (cells, reserve_cells): (&[ForecastCell], &[ForecastCell]),
+    subjects: &[SubjectForecast],
+    pairs: Vec<(f64, bool)>,
+    opts: &BacktestOptions,
+) -> Result<MethodResult, BacktestError> {
+    let plan = planning::plan_with_reserve(cells, reserve_cells, &opts.plan, test);
     let ex: Vec<(usize, usize)> = plan
         .cells
         .iter()

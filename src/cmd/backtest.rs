@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{FitArgs, InputArgs, OutputArgs, PlanArgs};
-use super::{pct, read_data, refuse_overwriting_inputs, usage, Error, Notes};
+use super::{pct, promise_text, read_data, refuse_overwriting_inputs, usage, Error, Notes};
 use crate::backtest::{self, BacktestOptions, Method, MethodResult, Metrics, SessionResult};
 use crate::data::Dataset;
 use crate::input::{self, Truth};
@@ -381,7 +381,9 @@ fn json_summary(results: &[SessionResult], averages: Option<&[(Method, Metrics)]
                 .iter()
                 .map(|m| (m.method.name(), &m.metrics))
                 .collect();
-            metrics_json(Some(r.session), &r.bacpredict.metrics, &b)
+            let mut v = metrics_json(Some(r.session), &r.bacpredict.metrics, &b);
+            v["promise"] = serde_json::to_value(&r.promise).expect("json");
+            v
         })
         .collect();
     let v = if let Some(avg) = averages {
@@ -429,6 +431,14 @@ fn text_summary(
             pct(m.subjects_outside_interval),
             pct(m.cells_outside_interval),
             pct(1.0 - opts.interval)
+        )?;
+        writeln!(
+            out,
+            "{} Realised on {}: {} firm, {} with every reserve called.",
+            promise_text(&r.promise),
+            r.session,
+            pct(m.coverage),
+            pct(m.coverage_with_reserve)
         )?;
         writeln!(out)?;
     }

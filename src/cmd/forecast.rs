@@ -9,12 +9,15 @@ use clap::Args;
 use serde_json::json;
 
 use super::args::{InputArgs, OutputArgs, PlanArgs};
-use super::{pct, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes};
+use super::{
+    pct, promise_text, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes,
+};
 use crate::data::{Dataset, RosterEntry, SlotKind, Summon};
 use crate::forecast::{self, Familiarity, Forecast};
 use crate::input;
 use crate::model::Model;
 use crate::planning::{self, Plan, PlanOptions, PlanSettings, Shortage};
+use crate::promise::{self, Promise};
 use crate::report::{self, text_table, CsvStyle, Field, Outputs, PlanPage, Table};
 
 #[derive(Debug, Args)]
@@ -182,12 +185,16 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     if let Some(why) = familiarity.refusal().filter(|_| !a.allow_unseen) {
         return Err(Error::Unfamiliar(format!("{}: {why}", a.model.display())));
     }
-    let fc = forecast::forecast(&model, &data);
+    let promise = promise::calibrate(&model, &popts, data.slot_kind());
+    let fc = forecast::forecast(&model, &data, promise.firm);
     fc.check(&data).map_err(Error::Internal)?;
     for w in &fc.warnings {
         notes.warn(w);
     }
-    let plan = planning::plan(&fc.cells, &popts, &data);
+    let reserve_cells =
+        (promise.reserve != promise.firm).then(|| fc.cells_widened(&model, &data, promise.reserve));
+    let reserve_cells = reserve_cells.as_deref().unwrap_or(&fc.cells);
+    let plan = planning::plan_with_reserve(&fc.cells, reserve_cells, &popts, &data);
     let named = roster.as_ref().map(|r| planning::summon(&plan, r, &data));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
         let [center, subject, _, _] = data.cell_names(&s.cell);
@@ -207,6 +214,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         slot_kind: data.slot_kind(),
         interval: q,
         familiarity: &familiarity,
+        promise: &promise,
         shortages: named
             .iter()
             .flat_map(|(_, sh)| sh)
@@ -231,6 +239,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         plan: &plan,
         named: named.as_ref(),
         q,
+        promise: &promise,
     };
     if a.output.json {
         Ok(run.json(&outputs))
@@ -384,6 +393,7 @@ struct Run<'a> {
     plan: &'a Plan,
     named: Option<&'a (Vec<Summon>, Vec<Shortage>)>,
     q: f64,
+    promise: &'a Promise,
 }
 
 impl Run<'_> {
@@ -449,6 +459,7 @@ impl Run<'_> {
                 "marginal_examiners": plan.marginal_examiners,
                 "per_cell_95_examiners": plan.per_cell_95_examiners,
             },
+            "promise": self.promise,
             "summoned": self.named.map(|(s, _)| s.len()),
             "shortages": self.named.map(|(_, s)| s.len()),
             "warnings": fc.warnings,
@@ -501,6 +512,7 @@ impl Run<'_> {
             pct(plan.expected_coverage_with_reserve()),
             plan.expected_calls
         )?;
+        writeln!(out, "{}", promise_text(self.promise))?;
         if popts.service_level.is_some() {
             writeln!(
                 out,

@@ -32,6 +32,7 @@ use crate::backtest::BacktestError;
 use crate::data::Dataset;
 use crate::input::{self, InputError, ReadOptions};
 use crate::model::ModelError;
+use crate::promise::{self, Outcome, Promise};
 use crate::report::{self, WriteError};
 
 /// Forecast second-group (rattrapage) oral choices and plan examiner convocations.
@@ -264,4 +265,38 @@ pub(crate) fn summon_fields<'a>(
 
 pub(crate) fn pct(v: f64) -> String {
     format!("{:.1}%", v * 100.0)
+}
+
+/// What the replayed past sessions say of the plan's promise, for the terminal.
+pub(crate) fn promise_text(p: &Promise) -> String {
+    let list = |f: fn(&promise::Replayed) -> String| {
+        p.sessions.iter().map(f).collect::<Vec<_>>().join(", ")
+    };
+    match &p.outcome {
+        Outcome::Calibrated | Outcome::Unreachable => {
+            let mut t = format!(
+                "Checked on the past sessions {}: this rule would have covered {} of their orals with the firm examiners, {} with every reserve called (widening x{:.2} firm, x{:.2} reserve; the model's own, x1, would have covered {} and {}).",
+                list(|r| r.session.to_string()),
+                list(|r| pct(r.coverage)),
+                list(|r| pct(r.coverage_with_reserve)),
+                p.firm,
+                p.reserve,
+                p.uncalibrated.iter().map(|r| pct(r.coverage)).collect::<Vec<_>>().join(", "),
+                p.uncalibrated.iter().map(|r| pct(r.coverage_with_reserve)).collect::<Vec<_>>().join(", "),
+            );
+            if p.outcome == Outcome::Unreachable {
+                t.push_str(" Even the widest widening tried does not reach the targets on these sessions: the promise does not hold on this history.");
+            }
+            t
+        }
+        Outcome::TooFew(n) => format!(
+            "The promise cannot be checked on this history: {n} session{} held out at training, {} needed (train on {} sessions or more); the model's own widening is used.",
+            if *n == 1 { "" } else { "s" },
+            promise::MIN_SESSIONS,
+            promise::MIN_SESSIONS + 2
+        ),
+        Outcome::OtherSlots { history } => format!(
+            "The promise cannot be checked on this history: its orals are by {history}, this plan's by another unit; the model's own widening is used."
+        ),
+    }
 }

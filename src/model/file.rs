@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::features::{CHOICE_FEATURES, COUNT_FEATURES, N_COUNT, N_DENSE, N_SLOPES};
 use super::{Model, ModelError, FORMAT, FORMAT_VERSION};
+use crate::data::SlotKind;
 use crate::shown::escape_controls;
 
 #[derive(Serialize, Deserialize)]
@@ -127,17 +128,37 @@ impl Model {
             0.0,
             100.0,
         )?;
-        let d = &self.drift;
-        let drift = [&d.subject_rel_var, &d.cell_rel_var, &d.cell_linear];
-        let drift = drift.into_iter().chain(&d.subject_rel_vars);
-        check_all(drift, "a drift variance", 0.0, MAX_DRIFT)?;
+        for d in std::iter::once(&self.drift).chain(self.replays.iter().map(|r| &r.drift)) {
+            let drift = [&d.subject_rel_var, &d.cell_rel_var, &d.cell_linear];
+            let drift = drift.into_iter().chain(&d.subject_rel_vars);
+            check_all(drift, "a drift variance", 0.0, MAX_DRIFT)?;
+        }
         let trials = self.training.selection.iter().flat_map(|s| &s.trials);
         let losses = trials.clone().map(|t| &t.log_loss);
         check_all(losses, "a validation log-loss", 0.0, 100.0)?;
         let priors = trials
             .map(|t| &t.slope_sd)
             .chain([&self.training.options.setting.slope_sd]);
-        check_all(priors, "a prior standard deviation", 1e-3, 1e3)
+        check_all(priors, "a prior standard deviation", 1e-3, 1e3)?;
+        self.check_replays()
+    }
+
+    /// The replayed sessions: a slot unit the tool knows, cells within their subject
+    /// table and counts.
+    fn check_replays(&self) -> Result<(), String> {
+        let kinds = [SlotKind::Period, SlotKind::Day, SlotKind::HalfDay];
+        for r in &self.replays {
+            if !kinds.iter().any(|k| k.code() == r.slots) {
+                return Err(format!(
+                    "a replayed session's slots '{}' (expected period, day or half_day)",
+                    escape_controls(&r.slots, 40)
+                ));
+            }
+            for c in r.cells.iter().chain(&r.period) {
+                c.check(self.subjects.len(), self.training.candidates)?;
+            }
+        }
+        Ok(())
     }
 
     fn check_shapes(&self) -> Result<(), String> {

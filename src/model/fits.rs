@@ -211,5 +211,6 @@ fn assemble(
             cell_linear: 0.0,
             method: String::new(),
         },
+        replays: Vec::new(),
     }
 }

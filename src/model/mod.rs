@@ -27,6 +27,7 @@ mod fits;
 mod local;
 mod mixture;
 mod predict;
+mod replay;
 mod select;
 mod train;
 
@@ -366,6 +367,43 @@ pub(crate) struct Model {
     pub(crate) choice: ChoiceModel,
     pub(crate) count: CountModel,
     pub(crate) drift: Drift,
+    /// The held-out sessions as the rolling origin forecast them, for `forecast` to
+    /// check and calibrate its promise on ([`replay`]); empty when nothing was held out.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) replays: Vec<Replay>,
+}
+
+/// One held-out session as the chosen setting forecast it from the sessions before it:
+/// per cell, what the plan rule needs to be replayed on it and what really happened.
+/// Aggregates of cells only, without their centre: no candidate can be told apart.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub(crate) struct Replay {
+    pub(crate) session: i32,
+    /// The slot unit of `cells`, the history's ([`crate::data::SlotKind::code`]).
+    pub(crate) slots: String,
+    pub(crate) cells: Vec<ReplayCell>,
+    /// The same orals per (centre, subject) over the whole period, when `cells` are by
+    /// day or half-day: a whole-period plan replays on these.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) period: Vec<ReplayCell>,
+    /// The drift estimated from the other held-out sessions: the calibration widens this
+    /// session's cells by it, so that no session judges a widening it helped estimate.
+    pub(crate) drift: Drift,
+}
+
+/// One cell of a [`Replay`]: its subject (index in [`Model::subjects`]), the number of
+/// eligible candidates, the sum of their probabilities and of their Bernoulli variances
+/// (`p (1 - p)`), and the orals taken. Written as one line of text, `"subject eligible
+/// expected variance actual"`, so that a model keeps a few lines per cell rather than
+/// seven.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+#[serde(try_from = "String", into = "String")]
+pub(crate) struct ReplayCell {
+    pub(crate) subject: u32,
+    pub(crate) eligible: u32,
+    pub(crate) expected: f64,
+    pub(crate) variance: f64,
+    pub(crate) actual: u32,
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::drift::{cell_variance, pooled, shrunk, tally, Tally};
 use super::fits::{session_weights, Fits};
-use super::{local, mixture, select};
+use super::{local, mixture, replay, select};
 use super::{Drift, FitOptions, Model, ModelError};
 use crate::data::{Dataset, Sessions};
 
@@ -74,6 +74,25 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         }
         let tallies = best.models.iter().zip(&held_out).map(|(m, h)| (m, *h));
         model.drift = estimate_drift(&model, tallies, rolling_method(origins));
+        model.replays = best
+            .models
+            .iter()
+            .zip(&held_out)
+            .enumerate()
+            .map(|(i, (m, h))| {
+                // The drift a replayed session is widened by is estimated without it, so
+                // that the calibration judges the widening on a session it did not see.
+                let others = best
+                    .models
+                    .iter()
+                    .zip(&held_out)
+                    .enumerate()
+                    .filter(|&(j, _)| j != i)
+                    .map(|(_, (m, h))| (m, *h));
+                let drift = estimate_drift(&model, others, "the other held-out sessions".into());
+                replay::replay(m, *h, drift)
+            })
+            .collect();
         model.training.selection = Some(selection);
         model
     } else {

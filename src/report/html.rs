@@ -202,6 +202,7 @@ const STYLE: &str = "<style>body{font-family:sans-serif;max-width:960px;margin:2
     td{white-space:nowrap}td:first-child{white-space:normal}\
     td:first-child,th:first-child{text-align:left}.headline{font-size:1.2em;background:#f3f7fb;padding:1em;border-left:4px solid #3182bd}\
     .warnbox{background:#fff4e5;padding:0.5em 1em;border-left:4px solid #e6550d}\
+    .notebox{background:#f2f2f2;padding:0.5em 1em;border-left:4px solid #969696}\
     .legend span{display:inline-block;margin-right:1.5em}svg{max-width:100%;height:auto}\
     @page{size:A4;margin:12mm}@media print{body{max-width:none;margin:0;font-size:10pt}\
     table,svg,h2,h3{page-break-inside:avoid;break-inside:avoid}h2,h3{page-break-after:avoid;break-after:avoid}}</style>";

@@ -12,6 +12,7 @@ use super::lang::Lang;
 use crate::data::{Dataset, SlotKind};
 use crate::forecast::{Familiarity, Forecast};
 use crate::planning::{CellPlan, Plan, PlanOptions};
+use crate::promise::{Outcome, Promise};
 
 /// What the page shows besides the forecast and the plan.
 pub(crate) struct PlanPage<'a> {
@@ -23,6 +24,8 @@ pub(crate) struct PlanPage<'a> {
     pub(crate) shortages: Vec<String>,
     /// What the model knows of the files: anything unseen is shown first.
     pub(crate) familiarity: &'a Familiarity,
+    /// The promise replayed on the model's past sessions.
+    pub(crate) promise: &'a Promise,
 }
 
 /// The page.
@@ -62,6 +65,7 @@ pub(crate) fn plan_page(
         },
         sc = t.semicolon
     );
+    promise_box(&mut h, page.promise, lang);
     let _ = write!(
         h,
         "<h2>{}</h2>{}",
@@ -202,6 +206,62 @@ fn unseen_box(h: &mut String, known: &Familiarity, lang: Lang) {
         t.colon,
         lang.pct(known.candidate_share())
     );
+}
+
+/// What the plan rule would have achieved on the past sessions the model held out, and
+/// the widening it took; or why that cannot be said.
+fn promise_box(h: &mut String, p: &Promise, lang: Lang) {
+    let t = lang.texts();
+    let _ = write!(h, "<h2>{}</h2>", t.promise_heading);
+    let list = |f: &dyn Fn(&crate::promise::Replayed) -> String,
+                of: &[crate::promise::Replayed]| {
+        of.iter().map(f).collect::<Vec<_>>().join(", ")
+    };
+    let text = match &p.outcome {
+        Outcome::TooFew(_) => t.promise_too_few.to_string(),
+        Outcome::OtherSlots { .. } => t.promise_other_slots.to_string(),
+        Outcome::Calibrated | Outcome::Unreachable if p.checked() => {
+            let firm = |r: &crate::promise::Replayed| lang.pct(r.coverage);
+            let all = |r: &crate::promise::Replayed| lang.pct(r.coverage_with_reserve);
+            let mut s = format!(
+                "{} {}, {} {} {} {} {}. {}{} ({}), ×{} ({}).",
+                t.promise_on,
+                list(&|r| r.session.to_string(), &p.sessions),
+                t.promise_would,
+                list(&firm, &p.sessions),
+                t.promise_firm,
+                list(&all, &p.sessions),
+                t.promise_with_reserve,
+                t.promise_widening,
+                lang.dec(p.firm, 2),
+                t.firm_examiners,
+                lang.dec(p.reserve, 2),
+                t.reserve_examiners,
+            );
+            if (p.firm, p.reserve) != (1.0, 1.0) {
+                let _ = write!(
+                    s,
+                    " {} {} {} {} {}.",
+                    t.promise_own,
+                    list(&firm, &p.uncalibrated),
+                    t.promise_firm,
+                    list(&all, &p.uncalibrated),
+                    t.promise_with_reserve
+                );
+            }
+            if p.outcome == Outcome::Unreachable {
+                let _ = write!(s, " {}", t.promise_unreachable);
+            }
+            s
+        }
+        Outcome::Calibrated | Outcome::Unreachable => String::new(),
+    };
+    let class = match p.outcome {
+        Outcome::Calibrated => "",
+        Outcome::Unreachable => " class=\"warnbox\"",
+        Outcome::TooFew(_) | Outcome::OtherSlots { .. } => " class=\"notebox\"",
+    };
+    let _ = write!(h, "<p{class}>{}</p>", esc(&text));
 }
 
 fn warnings(h: &mut String, fc: &Forecast, page: &PlanPage<'_>, lang: Lang) {

@@ -21,7 +21,7 @@ use crate::report::{Field, Table};
 mod worlds;
 
 pub(crate) use worlds::World;
-use worlds::{follow_rule, Quirks, WorldState};
+use worlds::{follow_advice, follow_rule, Quirks, WorldState};
 
 #[derive(Debug, Clone)]
 pub(crate) struct SimConfig {
@@ -290,10 +290,13 @@ pub(crate) fn behaviour(
     q: &Quirks,
 ) -> Behaviour {
     let missing_points = (10.0 - c.average) * 100.0; // on the 2000-point scale
+                                                     // The marks as the candidate weighs them (the Papers world undoes the session's
+                                                     // difficulty; elsewhere they are the marks).
+    let seen = |s: usize, g: f64| q.mark_shift.as_ref().map_or(g, |m| g + m[s]);
     let gains: Vec<f64> = c
         .subjects
         .iter()
-        .map(|&(_, coef, g)| coef * oral_lift(g))
+        .map(|&(s, coef, g)| coef * oral_lift(seen(s, g)))
         .collect();
     let mut sorted = gains.clone();
     sorted.sort_by(|a, b| b.total_cmp(a));
@@ -320,6 +323,7 @@ pub(crate) fn behaviour(
         .iter()
         .zip(&gains)
         .map(|(&(s, _, g), &gain)| {
+            let g = seen(s, g);
             let useful = gain.min(missing_points * 1.2) / 40.0;
             let good_mark = if g >= 14.0 { -2.0 } else { 0.0 };
             let mut u = (1.0 + habit.strategy) * useful - 0.12 * (g - 10.0) + taste[s] + good_mark;
@@ -356,6 +360,9 @@ pub(crate) fn behaviour(
     };
     if q.rule {
         follow_rule(c, &mut b);
+    }
+    if q.advice {
+        follow_advice(c, &mut b);
     }
     b
 }
@@ -450,7 +457,8 @@ pub(crate) fn simulate(cfg: &SimConfig) -> Simulation {
         for t in taste.iter_mut() {
             *t += 0.12 * normal(&mut rng);
         }
-        let difficulty: Vec<f64> = SUBJECTS.iter().map(|_| 0.5 * normal(&mut rng)).collect();
+        let mut difficulty: Vec<f64> = SUBJECTS.iter().map(|_| 0.5 * normal(&mut rng)).collect();
+        world.start_session(&mut difficulty);
         let n = (cfg.candidates as f64 * (1.0 + 0.04 * normal(&mut rng))).round() as usize;
         let n = world.candidates(n, k, total_sessions);
         let taste_now = world.taste(&taste, k);

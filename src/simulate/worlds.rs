@@ -33,6 +33,18 @@ pub(crate) enum World {
     /// A subject appears (NSI from the third session), one disappears (HLP from the
     /// fourth), and the number of candidates jumps by 40% in the last two sessions.
     Shocks,
+    /// Written to break bacpredict's model, which reads marks as they are: every
+    /// session one subject's paper is much harder (3 points lower for everyone), and
+    /// candidates judge their marks against the session's marks in the subject, so a
+    /// hard paper lowers every mark without sending more candidates to its oral.
+    Papers,
+    /// Written to break bacpredict's model, whose tastes are per subject, centre and
+    /// track but the same from one session to the next within a centre: each class (a
+    /// centre's track in one session) gets advice of its own on every subject (sd 0.9,
+    /// drawn anew each session), and a quarter of the candidates follow the official
+    /// advice, the subjects with the most coefficient-weighted points below 12, 90% of
+    /// the time.
+    Classes,
 }
 
 /// A candidate's departures from the baseline behaviour in its world.
@@ -46,6 +58,11 @@ pub(crate) struct Quirks {
     pub(crate) center_taste: Option<Vec<f64>>,
     /// Follows the lowest-marks rule.
     pub(crate) rule: bool,
+    /// Follows the official advice ([`follow_advice`]).
+    pub(crate) advice: bool,
+    /// Added to each mark (by subject index) before the candidate weighs it: the
+    /// session's difficulty undone in the Papers world.
+    pub(crate) mark_shift: Option<Vec<f64>>,
 }
 
 /// The lowest-marks rule: 90% on the lowest mark (the two lowest for two orals), the
@@ -66,6 +83,26 @@ pub(crate) fn follow_rule(c: &SimCandidate, b: &mut Behaviour) {
         }
     }
 }
+/// The official advice: the subject with the most coefficient-weighted points below 12
+/// (the two with the most for two orals), 90% of the time, the rest spread evenly.
+pub(crate) fn follow_advice(c: &SimCandidate, b: &mut Behaviour) {
+    let n = c.subjects.len();
+    let points = |i: usize| c.subjects[i].1 * (12.0 - c.subjects[i].2).max(0.0);
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&x, &y| points(y).total_cmp(&points(x)).then(x.cmp(&y)));
+    let rest = 0.1 / n as f64;
+    for (i, p) in b.single.iter_mut().enumerate() {
+        *p = rest + if i == order[0] { 0.9 } else { 0.0 };
+    }
+    if n >= 2 {
+        let (lo, hi) = (order[0].min(order[1]), order[0].max(order[1]));
+        let rest = 0.1 / b.pairs.len() as f64;
+        for p in b.pairs.iter_mut() {
+            p.2 = rest + if (p.0, p.1) == (lo, hi) { 0.9 } else { 0.0 };
+        }
+    }
+}
+
 /// A world's own random stream and state (see [`World`]).
 pub(crate) struct WorldState {
     world: World,
@@ -74,6 +111,11 @@ pub(crate) struct WorldState {
     center_taste: Vec<Vec<f64>>,
     /// A trend per subject and session (the Trend world).
     trend: Vec<f64>,
+    /// The session's difficulty per subject, which candidates undo (the Papers world).
+    difficulty: Vec<f64>,
+    /// Per centre and track, the session's advice per subject (the Classes world).
+    class_advice: Vec<Vec<Vec<f64>>>,
+    centers: usize,
 }
 
 impl WorldState {
@@ -94,6 +136,33 @@ impl WorldState {
             rng,
             center_taste,
             trend,
+            difficulty: Vec::new(),
+            class_advice: Vec::new(),
+            centers: cfg.centers,
+        }
+    }
+
+    /// At the start of each session: in Papers one subject's paper made 3 points harder
+    /// (in `difficulty`, which makes the marks) and the whole difficulty kept for the
+    /// candidates to undo; in Classes every class's advice drawn anew.
+    pub(crate) fn start_session(&mut self, difficulty: &mut [f64]) {
+        match self.world {
+            World::Papers => {
+                let j = self.rng.random_range(0..difficulty.len());
+                difficulty[j] -= 3.0;
+                self.difficulty = difficulty.to_vec();
+            }
+            World::Classes => {
+                let rng = &mut self.rng;
+                self.class_advice = (0..self.centers)
+                    .map(|_| {
+                        (0..super::TRACKS.len())
+                            .map(|_| SUBJECTS.iter().map(|_| 0.9 * normal(rng)).collect())
+                            .collect()
+                    })
+                    .collect();
+            }
+            _ => {}
         }
     }
 
@@ -155,6 +224,15 @@ impl WorldState {
             },
             World::Centers => Quirks {
                 center_taste: Some(self.center_taste[c.center].clone()),
+                ..Quirks::default()
+            },
+            World::Papers => Quirks {
+                mark_shift: Some(self.difficulty.iter().map(|d| -d).collect()),
+                ..Quirks::default()
+            },
+            World::Classes => Quirks {
+                center_taste: Some(self.class_advice[c.center][c.track].clone()),
+                advice: self.rng.random_bool(0.25),
                 ..Quirks::default()
             },
             _ => Quirks::default(),

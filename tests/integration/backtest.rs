@@ -151,3 +151,39 @@ fn backtest_all_reports_each_session_and_the_average() {
     assert_eq!(sessions, vec![2023, 2024]);
     assert!(v["average"]["coverage"].as_f64().is_some());
 }
+
+/// The backtest calibrates each replayed session on the sessions its model held out,
+/// all before it: 2023 and 2024 of the sample have one each (not checked), 2025 two.
+#[test]
+fn the_backtest_calibrates_without_peeking() {
+    let tmp = tempfile::tempdir().unwrap();
+    let h = repo_file("data/sample/history.csv");
+    let json = ok(
+        tmp.path(),
+        &[
+            "backtest",
+            "--history",
+            h.to_str().unwrap(),
+            "--all",
+            "--json",
+            "-q",
+        ],
+    );
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    for s in v["sessions"].as_array().unwrap() {
+        let year = s["session"].as_i64().unwrap();
+        let p = &s["promise"];
+        let replayed: Vec<i64> = p["sessions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["session"].as_i64().unwrap())
+            .collect();
+        assert!(replayed.iter().all(|&r| r < year), "{year}: {replayed:?}");
+        if year < 2025 {
+            assert_eq!(p["outcome"]["too_few"], 1, "{year}: {p}");
+        } else {
+            assert_eq!(replayed, [2023, 2024], "{p}");
+        }
+    }
+}

@@ -176,7 +176,22 @@ fn regression_a_damaged_model_with_a_valid_checksum_is_refused_not_a_crash_or_na
     let original: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(sample_model()).unwrap()).unwrap();
     type Edit = fn(&mut serde_json::Value);
-    let edits: [(&str, Edit); 5] = [
+    let edits: [(&str, Edit); 9] = [
+        // A replayed session's cell: more eligible candidates than the history had
+        // (the replay would allocate billions), more orals than candidates, a word, a
+        // slot unit the tool does not know.
+        ("huge replay cell", |v| {
+            v["model"]["replays"][0]["cells"][0] = serde_json::json!("0 4000000000 1 0.5 0")
+        }),
+        ("replay orals above eligible", |v| {
+            v["model"]["replays"][0]["cells"][0] = serde_json::json!("0 2 1 0.5 3")
+        }),
+        ("replay cell not numbers", |v| {
+            v["model"]["replays"][1]["cells"][0] = serde_json::json!("FRANCAIS 2 1 0.5 1")
+        }),
+        ("replay slots", |v| {
+            v["model"]["replays"][0]["slots"] = serde_json::json!("week")
+        }),
         ("emptied slopes", |v| {
             v["model"]["choice"]["center_slopes"] = serde_json::json!([])
         }),

@@ -333,3 +333,48 @@ fn capacity_file_overrides_the_default_per_subject() {
         assert_eq!(r["capacity"], want, "{r:?}");
     }
 }
+
+/// The promise replayed on the sample model's three held-out sessions: printed, in the
+/// JSON, on plan.html, and never narrower than the model's own widening.
+#[test]
+fn the_promise_is_replayed_on_the_models_past_sessions() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model = repo_file("models/sample.json");
+    let cands = repo_file("data/sample/candidates.csv");
+    let (m, c) = (model.to_str().unwrap(), cands.to_str().unwrap());
+    let text = ok(d, &forecast_args(m, c, "t", &[]));
+    assert!(
+        text.contains(
+            "Checked on the past sessions 2023, 2024, 2025: this rule would have covered"
+        ),
+        "{text}"
+    );
+    let json = ok(d, &forecast_args(m, c, "j", &["--json"]));
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let p = &v["promise"];
+    assert_eq!(p["outcome"], "calibrated", "{p}");
+    let years: Vec<i64> = p["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["session"].as_i64().unwrap())
+        .collect();
+    assert_eq!(years, [2023, 2024, 2025]);
+    assert!(p["firm_multiplier"].as_f64().unwrap() >= 1.0);
+    assert!(p["reserve_multiplier"].as_f64().unwrap() >= 1.0);
+    // The replayed sessions reach the target on average, each within half a point.
+    let cov: Vec<f64> = p["sessions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["coverage"].as_f64().unwrap())
+        .collect();
+    assert!(cov.iter().sum::<f64>() / 3.0 >= 0.995 - 1e-12, "{cov:?}");
+    assert!(cov.iter().all(|&x| x >= 0.99 - 1e-12), "{cov:?}");
+    let page = std::fs::read_to_string(d.join("t/plan.html")).unwrap();
+    assert!(
+        page.contains("Sur 2023, 2024, 2025, cette règle aurait couvert"),
+        "plan.html says what the rule would have covered"
+    );
+}
