@@ -471,7 +471,7 @@ impl Widening {
     }
 
     /// The drift `d` for subjects numbered `0..subjects` as a model numbers them: a
-    /// replayed session's own ([`crate::model::Replay::drift`], [`crate::promise`]).
+    /// replayed session's own ([`crate::model::Replay::drift`], `promise.rs`).
     pub(crate) fn of_drift(d: &crate::model::Drift, subjects: usize) -> Widening {
         Widening {
             subject: (0..subjects)
@@ -487,7 +487,7 @@ impl Widening {
         }
     }
 
-    /// Every part of the widening times `k` (the calibrated multiplier, [`crate::promise`]).
+    /// Every part of the widening times `k` (the calibrated multiplier, `promise.rs`).
     pub(crate) fn scaled(&self, k: f64) -> Widening {
         Widening {
             subject: self.subject.iter().map(|r| r * k).collect(),
@@ -592,7 +592,7 @@ impl Forecast {
 
 impl Forecast {
     /// The cells again with the model's widening times `k`: the reserve's, when its
-    /// calibrated multiplier differs from the firm plan's ([`crate::promise`]).
+    /// calibrated multiplier differs from the firm plan's (`promise.rs`).
     pub(crate) fn cells_widened(&self, model: &Model, data: &Dataset, k: f64) -> Vec<ForecastCell> {
         let mut probs: Vec<Vec<f64>> = data
             .candidates
@@ -608,7 +608,7 @@ impl Forecast {
 
 /// The forecast of `data` by `model`, its count distributions widened by the model's
 /// drift times `widen` (1 = the model's own; the calibrated multiplier of the firm plan,
-/// [`crate::promise`]).
+/// `promise.rs`).
 pub(crate) fn forecast(model: &Model, data: &Dataset, widen: f64) -> Forecast {
     let map = model.mapping(data);
     let mut rows = Vec::new();

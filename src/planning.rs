@@ -266,7 +266,7 @@ pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -
 
 /// [`plan`] with the reserve sized on distributions of its own, `reserve_cells` (the
 /// same cells in the same order, widened as the reserve target was calibrated,
-/// [`crate::promise`]): the firm plan and its expected coverage come from `cells`, the
+/// `promise.rs`): the firm plan and its expected coverage come from `cells`, the
 /// reserve, its coverage and its calls from `reserve_cells`.
 pub(crate) fn plan_with_reserve(
     cells: &[ForecastCell],

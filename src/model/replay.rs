@@ -1,7 +1,7 @@
 //! Replay: the held-out sessions of the rolling origin, kept in the model as their
 //! cells' forecast and outcome, so that `forecast` can replay its plan rule on the
 //! office's own past sessions and calibrate the coverage it promises
-//! ([`crate::promise`]), each with the drift estimated from the other held-out sessions.
+//! (`promise.rs`), each with the drift estimated from the other held-out sessions.
 //! A cell keeps its subject, its number of eligible
 //! candidates, the sum of their probabilities and of their variances, and the orals
 //! taken: aggregates, without the centre's name, sorted so that the file's order says
