@@ -439,6 +439,12 @@ pub(crate) struct Widening {
     pub(crate) cell_linear: f64,
 }
 
+/// The variance, per expected oral, that each unit of a calibrated multiplier above 1
+/// adds to a cell (at 3, a cell expecting one oral gets a standard deviation of 0.45
+/// more): the small cells' tails, which the plan's coverage hangs on, are where a model
+/// blind to its own drift errs.
+pub(crate) const CALIBRATION_LINEAR: f64 = 0.1;
+
 /// The widest relative variance a cell is given (a standard deviation of three times
 /// its expectation): only a tiny cell under the linear term gets near it.
 const MAX_REL_VAR: f64 = 9.0;
@@ -487,12 +493,15 @@ impl Widening {
         }
     }
 
-    /// Every part of the widening times `k` (the calibrated multiplier, `promise.rs`).
+    /// Every part of the widening times `k` (the calibrated multiplier, `promise.rs`),
+    /// and beyond 1 a linear term of its own, [`CALIBRATION_LINEAR`] per unit: a model
+    /// that saw no drift at all (a widening of 0, which no multiplier moves) can still
+    /// be widened where its past sessions show it too narrow.
     pub(crate) fn scaled(&self, k: f64) -> Widening {
         Widening {
             subject: self.subject.iter().map(|r| r * k).collect(),
             cell_rel: self.cell_rel * k,
-            cell_linear: self.cell_linear * k,
+            cell_linear: self.cell_linear * k + (k - 1.0).max(0.0) * CALIBRATION_LINEAR,
         }
     }
 
@@ -615,7 +624,10 @@ pub(crate) fn forecast(model: &Model, data: &Dataset, widen: f64) -> Forecast {
     let mut used_s = vec![false; data.subjects.len()];
     let mut used_c = vec![false; data.centers.len()];
     let mut used_t = vec![false; data.tracks.len()];
-    let probs: Vec<Vec<f64>> = parallel::par_map(data.candidates.iter().collect(), |c| {
+    // The marks as the model reads them (shifted by their session's, when it was fitted
+    // so); names and candidates are the file's.
+    let read = model.reads(data);
+    let probs: Vec<Vec<f64>> = parallel::par_map(read.candidates.iter().collect(), |c| {
         model.inclusion(c, &map)
     });
     for (ci, (c, p)) in data.candidates.iter().zip(&probs).enumerate() {

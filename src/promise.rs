@@ -12,6 +12,14 @@
 //! unlike any it was designed on), the widening grows until the plan would have kept its
 //! promise on this académie's past; it never narrows below the model's own widening
 //! (see [`GRID`]). The reserve target gets a multiplier of its own, the firm plan fixed.
+//! Each replayed session is widened by the drift estimated from the other held-out
+//! sessions, never by one it helped estimate.
+//!
+//! Widening keeps every cell's mean, so it cannot reach a cell of one or two candidates
+//! whose probabilities are too low (its expected uncovered orals are its expectation
+//! however spread): where no multiplier reaches the target on the past sessions, the
+//! plan keeps the model's own widening and aims at a tighter expected coverage instead,
+//! the loosest of [`TIGHTENING`] that reaches it.
 //!
 //! With fewer than [`MIN_SESSIONS`] replayed sessions the promise cannot be checked:
 //! the model's own widening is kept, and the outputs say so.
@@ -88,17 +96,36 @@ pub(crate) struct Promise {
     pub(crate) sessions: Vec<Replayed>,
     /// The same under the model's own widening, for comparison.
     pub(crate) uncalibrated: Vec<Replayed>,
+    /// The expected coverage the firm plan aims at under the calibrated widening: the
+    /// target asked for, or higher where no widening reaches it on the past sessions.
+    pub(crate) plan_coverage: f64,
+    /// The same for the reserve.
+    pub(crate) plan_reserve_coverage: f64,
+    /// Whether either target was raised above what was asked.
+    pub(crate) tightened: bool,
 }
 
 impl Promise {
-    /// The model's own widening, unchecked.
-    fn unchecked(outcome: Outcome) -> Promise {
+    /// The model's own widening and the targets asked for, unchecked.
+    fn unchecked(outcome: Outcome, opts: &PlanOptions) -> Promise {
         Promise {
             firm: 1.0,
             reserve: 1.0,
             outcome,
             sessions: Vec::new(),
             uncalibrated: Vec::new(),
+            plan_coverage: opts.coverage,
+            plan_reserve_coverage: opts.reserve_coverage,
+            tightened: false,
+        }
+    }
+
+    /// `opts` with the targets the plan aims at to keep the promise.
+    pub(crate) fn plan_options(&self, opts: &PlanOptions) -> PlanOptions {
+        PlanOptions {
+            coverage: self.plan_coverage,
+            reserve_coverage: self.plan_reserve_coverage,
+            ..opts.clone()
         }
     }
 
@@ -132,7 +159,7 @@ pub(crate) fn calibrate(model: &Model, opts: &PlanOptions, kind: SlotKind) -> Pr
             let codes = model.subjects.iter().map(|s| s.code.clone()).collect();
             calibrate_on(codes, &sessions, opts)
         }
-        Err(outcome) => Promise::unchecked(outcome),
+        Err(outcome) => Promise::unchecked(outcome, opts),
     }
 }
 
@@ -142,30 +169,81 @@ type Past<'a> = (i32, &'a [ReplayCell], Widening);
 
 /// [`calibrate`] on `sessions`, their subjects' codes `subjects`.
 fn calibrate_on(subjects: Vec<String>, sessions: &[Past<'_>], opts: &PlanOptions) -> Promise {
-    let replay = Replayer::new(subjects, opts, sessions);
+    let replay = Replayer::new(subjects, sessions);
+    let mut plan = opts.clone();
+    let mut reached = true;
     // A per-cell service level is not a coverage target: only the reserve is calibrated.
     let firm = if opts.service_level.is_some() {
-        Some(1.0)
+        1.0
     } else {
-        smallest(|k| replay.reaches(k, k, |r| r.coverage, opts.coverage))
+        let widened = smallest(|k| replay.reaches(&plan, k, k, |r| r.coverage, opts.coverage));
+        widened.unwrap_or_else(|| {
+            let aim = |t: f64| PlanOptions {
+                coverage: t,
+                reserve_coverage: opts.reserve_coverage.max(t),
+                ..opts.clone()
+            };
+            let t = tighter(opts.coverage, |t| {
+                replay.reaches(&aim(t), 1.0, 1.0, |r| r.coverage, opts.coverage)
+            });
+            reached &= t.is_some();
+            plan = aim(t.unwrap_or_else(|| tightest(opts.coverage)));
+            1.0
+        })
     };
-    let reached_firm = firm.is_some();
-    let firm = firm.unwrap_or(GRID[GRID.len() - 1]);
-    let reserve =
-        smallest(|k| replay.reaches(firm, k, |r| r.coverage_with_reserve, opts.reserve_coverage));
-    let outcome = if reached_firm && reserve.is_some() {
-        Outcome::Calibrated
-    } else {
-        Outcome::Unreachable
+    let reserve_reaches = |p: &PlanOptions, k: f64| {
+        replay.reaches(
+            p,
+            firm,
+            k,
+            |r| r.coverage_with_reserve,
+            opts.reserve_coverage,
+        )
     };
-    let reserve = reserve.unwrap_or(GRID[GRID.len() - 1]);
+    let reserve = smallest(|k| reserve_reaches(&plan, k)).unwrap_or_else(|| {
+        let aim = |t: f64| PlanOptions {
+            reserve_coverage: t,
+            ..plan.clone()
+        };
+        let t = tighter(plan.reserve_coverage, |t| reserve_reaches(&aim(t), 1.0));
+        reached &= t.is_some();
+        plan = aim(t.unwrap_or_else(|| tightest(plan.reserve_coverage)));
+        1.0
+    });
     Promise {
         firm,
         reserve,
-        outcome,
-        sessions: replay.all(firm, reserve),
-        uncalibrated: replay.all(1.0, 1.0),
+        outcome: if reached {
+            Outcome::Calibrated
+        } else {
+            Outcome::Unreachable
+        },
+        sessions: replay.all(&plan, firm, reserve),
+        uncalibrated: replay.all(opts, 1.0, 1.0),
+        plan_coverage: plan.coverage,
+        plan_reserve_coverage: plan.reserve_coverage,
+        tightened: (plan.coverage, plan.reserve_coverage) != (opts.coverage, opts.reserve_coverage),
     }
+}
+
+/// Shares of the uncovered orals a target allows that a tightened target keeps, the
+/// loosest first: where no widening is enough (the small cells, whose expected
+/// uncovered orals are their expectation whatever the spread, since the widening keeps
+/// the mean), the plan aims higher under the model's own widening instead. A tighter
+/// target adds examiners to the same plan (the marginal rule continues), so the
+/// replayed coverage only grows along this list.
+const TIGHTENING: [f64; 6] = [0.8, 0.6, 0.45, 0.3, 0.2, 0.1];
+
+/// The loosest tightening of `target` for which `reaches` holds.
+fn tighter(target: f64, reaches: impl Fn(f64) -> bool) -> Option<f64> {
+    TIGHTENING
+        .iter()
+        .map(|m| 1.0 - (1.0 - target) * m)
+        .find(|&t| reaches(t))
+}
+
+fn tightest(target: f64) -> f64 {
+    1.0 - (1.0 - target) * TIGHTENING[TIGHTENING.len() - 1]
 }
 
 /// The replayed sessions whose cells a plan by `kind` replays on, or why there are none
@@ -213,8 +291,7 @@ fn smallest(reaches: impl Fn(f64) -> bool) -> Option<f64> {
 }
 
 /// The replayed sessions ready to be planned at any multiplier.
-struct Replayer<'a> {
-    opts: &'a PlanOptions,
+struct Replayer {
     /// The model's subjects by code, as the plan's capacities are keyed.
     names: Dataset,
     sessions: Vec<(i32, Vec<Session>, Widening)>,
@@ -228,8 +305,8 @@ struct Session {
     actual: usize,
 }
 
-impl<'a> Replayer<'a> {
-    fn new(subjects: Vec<String>, opts: &'a PlanOptions, sessions: &[Past<'_>]) -> Self {
+impl Replayer {
+    fn new(subjects: Vec<String>, sessions: &[Past<'_>]) -> Self {
         let names = Dataset {
             subjects,
             ..Dataset::default()
@@ -248,11 +325,7 @@ impl<'a> Replayer<'a> {
                 (*year, cells, widening.clone())
             })
             .collect();
-        Replayer {
-            opts,
-            names,
-            sessions,
-        }
+        Replayer { names, sessions }
     }
 
     /// The cells of one session widened by `widening` times `k`, keyed by their place
@@ -274,28 +347,36 @@ impl<'a> Replayer<'a> {
         })
     }
 
-    /// Every session replayed: the firm plan at multiplier `firm`, the reserve at
-    /// `reserve`.
-    fn all(&self, firm: f64, reserve: f64) -> Vec<Replayed> {
+    /// Every session replayed by the plan rule of `opts`: the firm plan at multiplier
+    /// `firm`, the reserve at `reserve`.
+    fn all(&self, opts: &PlanOptions, firm: f64, reserve: f64) -> Vec<Replayed> {
         self.sessions
             .iter()
             .map(|(year, cells, widening)| {
                 let fc = Self::cells(cells, widening, firm);
                 let plan = if reserve == firm {
-                    planning::plan(&fc, self.opts, &self.names)
+                    planning::plan(&fc, opts, &self.names)
                 } else {
                     let rc = Self::cells(cells, widening, reserve);
-                    planning::plan_with_reserve(&fc, &rc, self.opts, &self.names)
+                    planning::plan_with_reserve(&fc, &rc, opts, &self.names)
                 };
                 realised(*year, &plan, cells)
             })
             .collect()
     }
 
-    /// Whether the sessions replayed at `firm` and `reserve` reach `target` on average,
+    /// Whether the sessions replayed by `opts` at `firm` and `reserve` reach `target`
+    /// on average,
     /// each of them no further below it than [`FLOOR`].
-    fn reaches(&self, firm: f64, reserve: f64, what: fn(&Replayed) -> f64, target: f64) -> bool {
-        let all: Vec<f64> = self.all(firm, reserve).iter().map(what).collect();
+    fn reaches(
+        &self,
+        opts: &PlanOptions,
+        firm: f64,
+        reserve: f64,
+        what: fn(&Replayed) -> f64,
+        target: f64,
+    ) -> bool {
+        let all: Vec<f64> = self.all(opts, firm, reserve).iter().map(what).collect();
         mean(all.iter().copied()) >= target - 1e-12
             && all.iter().all(|&c| c >= target - FLOOR - 1e-12)
     }
@@ -423,8 +504,8 @@ mod tests {
         let (firm, _) = p.replayed_coverage().unwrap();
         assert!(firm >= 0.995, "{firm}");
         // The model's own widening falls short on the same sessions.
-        let own = mean(p.uncalibrated.iter().map(|r| r.coverage));
-        assert!(own < 0.995, "{own}");
+        assert!(own_coverage(&p) < 0.995, "{}", own_coverage(&p));
+        assert!(!p.tightened);
     }
 
     /// Counts narrower than the model says: the multiplier stays 1, the model's own
@@ -442,6 +523,45 @@ mod tests {
         assert!((1.0..1.5).contains(&p.firm), "{}", p.firm);
     }
 
+    /// Lone candidates the model gives 0.02 who take the oral one time in five: no
+    /// widening can reach them (a lone candidate's count is fixed by its mean, which the
+    /// widening keeps), so the plan aims higher instead, and the past sessions are then
+    /// covered.
+    #[test]
+    fn where_no_widening_is_enough_the_target_is_tightened() {
+        let mut rng = ChaCha8Rng::seed_from_u64(10);
+        let data: Vec<Vec<ReplayCell>> = (0..3)
+            .map(|_| {
+                (0..2000)
+                    .map(|i| {
+                        let (p, truth) = if i % 2 == 0 { (0.02, 0.2) } else { (0.5, 0.5) };
+                        let actual = u32::from(rand::Rng::random_bool(&mut rng, truth));
+                        ReplayCell {
+                            subject: 0,
+                            eligible: 1,
+                            expected: p,
+                            variance: p * (1.0 - p),
+                            actual,
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let p = calibrated(0.1, &data);
+        assert!(own_coverage(&p) < 0.98, "{}", own_coverage(&p));
+        assert_eq!(
+            (p.firm, p.outcome.clone(), p.tightened),
+            (1.0, Outcome::Calibrated, true)
+        );
+        assert!(p.plan_coverage > 0.995, "{}", p.plan_coverage);
+        let (firm, _) = p.replayed_coverage().unwrap();
+        assert!(firm >= 0.995, "{firm}");
+    }
+
+    fn own_coverage(p: &Promise) -> f64 {
+        mean(p.uncalibrated.iter().map(|r| r.coverage))
+    }
+
     fn sample_history() -> Dataset {
         let path = std::path::PathBuf::from("data/sample/history.csv");
         crate::input::read_files(&[path], &crate::input::ReadOptions::default()).unwrap()
@@ -457,8 +577,8 @@ mod tests {
     }
 
     /// Each replayed session was forecast from the sessions before it only: adding a
-    /// later session to the history leaves the earlier replays as they were, and a
-    /// backtest's promise rests on sessions before the one it replays.
+    /// later session to the history leaves the earlier replays' forecasts as they were,
+    /// and a backtest's promise rests on sessions before the one it replays.
     #[test]
     fn the_replay_uses_no_session_at_or_after_the_one_it_forecasts() {
         let all = sample_history();
@@ -468,7 +588,14 @@ mod tests {
         let years = |m: &Model| m.replays.iter().map(|r| r.session).collect::<Vec<_>>();
         assert_eq!(years(&four), [2023, 2024]);
         assert_eq!(years(&five), [2023, 2024, 2025]);
-        assert_eq!(four.replays[..], five.replays[..2]);
+        // The forecasts and outcomes are the same; the widening each is judged with
+        // comes from the other held-out sessions (never its own), so it moves.
+        for (a, b) in four.replays.iter().zip(&five.replays) {
+            assert_eq!(
+                (a.session, &a.cells, &a.period),
+                (b.session, &b.cells, &b.period)
+            );
+        }
         // What the backtest of 2025 calibrates on: its model's replays, 2023 and 2024.
         let opts = PlanOptions::default();
         let p = calibrate(&four, &opts, SlotKind::HalfDay);

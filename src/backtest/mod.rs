@@ -171,13 +171,17 @@ pub(crate) fn backtest_session(
     let reserve_cells =
         (promise.reserve != promise.firm).then(|| fc.cells_widened(&model, &test, promise.reserve));
     // The forecast's own cells are scored, not recomputed from its probabilities.
+    let aimed = BacktestOptions {
+        plan: promise.plan_options(&opts.plan),
+        ..opts.clone()
+    };
     let bp = planned_with_reserve(
         Method::Bacpredict,
         &test,
         (&fc.cells, reserve_cells.as_deref().unwrap_or(&fc.cells)),
         &fc.subjects,
         pairs_of(&test, &probs),
-        opts,
+        &aimed,
     )?;
     let mut baselines = vec![
         last_year_plus_25(&train, &test, opts)?,

@@ -194,7 +194,8 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     let reserve_cells =
         (promise.reserve != promise.firm).then(|| fc.cells_widened(&model, &data, promise.reserve));
     let reserve_cells = reserve_cells.as_deref().unwrap_or(&fc.cells);
-    let plan = planning::plan_with_reserve(&fc.cells, reserve_cells, &popts, &data);
+    let aimed = promise.plan_options(&popts);
+    let plan = planning::plan_with_reserve(&fc.cells, reserve_cells, &aimed, &data);
     let named = roster.as_ref().map(|r| planning::summon(&plan, r, &data));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
         let [center, subject, _, _] = data.cell_names(&s.cell);

@@ -275,15 +275,30 @@ pub(crate) fn promise_text(p: &Promise) -> String {
     match &p.outcome {
         Outcome::Calibrated | Outcome::Unreachable => {
             let mut t = format!(
-                "Checked on the past sessions {}: this rule would have covered {} of their orals with the firm examiners, {} with every reserve called (widening x{:.2} firm, x{:.2} reserve; the model's own, x1, would have covered {} and {}).",
+                "Checked on the past sessions {}: this rule would have covered {} of their orals with the firm examiners, {} with every reserve called (widening x{:.2} firm, x{:.2} reserve).",
                 list(|r| r.session.to_string()),
                 list(|r| pct(r.coverage)),
                 list(|r| pct(r.coverage_with_reserve)),
                 p.firm,
                 p.reserve,
-                p.uncalibrated.iter().map(|r| pct(r.coverage)).collect::<Vec<_>>().join(", "),
-                p.uncalibrated.iter().map(|r| pct(r.coverage_with_reserve)).collect::<Vec<_>>().join(", "),
             );
+            if p.sessions != p.uncalibrated {
+                let own = |f: fn(&promise::Replayed) -> f64| {
+                    p.uncalibrated.iter().map(|r| pct(f(r))).collect::<Vec<_>>().join(", ")
+                };
+                t.push_str(&format!(
+                    " The model's own widening at the targets asked would have covered {} and {}.",
+                    own(|r| r.coverage),
+                    own(|r| r.coverage_with_reserve)
+                ));
+            }
+            if p.tightened {
+                t.push_str(&format!(
+                    " No widening was enough: the plan aims at {} expected coverage with the firm examiners and {} with the reserve to keep the targets.",
+                    pct(p.plan_coverage),
+                    pct(p.plan_reserve_coverage)
+                ));
+            }
             if p.outcome == Outcome::Unreachable {
                 t.push_str(" Even the widest widening tried does not reach the targets on these sessions: the promise does not hold on this history.");
             }

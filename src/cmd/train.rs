@@ -174,26 +174,37 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
     let sessions: Vec<String> = sel.validated_on.iter().map(|s| s.to_string()).collect();
     writeln!(
         out,
-        "settings chosen by rolling origin (held-out sessions {}): half-life {}, slope prior sd {}, class by marks {}, trend prior sd {}, centre x subject prior {}",
+        "settings chosen by rolling origin (held-out sessions {}): half-life {}, slope prior sd {}, class by marks {}, trend prior sd {}, centre x subject prior {}, marks {}",
         sessions.join(", "),
         half_life(o.half_life),
         o.slope_sd,
         rule(model),
         trend(o.trend_sd),
-        local(o.center_subject)
+        local(o.center_subject),
+        marks(o.relative_marks)
     )?;
     for (i, t) in sel.trials.iter().enumerate() {
         writeln!(
             out,
-            "  {} half-life {:<11} slope prior sd {:<5} class by marks {:<3} trend prior sd {:<5} centre x subject prior {:<9} held-out log-loss {:.5}",
+            "  {} half-life {:<11} slope prior sd {:<5} class by marks {:<3} trend prior sd {:<5} centre x subject prior {:<9} marks {:<8} held-out log-loss {:.5}",
             if i == sel.chosen { "*" } else { " " },
             half_life(t.half_life),
             t.slope_sd,
             if t.rule_class { "yes" } else { "no" },
             trend(t.trend_sd),
             local(t.center_subject),
+            marks(t.relative_marks),
             t.log_loss
         )?;
     }
     Ok(())
+}
+
+/// How a setting reads marks: as they are, or against their session's in the subject.
+fn marks(relative: bool) -> &'static str {
+    if relative {
+        "relative"
+    } else {
+        "as given"
+    }
 }

@@ -211,6 +211,7 @@ fn assemble(
             cell_linear: 0.0,
             method: String::new(),
         },
+        mark_reference: Vec::new(),
         replays: Vec::new(),
     }
 }

@@ -25,6 +25,7 @@ mod features;
 mod file;
 mod fits;
 mod local;
+mod marks;
 mod mixture;
 mod predict;
 mod replay;
@@ -111,6 +112,9 @@ pub(crate) struct Setting {
     pub(crate) trend_sd: Option<f64>,
     /// Prior strength of the (centre, subject) effects, in orals; `None` leaves them out.
     pub(crate) center_subject: Option<f64>,
+    /// Whether marks are read against their session's marks in the subject ([`marks`]).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) relative_marks: bool,
 }
 
 /// How past sessions weigh in the subject model.
@@ -208,6 +212,7 @@ impl FitOptions {
             rule_class: false,
             trend_sd: None,
             center_subject: None,
+            relative_marks: false,
         }
     }
 }
@@ -240,6 +245,8 @@ pub(crate) struct Trial {
     pub(crate) rule_class: bool,
     pub(crate) trend_sd: Option<f64>,
     pub(crate) center_subject: Option<f64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub(crate) relative_marks: bool,
     /// Mean log-loss of the inclusion probabilities on the held-out sessions.
     pub(crate) log_loss: f64,
 }
@@ -367,6 +374,10 @@ pub(crate) struct Model {
     pub(crate) choice: ChoiceModel,
     pub(crate) count: CountModel,
     pub(crate) drift: Drift,
+    /// Per subject in [`Model::subjects`] order, the reference its marks are read
+    /// against ([`marks`]); empty unless the selection kept relative marks.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) mark_reference: Vec<Option<f64>>,
     /// The held-out sessions as the rolling origin forecast them, for `forecast` to
     /// check and calibrate its promise on ([`replay`]); empty when nothing was held out.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

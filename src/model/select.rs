@@ -237,6 +237,7 @@ fn trial(s: &Scored) -> Trial {
         rule_class: s.opts.rule_class,
         trend_sd: s.opts.trend_sd,
         center_subject: s.opts.center_subject,
+        relative_marks: s.opts.relative_marks,
         log_loss: s.log_loss,
     }
 }
@@ -258,6 +259,55 @@ fn score(
         thetas.push(theta);
     }
     Ok(Scored::of(opts, models, thetas, held_out))
+}
+
+/// Part `i`'s model with every structure of `opts`, as the final fit makes it: the
+/// fit, the class by marks, then subject trends and (centre, subject) effects.
+pub(crate) fn refit(
+    fits: &mut Fits<'_>,
+    i: usize,
+    opts: &Setting,
+    init: Option<&[f64]>,
+) -> Result<(Model, Vec<f64>), ModelError> {
+    let (mut model, theta) = fits.fit(i, opts, init)?;
+    if opts.rule_class {
+        (model, _) = mixture::fit(fits, i, opts, &model, &theta)?;
+    }
+    if opts.center_subject.is_some() || opts.trend_sd.is_some() {
+        let part = fits.part(i);
+        let weights = session_weights(part, opts);
+        let counts = local::counts(&model, part);
+        local::set_offsets(&mut model, &counts, &weights, opts);
+    }
+    Ok((model, theta))
+}
+
+/// `opts` refitted with all its structures at every origin of `fits` (another reading
+/// of the same history), each from `warm`'s parameters at that origin, and scored.
+pub(crate) fn rescore(
+    fits: &mut Fits<'_>,
+    held_out: &[Sessions<'_>],
+    opts: &Setting,
+    warm: &Scored,
+) -> Result<Scored, ModelError> {
+    let (mut models, mut thetas) = (Vec::new(), Vec::new());
+    for i in 0..held_out.len() {
+        let (m, t) = refit(fits, i, opts, warm.thetas.get(i).map(|t| t.as_slice()))?;
+        models.push(m);
+        thetas.push(t);
+    }
+    Ok(Scored::of(opts.clone(), models, thetas, held_out))
+}
+
+/// Records `s` among `selection`'s trials and chooses it if it beats `best` by the
+/// one-standard-error rule; whether it did.
+pub(crate) fn offer(selection: &mut Selection, s: &Scored, best: &Scored) -> bool {
+    selection.trials.push(trial(s));
+    let won = s.beats(best);
+    if won {
+        selection.chosen = selection.trials.len() - 1;
+    }
+    won
 }
 
 /// The log-loss of `model`'s inclusion probabilities on `test`, summed per candidate,

@@ -6,9 +6,9 @@
 use std::collections::BTreeMap;
 
 use super::drift::{cell_variance, pooled, shrunk, tally, Tally};
-use super::fits::{session_weights, Fits};
-use super::{local, mixture, replay, select};
-use super::{Drift, FitOptions, Model, ModelError};
+use super::fits::Fits;
+use super::{marks, replay, select};
+use super::{Drift, FitOptions, Model, ModelError, Replay, Selection, Setting};
 use crate::data::{Dataset, Sessions};
 
 /// Fits the model, then estimates how far whole subjects (and cells) move from one
@@ -52,49 +52,7 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         .filter(|&s| learnable(Sessions::of(data, ..s)).is_ok())
         .collect();
     let model = if !origins.is_empty() {
-        let origins = &origins[..];
-        let parts: Vec<Sessions> = origins
-            .iter()
-            .map(|&s| Sessions::of(data, ..s))
-            .chain([all])
-            .collect();
-        let held_out: Vec<Sessions> = origins.iter().map(|&s| Sessions::of(data, s..=s)).collect();
-        let mut fits = Fits::start(&parts, opts)?;
-        let (best, selection) = select::choose(&mut fits, &held_out, opts)?;
-        let init = best.thetas.last().map(|t| t.as_slice());
-        let last = origins.len();
-        let (mut model, theta) = fits.fit(last, &best.opts, init)?;
-        if best.opts.rule_class {
-            (model, _) = mixture::fit(&mut fits, last, &best.opts, &model, &theta)?;
-        }
-        if best.opts.center_subject.is_some() || best.opts.trend_sd.is_some() {
-            let weights = session_weights(all, &best.opts);
-            let counts = local::counts(&model, all);
-            local::set_offsets(&mut model, &counts, &weights, &best.opts);
-        }
-        let tallies = best.models.iter().zip(&held_out).map(|(m, h)| (m, *h));
-        model.drift = estimate_drift(&model, tallies, rolling_method(origins));
-        model.replays = best
-            .models
-            .iter()
-            .zip(&held_out)
-            .enumerate()
-            .map(|(i, (m, h))| {
-                // The drift a replayed session is widened by is estimated without it, so
-                // that the calibration judges the widening on a session it did not see.
-                let others = best
-                    .models
-                    .iter()
-                    .zip(&held_out)
-                    .enumerate()
-                    .filter(|&(j, _)| j != i)
-                    .map(|(_, (m, h))| (m, *h));
-                let drift = estimate_drift(&model, others, "the other held-out sessions".into());
-                replay::replay(m, *h, drift)
-            })
-            .collect();
-        model.training.selection = Some(selection);
-        model
+        rolling(data, &origins, opts)?
     } else {
         let parts = [all];
         let (mut model, _) = Fits::start(&parts, opts)?.fit(0, &opts.start(), None)?;
@@ -114,6 +72,88 @@ pub(crate) fn train(data: &Dataset, opts: &FitOptions) -> Result<Model, ModelErr
         .validate()
         .map_err(|e| ModelError::Optimiser(format!("the fitted model is out of range: {e}")))?;
     Ok(model)
+}
+
+/// A history's rolling-origin parts: the sessions before each origin and the whole
+/// history (the last part), and the sessions held out.
+struct Rolling<'a> {
+    parts: Vec<Sessions<'a>>,
+    held_out: Vec<Sessions<'a>>,
+}
+
+impl<'a> Rolling<'a> {
+    fn new(data: &'a Dataset, origins: &[i32]) -> Rolling<'a> {
+        Rolling {
+            parts: origins
+                .iter()
+                .map(|&s| Sessions::of(data, ..s))
+                .chain([Sessions::of(data, ..)])
+                .collect(),
+            held_out: origins.iter().map(|&s| Sessions::of(data, s..=s)).collect(),
+        }
+    }
+}
+
+/// Training with sessions to hold out: the settings chosen on the marks as they are,
+/// then the chosen setting refitted on the marks read against their sessions
+/// ([`marks`]) and kept only if it beats the first by one standard error; the final fit
+/// on the marks that won.
+fn rolling(data: &Dataset, origins: &[i32], opts: &FitOptions) -> Result<Model, ModelError> {
+    let plain = Rolling::new(data, origins);
+    let mut fits = Fits::start(&plain.parts, opts)?;
+    let (best, mut selection) = select::choose(&mut fits, &plain.held_out, opts)?;
+    let reference = marks::reference(data);
+    let shifted = marks::relative(data, &reference);
+    let rel = Rolling::new(&shifted, origins);
+    let mut rel_fits = Fits::start(&rel.parts, opts)?;
+    let rel_opts = Setting {
+        relative_marks: true,
+        ..best.opts.clone()
+    };
+    let rel_best = select::rescore(&mut rel_fits, &rel.held_out, &rel_opts, &best)?;
+    if select::offer(&mut selection, &rel_best, &best) {
+        let mut model = finish(&mut rel_fits, &rel, rel_best, selection, origins)?;
+        model.mark_reference = reference;
+        Ok(model)
+    } else {
+        finish(&mut fits, &plain, best, selection, origins)
+    }
+}
+
+/// The final fit of `best`'s setting on the whole history, its drift from the held-out
+/// forecasts, and the held-out sessions kept for the promise's replay.
+fn finish(
+    fits: &mut Fits<'_>,
+    roll: &Rolling<'_>,
+    best: select::Scored,
+    selection: Selection,
+    origins: &[i32],
+) -> Result<Model, ModelError> {
+    let init = best.thetas.last().map(|t| t.as_slice());
+    let (mut model, _) = select::refit(fits, origins.len(), &best.opts, init)?;
+    let tallies = best.models.iter().zip(&roll.held_out).map(|(m, h)| (m, *h));
+    model.drift = estimate_drift(&model, tallies, rolling_method(origins));
+    model.replays = replays(&model, &best.models, &roll.held_out);
+    model.training.selection = Some(selection);
+    Ok(model)
+}
+
+/// Each held-out session as `models` forecast it, with the drift estimated from the
+/// other held-out sessions, so that the calibration judges the widening on a session it
+/// did not help estimate.
+fn replays(model: &Model, models: &[Model], held_out: &[Sessions<'_>]) -> Vec<Replay> {
+    (0..models.len())
+        .map(|i| {
+            let others = models
+                .iter()
+                .zip(held_out)
+                .enumerate()
+                .filter(|&(j, _)| j != i)
+                .map(|(_, (m, h))| (m, *h));
+            let drift = estimate_drift(model, others, "the other held-out sessions".into());
+            replay::replay(&models[i], held_out[i], drift)
+        })
+        .collect()
 }
 
 fn rolling_method(origins: &[i32]) -> String {

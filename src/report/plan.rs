@@ -238,7 +238,7 @@ fn promise_box(h: &mut String, p: &Promise, lang: Lang) {
                 lang.dec(p.reserve, 2),
                 t.reserve_examiners,
             );
-            if (p.firm, p.reserve) != (1.0, 1.0) {
+            if p.sessions != p.uncalibrated {
                 let _ = write!(
                     s,
                     " {} {} {} {} {}.",
@@ -248,6 +248,11 @@ fn promise_box(h: &mut String, p: &Promise, lang: Lang) {
                     list(&all, &p.uncalibrated),
                     t.promise_with_reserve
                 );
+            }
+            if p.tightened {
+                let [a, b, c] = t.promise_tightened;
+                let (firm, all) = (p.plan_coverage, p.plan_reserve_coverage);
+                let _ = write!(s, " {a} {} {b} {} {c}", lang.pct(firm), lang.pct(all));
             }
             if p.outcome == Outcome::Unreachable {
                 let _ = write!(s, " {}", t.promise_unreachable);

@@ -92,6 +92,7 @@ pub(crate) struct Texts {
     pub(crate) promise_with_reserve: &'static str,
     pub(crate) promise_widening: &'static str,
     pub(crate) promise_own: &'static str,
+    pub(crate) promise_tightened: [&'static str; 3],
     pub(crate) promise_unreachable: &'static str,
     pub(crate) promise_too_few: &'static str,
     pub(crate) promise_other_slots: &'static str,
