@@ -76,6 +76,9 @@ pub(crate) enum Outcome {
     Unreachable,
     /// Fewer than [`MIN_SESSIONS`] sessions were held out at train time.
     TooFew(usize),
+    /// The model was trained by an earlier bacpredict, which kept no held-out session
+    /// to replay (format 2): retraining makes the check.
+    NotKept,
     /// The history's cells are by another slot unit than this forecast's (a half-day
     /// history cannot be replayed by day).
     OtherSlots { history: String },
@@ -250,6 +253,14 @@ fn tightest(target: f64) -> f64 {
 /// to calibrate on.
 fn sessions_for(model: &Model, kind: SlotKind) -> Result<Vec<Past<'_>>, Outcome> {
     let n = model.replays.len();
+    let validated = model
+        .training
+        .selection
+        .as_ref()
+        .map_or(0, |s| s.validated_on.len());
+    if n == 0 && validated >= MIN_SESSIONS {
+        return Err(Outcome::NotKept);
+    }
     if n < MIN_SESSIONS {
         return Err(Outcome::TooFew(n));
     }

@@ -310,6 +310,7 @@ pub(crate) fn promise_text(p: &Promise) -> String {
             promise::MIN_SESSIONS,
             promise::MIN_SESSIONS + 2
         ),
+        Outcome::NotKept => "The promise cannot be checked: this model was trained by an earlier bacpredict, which kept no past session to replay; retrain it with `bacpredict train` to check it. The model's own widening is used.".to_string(),
         Outcome::OtherSlots { history } => format!(
             "The promise cannot be checked on this history: its orals are by {history}, this plan's by another unit; the model's own widening is used."
         ),

@@ -154,8 +154,9 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
     let trend = |sd: Option<f64>| sd.map_or("none".to_string(), |v| v.to_string());
     let rule = |m: &model::Model| match m.choice.rule {
         Some(r) => format!(
-            "{:.0}% of candidates (sharpness {:.2} per point)",
+            "{:.0}% of candidates ({}, sharpness {:.2} per point)",
             100.0 * r.share,
+            rule_name(r.rule),
             r.sharpness
         ),
         None => "none".to_string(),
@@ -186,11 +187,17 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
     for (i, t) in sel.trials.iter().enumerate() {
         writeln!(
             out,
-            "  {} half-life {:<11} slope prior sd {:<5} class by marks {:<3} trend prior sd {:<5} centre x subject prior {:<9} marks {:<8} held-out log-loss {:.5}",
+            "  {} half-life {:<11} slope prior sd {:<5} class by marks {:<6} trend prior sd {:<5} centre x subject prior {:<9} marks {:<8} held-out log-loss {:.5}",
             if i == sel.chosen { "*" } else { " " },
             half_life(t.half_life),
             t.slope_sd,
-            if t.rule_class { "yes" } else { "no" },
+            if !t.rule_class {
+                "no"
+            } else if t.rule == model::Rule::MostPoints {
+                "points"
+            } else {
+                "lowest"
+            },
             trend(t.trend_sd),
             local(t.center_subject),
             marks(t.relative_marks),
@@ -198,6 +205,14 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
         )?;
     }
     Ok(())
+}
+
+/// The rule a class by marks follows.
+fn rule_name(r: model::Rule) -> &'static str {
+    match r {
+        model::Rule::LowestMark => "lowest marks",
+        model::Rule::MostPoints => "most points to recover",
+    }
 }
 
 /// How a setting reads marks: as they are, or against their session's in the subject.

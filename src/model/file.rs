@@ -6,7 +6,7 @@ use std::path::Path;
 use serde::{Deserialize, Serialize};
 
 use super::features::{CHOICE_FEATURES, COUNT_FEATURES, N_COUNT, N_DENSE, N_SLOPES};
-use super::{Model, ModelError, FORMAT, FORMAT_VERSION};
+use super::{Model, ModelError, FORMAT, FORMAT_VERSION, READS_VERSIONS};
 use crate::data::SlotKind;
 use crate::shown::escape_controls;
 
@@ -64,7 +64,7 @@ impl Model {
             .get("format_version")
             .and_then(|v| v.as_u64())
             .ok_or_else(|| corrupt("no format_version".into()))?;
-        if found != u64::from(FORMAT_VERSION) {
+        if !READS_VERSIONS.iter().any(|&v| u64::from(v) == found) {
             return Err(ModelError::Version {
                 path: p,
                 found,

@@ -1,5 +1,6 @@
-//! Mixture: a latent class of candidates who choose by their marks alone (the lowest
-//! first), beside the conditional logit that describes everyone else.
+//! Mixture: a latent class of candidates who choose by a rule of their marks (the lowest
+//! first, or the official advice, the most points to recover: the data choose,
+//! [`super::Rule`]), beside the conditional logit that describes everyone else.
 //!
 //! Some candidates follow a rule ("retake your worst marks") whatever their centre,
 //! track or the subjects' coefficients; one logit for everybody then overstates the
@@ -14,7 +15,7 @@
 use super::choice::pl_loglik_into;
 use super::fits::{session_weights, Fits};
 use super::predict::Mapping;
-use super::{Model, ModelError, RuleClass, Setting};
+use super::{Model, ModelError, Rule, RuleClass, Setting};
 use crate::data::Candidate;
 use crate::parallel;
 
@@ -23,15 +24,20 @@ use crate::parallel;
 const START: RuleClass = RuleClass {
     share: 0.2,
     sharpness: 1.0,
+    rule: Rule::LowestMark,
 };
 
 impl RuleClass {
     pub(crate) fn utilities(&self, c: &Candidate) -> Vec<f64> {
-        c.subjects
-            .iter()
-            .map(|s| -self.sharpness * s.grade)
-            .collect()
+        scores(c, self.rule).map(|x| self.sharpness * x).collect()
     }
+}
+
+/// The rule's score of each of the candidate's subjects.
+fn scores(c: &Candidate, rule: Rule) -> impl Iterator<Item = f64> + '_ {
+    c.subjects
+        .iter()
+        .map(move |s| rule.score(s.coefficient, s.grade))
 }
 
 /// Part `i`'s mixture with the settings `opts`, by EM from `base` (the logit alone,
@@ -61,7 +67,10 @@ pub(crate) fn fit(
     let step = all.len().div_ceil(CLASS_SAMPLE).max(1);
     let sample: Vec<Weighted> = all.iter().step_by(step).copied().collect();
     let map = base.mapping(part.names);
-    let mut rule = START;
+    let mut rule = RuleClass {
+        rule: opts.rule,
+        ..START
+    };
     for _ in 0..CLASS_ROUNDS {
         let resp = responsibilities(base, &map, &sample, rule);
         rule = m_step(&sample, &resp, rule);
@@ -118,7 +127,7 @@ fn m_step(items: &[Weighted<'_>], resp: &[f64], prev: RuleClass) -> RuleClass {
     } else {
         prev.share
     };
-    let slope = |s: f64| rule_gradient(items, resp, s);
+    let slope = |s: f64| rule_gradient(items, resp, s, prev.rule);
     let (mut s0, mut s1) = (prev.sharpness, prev.sharpness * 1.1 + 0.01);
     let (mut g0, mut g1) = (slope(s0), slope(s1));
     for _ in 0..8 {
@@ -133,6 +142,7 @@ fn m_step(items: &[Weighted<'_>], resp: &[f64], prev: RuleClass) -> RuleClass {
     RuleClass {
         share,
         sharpness: if s1.is_finite() { s1 } else { prev.sharpness },
+        rule: prev.rule,
     }
 }
 
@@ -141,12 +151,13 @@ fn m_step(items: &[Weighted<'_>], resp: &[f64], prev: RuleClass) -> RuleClass {
 const MAX_SHARPNESS: f64 = 20.0;
 
 /// The derivative of the rule class's weighted log-likelihood with respect to its
-/// sharpness: the utilities are `-s * mark`, so it is minus the marks weighted by the
+/// sharpness: the utilities are `s * score`, so it is the scores weighted by the
 /// gradient with respect to the utilities.
-fn rule_gradient(items: &[Weighted<'_>], resp: &[f64], s: f64) -> f64 {
+fn rule_gradient(items: &[Weighted<'_>], resp: &[f64], s: f64, kind: Rule) -> f64 {
     let rule = RuleClass {
         share: 0.5,
         sharpness: s,
+        rule: kind,
     };
     let each = parallel::par_map(items.iter().zip(resp).collect(), |((c, w), r)| {
         let Some(k) = c.revealed_choice() else {
@@ -154,7 +165,7 @@ fn rule_gradient(items: &[Weighted<'_>], resp: &[f64], s: f64) -> f64 {
         };
         let (mut lw, mut g) = (Vec::new(), Vec::new());
         pl_loglik_into(&rule.utilities(c), &k, &mut lw, &mut g);
-        let d: f64 = g.iter().zip(&c.subjects).map(|(gk, s)| -gk * s.grade).sum();
+        let d: f64 = g.iter().zip(scores(c, kind)).map(|(gk, x)| gk * x).sum();
         w * *r * d
     });
     each.iter().sum()

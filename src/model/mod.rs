@@ -42,7 +42,11 @@ pub(crate) use file::checksum;
 pub(crate) use train::train;
 
 pub(crate) const FORMAT: &str = "bacpredict-model";
-pub(crate) const FORMAT_VERSION: u32 = 2;
+pub(crate) const FORMAT_VERSION: u32 = 3;
+/// Format versions this build reads: 2 has no replayed sessions, relative marks or rule
+/// kinds, whose absence it reads as what they meant then. A build that reads 2 only
+/// refuses a 3, which it would misread (relative marks taken as raw).
+pub(crate) const READS_VERSIONS: [u32; 2] = [2, 3];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -53,7 +57,7 @@ pub enum ModelError {
     },
     #[error("{path} is not a valid bacpredict model (truncated or not JSON?): {detail}")]
     Corrupt { path: String, detail: String },
-    #[error("{path} is a model of format version {found}; this bacpredict (version {tool}) reads format version {FORMAT_VERSION}: retrain with `bacpredict train`")]
+    #[error("{path} is a model of format version {found}; this bacpredict (version {tool}) reads format versions 2 and {FORMAT_VERSION}: retrain with `bacpredict train`")]
     Version {
         path: String,
         found: u64,
@@ -107,6 +111,9 @@ pub(crate) struct Setting {
     pub(crate) max_iterations: u64,
     /// Whether the subject model is a mixture with a class choosing by marks alone.
     pub(crate) rule_class: bool,
+    /// The rule that class follows.
+    #[serde(default, skip_serializing_if = "Rule::is_lowest_mark")]
+    pub(crate) rule: Rule,
     /// Prior standard deviation of subject trends, per session (logit scale); `None`
     /// leaves them out.
     pub(crate) trend_sd: Option<f64>,
@@ -210,6 +217,7 @@ impl FitOptions {
             slope_sd: self.slope_sd,
             max_iterations: self.max_iterations,
             rule_class: false,
+            rule: Rule::LowestMark,
             trend_sd: None,
             center_subject: None,
             relative_marks: false,
@@ -243,6 +251,8 @@ pub(crate) struct Trial {
     pub(crate) half_life: Option<f64>,
     pub(crate) slope_sd: f64,
     pub(crate) rule_class: bool,
+    #[serde(default, skip_serializing_if = "Rule::is_lowest_mark")]
+    pub(crate) rule: Rule,
     pub(crate) trend_sd: Option<f64>,
     pub(crate) center_subject: Option<f64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
@@ -304,13 +314,42 @@ pub(crate) struct ChoiceModel {
     pub(crate) fit: FitReport,
 }
 
-/// A latent class of candidates who choose by their marks alone: utility `-sharpness *
-/// mark` (per point), so the lowest marks first.
+/// A latent class of candidates who choose by a rule of their marks: utility
+/// `sharpness * score`, the score of [`Rule`].
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub(crate) struct RuleClass {
     /// Share of the candidates in the class.
     pub(crate) share: f64,
     pub(crate) sharpness: f64,
+    #[serde(default, skip_serializing_if = "Rule::is_lowest_mark")]
+    pub(crate) rule: Rule,
+}
+
+/// The rules a class may follow, the data choosing among them ([`select`]).
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Rule {
+    /// "Retake your worst marks": score `-mark`, per point.
+    #[default]
+    LowestMark,
+    /// The official advice, the lowest marks at the highest coefficients: score the
+    /// points the oral could add, `coefficient x (20 - mark) / 16` (per point of a
+    /// coefficient-16 spécialité, the scale of the other rule).
+    MostPoints,
+}
+
+impl Rule {
+    fn is_lowest_mark(&self) -> bool {
+        *self == Rule::LowestMark
+    }
+
+    /// The score of one subject of a candidate under the rule.
+    pub(crate) fn score(self, coefficient: f64, grade: f64) -> f64 {
+        match self {
+            Rule::LowestMark => -grade,
+            Rule::MostPoints => coefficient * (crate::data::MAX_MARK - grade) / 16.0,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]

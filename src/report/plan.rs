@@ -219,6 +219,7 @@ fn promise_box(h: &mut String, p: &Promise, lang: Lang) {
     };
     let text = match &p.outcome {
         Outcome::TooFew(_) => t.promise_too_few.to_string(),
+        Outcome::NotKept => t.promise_not_kept.to_string(),
         Outcome::OtherSlots { .. } => t.promise_other_slots.to_string(),
         Outcome::Calibrated | Outcome::Unreachable if p.checked() => {
             let firm = |r: &crate::promise::Replayed| lang.pct(r.coverage);
@@ -264,7 +265,7 @@ fn promise_box(h: &mut String, p: &Promise, lang: Lang) {
     let class = match p.outcome {
         Outcome::Calibrated => "",
         Outcome::Unreachable => " class=\"warnbox\"",
-        Outcome::TooFew(_) | Outcome::OtherSlots { .. } => " class=\"notebox\"",
+        Outcome::TooFew(_) | Outcome::NotKept | Outcome::OtherSlots { .. } => " class=\"notebox\"",
     };
     let _ = write!(h, "<p{class}>{}</p>", esc(&text));
 }

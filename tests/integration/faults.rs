@@ -427,3 +427,37 @@ fn regression_os_errors_are_printed_once_and_long_ids_are_refused() {
     assert!(stderr(&o).len() < 1_000);
     assert!(!Path::new(&dir.join("o")).exists());
 }
+
+/// A model of format 2 (before the replayed sessions) still forecasts, and says its
+/// promise cannot be checked until it is retrained; a newer format is refused.
+#[test]
+fn a_format_2_model_forecasts_and_says_its_promise_is_unchecked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_model()).unwrap()).unwrap();
+    v["format_version"] = serde_json::json!(2);
+    let m = v["model"].as_object_mut().unwrap();
+    assert!(m.remove("replays").is_some());
+    m.remove("mark_reference");
+    rechecksum(&mut v);
+    std::fs::write(
+        dir.join("m.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let c = sample("candidates.csv");
+    let o = run(dir, &forecast_args("m.json", &c, "o", &[]));
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).to_string();
+    assert!(out.contains("trained by an earlier bacpredict"), "{out}");
+    v["format_version"] = serde_json::json!(4);
+    std::fs::write(
+        dir.join("m4.json"),
+        serde_json::to_string_pretty(&v).unwrap(),
+    )
+    .unwrap();
+    let o = run(dir, &forecast_args("m4.json", &c, "o4", &[]));
+    assert_eq!(code(&o), Some(2));
+    assert!(stderr(&o).contains("format version 4"), "{}", stderr(&o));
+}

@@ -93,6 +93,7 @@ pub(crate) const TEXTS: Texts = Texts {
     promise_tightened: ["No widening was enough: the plan aims at", "expected coverage with the firm examiners and", "with the reserve to keep the targets."],
     promise_unreachable: "Even the widest widening tried does not reach the targets on these sessions: the promise does not hold on this history; expect orals without an examiner.",
     promise_too_few: "The promise cannot be checked on this history: at least two sessions must be held out at training (four sessions of history or more). The model's own widening is used.",
+    promise_not_kept: "The promise cannot be checked: this model was trained by an earlier bacpredict, which kept no past session to replay; retrain it with bacpredict train to check it. The model's own widening is used.",
     promise_other_slots: "The promise cannot be checked: the history counts the orals by another unit than this plan (half-day, day or whole period). The model's own widening is used.",
     plan_per_subject: "Expected orals per subject (interval)",
     plan_per_center: "Plan per centre",

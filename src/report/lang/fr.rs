@@ -93,6 +93,7 @@ pub(crate) const TEXTS: Texts = Texts {
     promise_tightened: ["Aucun élargissement n'y suffisait : le plan vise", "de couverture attendue avec les examinateurs fermes et", "avec la réserve pour tenir les cibles."],
     promise_unreachable: "Même l'élargissement le plus large essayé n'atteint pas les cibles sur ces sessions : la promesse ne tient pas sur cet historique, comptez sur des oraux sans examinateur.",
     promise_too_few: "La promesse ne peut pas être vérifiée sur cet historique : il faut au moins deux sessions mises de côté à l'entraînement (quatre sessions d'historique ou plus). L'élargissement propre au modèle est utilisé.",
+    promise_not_kept: "La promesse ne peut pas être vérifiée : ce modèle a été entraîné par une version antérieure de bacpredict, qui ne gardait pas les sessions passées à rejouer ; réentraînez-le avec bacpredict train pour la vérifier. L'élargissement propre au modèle est utilisé.",
     promise_other_slots: "La promesse ne peut pas être vérifiée : l'historique compte les oraux dans une autre unité que ce plan (par demi-journée, par jour ou sur toute la période). L'élargissement propre au modèle est utilisé.",
     plan_per_subject: "Oraux attendus par discipline (intervalle)",
     plan_per_center: "Plan par centre",

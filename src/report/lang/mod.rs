@@ -95,6 +95,7 @@ pub(crate) struct Texts {
     pub(crate) promise_tightened: [&'static str; 3],
     pub(crate) promise_unreachable: &'static str,
     pub(crate) promise_too_few: &'static str,
+    pub(crate) promise_not_kept: &'static str,
     pub(crate) promise_other_slots: &'static str,
     pub(crate) plan_per_subject: &'static str,
     pub(crate) plan_per_center: &'static str,
