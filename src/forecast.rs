@@ -198,7 +198,7 @@ fn tilted(r: &[f64], means: &[f64], target: f64) -> Vec<f64> {
     let mean = |w: &[f64]| w.iter().zip(means).map(|(w, m)| w * m).sum::<f64>();
     let plain = at(0.0);
     let gap = mean(&plain) - target;
-    if gap.abs() <= 1e-12 * target.max(1.0) {
+    if gap.abs() <= 1e-10 * target.max(1.0) {
         return plain;
     }
     // The bracket grows until it holds the target (a narrow widening of probabilities

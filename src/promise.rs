@@ -24,6 +24,8 @@
 //! With fewer than [`MIN_SESSIONS`] replayed sessions the promise cannot be checked:
 //! the model's own widening is kept, and the outputs say so.
 
+use std::cell::RefCell;
+
 use crate::data::{CellKey, Dataset, Slot, SlotKind};
 use crate::forecast::{CountDist, Counted, ForecastCell, Widening};
 use crate::model::{Model, Replay, ReplayCell};
@@ -303,6 +305,10 @@ fn smallest(reaches: impl Fn(f64) -> bool) -> Option<f64> {
 
 /// The replayed sessions ready to be planned at any multiplier.
 struct Replayer {
+    /// Replays already made, by their plan targets and multipliers: the search asks for
+    /// the same one several times (the firm check, the reserve's, the result and the
+    /// comparison are one replay when nothing needs widening).
+    made: RefCell<Vec<([u64; 4], Vec<Replayed>)>>,
     /// The model's subjects by code, as the plan's capacities are keyed.
     names: Dataset,
     sessions: Vec<(i32, Vec<Session>, Widening)>,
@@ -336,7 +342,11 @@ impl Replayer {
                 (*year, cells, widening.clone())
             })
             .collect();
-        Replayer { names, sessions }
+        Replayer {
+            made: RefCell::new(Vec::new()),
+            names,
+            sessions,
+        }
     }
 
     /// The cells of one session widened by `widening` times `k`, keyed by their place
@@ -361,6 +371,16 @@ impl Replayer {
     /// Every session replayed by the plan rule of `opts`: the firm plan at multiplier
     /// `firm`, the reserve at `reserve`.
     fn all(&self, opts: &PlanOptions, firm: f64, reserve: f64) -> Vec<Replayed> {
+        let key = [opts.coverage, opts.reserve_coverage, firm, reserve].map(f64::to_bits);
+        if let Some((_, r)) = self.made.borrow().iter().find(|(k, _)| *k == key) {
+            return r.clone();
+        }
+        let replayed = self.replay(opts, firm, reserve);
+        self.made.borrow_mut().push((key, replayed.clone()));
+        replayed
+    }
+
+    fn replay(&self, opts: &PlanOptions, firm: f64, reserve: f64) -> Vec<Replayed> {
         self.sessions
             .iter()
             .map(|(year, cells, widening)| {
