@@ -68,33 +68,28 @@ pub(crate) struct Quirks {
 /// The lowest-marks rule: 90% on the lowest mark (the two lowest for two orals), the
 /// rest spread evenly.
 pub(crate) fn follow_rule(c: &SimCandidate, b: &mut Behaviour) {
-    let n = c.subjects.len();
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order: Vec<usize> = (0..c.subjects.len()).collect();
     order.sort_by(|&x, &y| c.subjects[x].2.total_cmp(&c.subjects[y].2).then(x.cmp(&y)));
-    let rest = 0.1 / n as f64;
-    for (i, p) in b.single.iter_mut().enumerate() {
-        *p = rest + if i == order[0] { 0.9 } else { 0.0 };
-    }
-    if n >= 2 {
-        let (lo, hi) = (order[0].min(order[1]), order[0].max(order[1]));
-        let rest = 0.1 / b.pairs.len() as f64;
-        for p in b.pairs.iter_mut() {
-            p.2 = rest + if (p.0, p.1) == (lo, hi) { 0.9 } else { 0.0 };
-        }
-    }
+    favour(&order, b);
 }
+
 /// The official advice: the subject with the most coefficient-weighted points below 12
 /// (the two with the most for two orals), 90% of the time, the rest spread evenly.
 pub(crate) fn follow_advice(c: &SimCandidate, b: &mut Behaviour) {
-    let n = c.subjects.len();
     let points = |i: usize| c.subjects[i].1 * (12.0 - c.subjects[i].2).max(0.0);
-    let mut order: Vec<usize> = (0..n).collect();
+    let mut order: Vec<usize> = (0..c.subjects.len()).collect();
     order.sort_by(|&x, &y| points(y).total_cmp(&points(x)).then(x.cmp(&y)));
-    let rest = 0.1 / n as f64;
+    favour(&order, b);
+}
+
+/// A rule's choice: 90% on the first subject of `order` for one oral and on its first
+/// two for two, the rest spread evenly.
+fn favour(order: &[usize], b: &mut Behaviour) {
+    let rest = 0.1 / order.len() as f64;
     for (i, p) in b.single.iter_mut().enumerate() {
         *p = rest + if i == order[0] { 0.9 } else { 0.0 };
     }
-    if n >= 2 {
+    if order.len() >= 2 {
         let (lo, hi) = (order[0].min(order[1]), order[0].max(order[1]));
         let rest = 0.1 / b.pairs.len() as f64;
         for p in b.pairs.iter_mut() {
