@@ -603,6 +603,13 @@ impl Forecast {
     /// The cells again with the model's widening times `k`: the reserve's, when its
     /// calibrated multiplier differs from the firm plan's (`promise.rs`).
     pub(crate) fn cells_widened(&self, model: &Model, data: &Dataset, k: f64) -> Vec<ForecastCell> {
+        let probs = self.probabilities(data);
+        cells_from(data, &probs, &Widening::of(model, data).scaled(k)).0
+    }
+
+    /// The probabilities per candidate of `data` (the forecast's), each in the order of
+    /// the candidate's subjects.
+    pub(crate) fn probabilities(&self, data: &Dataset) -> Vec<Vec<f64>> {
         let mut probs: Vec<Vec<f64>> = data
             .candidates
             .iter()
@@ -611,7 +618,7 @@ impl Forecast {
         for r in &self.rows {
             probs[r.candidate].push(r.probability);
         }
-        cells_from(data, &probs, &Widening::of(model, data).scaled(k)).0
+        probs
     }
 }
 
@@ -666,6 +673,15 @@ pub(crate) fn forecast(model: &Model, data: &Dataset, widen: f64) -> Forecast {
 mod tests {
     use super::*;
 
+    fn variance(d: &CountDist) -> f64 {
+        let m = d.mean();
+        d.pmf
+            .iter()
+            .enumerate()
+            .map(|(n, p)| (n as f64 - m).powi(2) * p)
+            .sum()
+    }
+
     /// The count distribution against enumeration of all 2^n outcomes.
     #[test]
     fn poisson_binomial_matches_enumeration() {
@@ -690,16 +706,8 @@ mod tests {
         let plain = CountDist::poisson_binomial(&ps);
         let wide = CountDist::with_drift(&ps, 0.04);
         assert!((plain.mean() - wide.mean()).abs() < 1e-6);
-        let var = |d: &CountDist| {
-            let m = d.mean();
-            d.pmf
-                .iter()
-                .enumerate()
-                .map(|(n, p)| (n as f64 - m).powi(2) * p)
-                .sum::<f64>()
-        };
         // Extra variance ~ rel_var * mean^2 = 0.04 * 144.
-        let extra = var(&wide) - var(&plain);
+        let extra = variance(&wide) - variance(&plain);
         assert!((extra - 0.04 * 144.0).abs() < 0.3, "extra variance {extra}");
         assert!((wide.pmf.iter().sum::<f64>() - 1.0).abs() < 1e-9);
     }
@@ -731,15 +739,10 @@ mod tests {
         }
         // Still wider than independent candidates where there is room to widen.
         let ps = [0.3; 5];
-        let var = |d: &CountDist| {
-            let m = d.mean();
-            d.pmf
-                .iter()
-                .enumerate()
-                .map(|(n, p)| (n as f64 - m).powi(2) * p)
-                .sum::<f64>()
-        };
-        assert!(var(&CountDist::with_drift(&ps, 4.0)) > var(&CountDist::poisson_binomial(&ps)));
+        assert!(
+            variance(&CountDist::with_drift(&ps, 4.0))
+                > variance(&CountDist::poisson_binomial(&ps))
+        );
     }
 
     /// The sample's model with its drift at the model file's bounds (every subject's and

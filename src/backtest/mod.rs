@@ -14,7 +14,7 @@ use serde::Serialize;
 use self::baselines::{last_year_plus_25, plain_logistic, two_lowest};
 use self::score::{pairs_of, planned_with_reserve, probabilistic, Probs};
 use crate::data::Dataset;
-use crate::forecast::{self, Forecast};
+use crate::forecast;
 use crate::input::Truth;
 use crate::model::{self, FitOptions, ModelError};
 use crate::planning::PlanOptions;
@@ -167,7 +167,7 @@ pub(crate) fn backtest_session(
     let promise = promise::calibrate(&model, &opts.plan, test.slot_kind());
     let fc = forecast::forecast(&model, &test, promise.firm);
     fc.check(&test).map_err(BacktestError::Forecast)?;
-    let probs = forecast_probs(&fc, &test);
+    let probs = fc.probabilities(&test);
     let reserve_cells =
         (promise.reserve != promise.firm).then(|| fc.cells_widened(&model, &test, promise.reserve));
     // The forecast's own cells are scored, not recomputed from its probabilities.
@@ -199,19 +199,6 @@ pub(crate) fn backtest_session(
         warnings: fc.warnings,
         promise,
     })
-}
-
-/// The forecast's probabilities, per candidate in `test` order.
-fn forecast_probs(fc: &Forecast, test: &Dataset) -> Probs {
-    let mut v: Probs = test
-        .candidates
-        .iter()
-        .map(|c| Vec::with_capacity(c.subjects.len()))
-        .collect();
-    for r in &fc.rows {
-        v[r.candidate].push(r.probability);
-    }
-    v
 }
 
 /// The simulator's true probabilities of `test`, if the file covers every candidate.
