@@ -158,6 +158,19 @@ fn regression_a_file_without_header_or_with_a_stray_quote_prints_no_candidate_da
     assert!(stderr(&o).contains("the first row looks like data, not a header"));
 }
 
+/// `v` written as the model file `name` in `dir`, and the sample's candidates forecast
+/// with it into `out`.
+fn forecast_with_model(
+    dir: &std::path::Path,
+    v: &serde_json::Value,
+    name: &str,
+    out: &str,
+) -> std::process::Output {
+    std::fs::write(dir.join(name), serde_json::to_string_pretty(v).unwrap()).unwrap();
+    let c = sample("candidates.csv");
+    run(dir, &forecast_args(name, &c, out, &[]))
+}
+
 /// The FNV-1a checksum of the model file, recomputed as an editor of the file would.
 fn rechecksum(v: &mut serde_json::Value) {
     let canonical = serde_json::to_string(&v["model"]).unwrap();
@@ -215,13 +228,7 @@ fn regression_a_damaged_model_with_a_valid_checksum_is_refused_not_a_crash_or_na
         let mut v = original.clone();
         edit(&mut v);
         rechecksum(&mut v);
-        std::fs::write(
-            dir.join("m.json"),
-            serde_json::to_string_pretty(&v).unwrap(),
-        )
-        .unwrap();
-        let c = sample("candidates.csv");
-        let o = run(dir, &forecast_args("m.json", &c, "o", &[]));
+        let o = forecast_with_model(dir, &v, "m.json", "o");
         assert_eq!(code(&o), Some(2), "{what}: {}", stderr(&o));
         assert!(
             stderr(&o).contains("not a valid bacpredict model"),
@@ -441,23 +448,12 @@ fn a_format_2_model_forecasts_and_says_its_promise_is_unchecked() {
     assert!(m.remove("replays").is_some());
     m.remove("mark_reference");
     rechecksum(&mut v);
-    std::fs::write(
-        dir.join("m.json"),
-        serde_json::to_string_pretty(&v).unwrap(),
-    )
-    .unwrap();
-    let c = sample("candidates.csv");
-    let o = run(dir, &forecast_args("m.json", &c, "o", &[]));
+    let o = forecast_with_model(dir, &v, "m.json", "o");
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(out.contains("trained by an earlier bacpredict"), "{out}");
     v["format_version"] = serde_json::json!(4);
-    std::fs::write(
-        dir.join("m4.json"),
-        serde_json::to_string_pretty(&v).unwrap(),
-    )
-    .unwrap();
-    let o = run(dir, &forecast_args("m4.json", &c, "o4", &[]));
+    let o = forecast_with_model(dir, &v, "m4.json", "o4");
     assert_eq!(code(&o), Some(2));
     assert!(stderr(&o).contains("format version 4"), "{}", stderr(&o));
 }
