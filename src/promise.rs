@@ -311,12 +311,12 @@ struct Replayer {
     made: RefCell<Vec<([u64; 4], Vec<Replayed>)>>,
     /// The model's subjects by code, as the plan's capacities are keyed.
     names: Dataset,
-    sessions: Vec<(i32, Vec<Session>, Widening)>,
+    sessions: Vec<(i32, Vec<PastCell>, Widening)>,
 }
 
 /// One replayed cell: pseudo-probabilities with its expectation and variance, its
 /// subject and the orals it had.
-struct Session {
+struct PastCell {
     ps: Vec<f64>,
     subject: u32,
     actual: usize,
@@ -333,7 +333,7 @@ impl Replayer {
             .map(|(year, cells, widening)| {
                 let cells = cells
                     .iter()
-                    .map(|c| Session {
+                    .map(|c| PastCell {
                         ps: pseudo_probabilities(c),
                         subject: c.subject,
                         actual: c.actual as usize,
@@ -351,9 +351,9 @@ impl Replayer {
 
     /// The cells of one session widened by `widening` times `k`, keyed by their place
     /// in the session.
-    fn cells(cells: &[Session], widening: &Widening, k: f64) -> Vec<ForecastCell> {
+    fn cells(cells: &[PastCell], widening: &Widening, k: f64) -> Vec<ForecastCell> {
         let widening = widening.scaled(k);
-        let items: Vec<(usize, &Session)> = cells.iter().enumerate().collect();
+        let items: Vec<(usize, &PastCell)> = cells.iter().enumerate().collect();
         parallel::par_map(items, |&(i, c)| {
             let expected: f64 = c.ps.iter().sum();
             Counted {
@@ -414,7 +414,7 @@ impl Replayer {
 }
 
 /// What `plan` would have heard of the orals the session had.
-fn realised(session: i32, plan: &Plan, cells: &[Session]) -> Replayed {
+fn realised(session: i32, plan: &Plan, cells: &[PastCell]) -> Replayed {
     let (mut orals, mut firm, mut all) = (0, 0, 0);
     for (p, c) in plan.cells.iter().zip(cells) {
         orals += c.actual;
