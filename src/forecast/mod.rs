@@ -190,6 +190,14 @@ pub(crate) fn cells_from(
     probs: &[Vec<f64>],
     widening: &Widening,
 ) -> (Vec<ForecastCell>, Vec<SubjectForecast>) {
+    (
+        cell_counts(data, probs, widening),
+        subject_counts(data, probs, widening),
+    )
+}
+
+/// The (centre, subject, slot) cells of [`cells_from`] alone.
+fn cell_counts(data: &Dataset, probs: &[Vec<f64>], widening: &Widening) -> Vec<ForecastCell> {
     // Indexed by (centre, subject, slot) numbers: the dataset's names and the slots are
     // sorted, so number order is name order.
     let ns = data.subjects.len();
@@ -197,23 +205,29 @@ pub(crate) fn cells_from(
     let nt = slots.len();
     let slot_of = |c: &Candidate| slots.binary_search(&c.slot).expect("a slot of the data");
     let mut by_cell: Vec<Vec<f64>> = vec![Vec::new(); data.centers.len() * ns * nt];
-    let mut by_subject: Vec<Vec<f64>> = vec![Vec::new(); ns];
     for (c, ps) in data.candidates.iter().zip(probs) {
         let t = slot_of(c);
         for (s, &p) in c.subjects.iter().zip(ps) {
             by_cell[(c.center as usize * ns + s.subject as usize) * nt + t].push(p);
-            by_subject[s.subject as usize].push(p);
         }
     }
     let cell_var = |i: usize, e: f64| widening.cell(i / nt % ns, e);
-    let cells = group_cells(by_cell, cell_var, |i| CellKey {
+    group_cells(by_cell, cell_var, |i| CellKey {
         center: (i / nt / ns) as u32,
         subject: (i / nt % ns) as u32,
         slot: slots[i % nt],
-    });
-    let subject_var = |i: usize, _| widening.subject[i];
-    let subjects = group_cells(by_subject, subject_var, |i| i as u32);
-    (cells, subjects)
+    })
+}
+
+/// The subject totals of [`cells_from`] alone.
+fn subject_counts(data: &Dataset, probs: &[Vec<f64>], widening: &Widening) -> Vec<SubjectForecast> {
+    let mut by_subject: Vec<Vec<f64>> = vec![Vec::new(); data.subjects.len()];
+    for (c, ps) in data.candidates.iter().zip(probs) {
+        for (s, &p) in c.subjects.iter().zip(ps) {
+            by_subject[s.subject as usize].push(p);
+        }
+    }
+    group_cells(by_subject, |i, _| widening.subject[i], |i| i as u32)
 }
 
 impl Forecast {
@@ -243,7 +257,7 @@ impl Forecast {
     /// calibrated multiplier differs from the firm plan's (`promise.rs`).
     pub(crate) fn cells_widened(&self, model: &Model, data: &Dataset, k: f64) -> Vec<ForecastCell> {
         let probs = self.probabilities(data);
-        cells_from(data, &probs, &Widening::of(model, data).scaled(k)).0
+        cell_counts(data, &probs, &Widening::of(model, data).scaled(k))
     }
 
     /// The probabilities per candidate of `data` (the forecast's), each in the order of
