@@ -17,7 +17,7 @@ n=${1:-1500}
 shift || true
 seeds=("${@:-2026 2027 2028 2029 2030}")
 read -r -a seeds <<<"${seeds[*]}"
-worlds=(${WORLDS:-baseline heterogeneous rules centers trend shocks papers classes})
+worlds=(${WORLDS:-baseline heterogeneous rules centers trend shocks papers classes enough})
 if [[ -z "${BIN:-}" ]]; then
   cargo build --release --quiet
   bin=target/release/bacpredict

@@ -373,9 +373,32 @@ fn edit_model_number(seed: &[u8], rng: &mut ChaCha8Rng) -> Vec<u8> {
             a.pop();
         }
     }
+    if rng.random_bool(0.2) {
+        as_format_3(&mut v, rng);
+    }
     let canonical = serde_json::to_string(&v["model"]).unwrap_or_default();
     v["checksum"] = serde_json::json!(crate::model::checksum(&canonical));
     serde_json::to_vec_pretty(&v).unwrap_or_default()
+}
+
+/// The model as an older build wrote it (format 3, without the count features format 4
+/// added), or half so: the version alone, or the features dropped from some arrays only.
+fn as_format_3(v: &mut serde_json::Value, rng: &mut ChaCha8Rng) {
+    v["format_version"] = serde_json::json!(3);
+    let count = &mut v["model"]["count"];
+    let Some(at) = count["features"]
+        .as_array()
+        .and_then(|f| f.iter().position(|n| n == "best_room_to_12_over_missing"))
+    else {
+        return;
+    };
+    for field in ["features", "scale_mean", "scale_std", "weights"] {
+        if let Some(a) = count[field].as_array_mut() {
+            if a.len() >= at + 6 && rng.random_bool(0.9) {
+                a.drain(at..at + 6);
+            }
+        }
+    }
 }
 
 enum Key {

@@ -151,8 +151,21 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
         Some(k) => format!("{k} orals"),
         None => "none".to_string(),
     };
-    let trend = |sd: Option<f64>| sd.map_or("none".to_string(), |v| v.to_string());
-    let rule = |m: &model::Model| match m.choice.rule {
+    // A subject's drift between sessions: a trend (its prior sd), a random walk (its
+    // step's sd), or none.
+    let trend = |trend: Option<f64>, walk: Option<f64>| match (trend, walk) {
+        (_, Some(w)) => format!("walk {w}"),
+        (Some(t), None) => format!("line {t}"),
+        (None, None) => "none".to_string(),
+    };
+    let rule = |m: &model::Model| {
+        match m.choice.rule {
+        Some(r) if r.rule == model::Rule::Learnt => format!(
+            "{:.0}% of candidates (a learnt rule: {:.2} per point of mark, {:.2} per point to recover at coefficient 16)",
+            100.0 * r.share,
+            -r.sharpness,
+            r.points
+        ),
         Some(r) => format!(
             "{:.0}% of candidates ({}, sharpness {:.2} per point)",
             100.0 * r.share,
@@ -160,6 +173,7 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
             r.sharpness
         ),
         None => "none".to_string(),
+    }
     };
     let o = &model.training.options.setting;
     let Some(sel) = &model.training.selection else {
@@ -175,30 +189,29 @@ fn write_selection(out: &mut String, model: &model::Model) -> Result<(), Error> 
     let sessions: Vec<String> = sel.validated_on.iter().map(|s| s.to_string()).collect();
     writeln!(
         out,
-        "settings chosen by rolling origin (held-out sessions {}): half-life {}, slope prior sd {}, class by marks {}, trend prior sd {}, centre x subject prior {}, marks {}",
+        "settings chosen by rolling origin (held-out sessions {}): half-life {}, slope prior sd {}, class by marks {}, subject drift sd {}, centre x subject prior {}, marks {}",
         sessions.join(", "),
         half_life(o.half_life),
         o.slope_sd,
         rule(model),
-        trend(o.trend_sd),
+        trend(o.trend_sd, o.walk_sd),
         local(o.center_subject),
         marks(o.relative_marks)
     )?;
     for (i, t) in sel.trials.iter().enumerate() {
         writeln!(
             out,
-            "  {} half-life {:<11} slope prior sd {:<5} class by marks {:<6} trend prior sd {:<5} centre x subject prior {:<9} marks {:<8} held-out log-loss {:.5}",
+            "  {} half-life {:<11} slope prior sd {:<5} class by marks {:<6} subject drift sd {:<9} centre x subject prior {:<9} marks {:<8} held-out log-loss {:.5}",
             if i == sel.chosen { "*" } else { " " },
             half_life(t.half_life),
             t.slope_sd,
-            if !t.rule_class {
-                "no"
-            } else if t.rule == model::Rule::MostPoints {
-                "points"
-            } else {
-                "lowest"
+            match (t.rule_class, t.rule) {
+                (false, _) => "no",
+                (true, model::Rule::LowestMark) => "lowest",
+                (true, model::Rule::MostPoints) => "points",
+                (true, model::Rule::Learnt) => "learnt",
             },
-            trend(t.trend_sd),
+            trend(t.trend_sd, t.walk_sd),
             local(t.center_subject),
             marks(t.relative_marks),
             t.log_loss
@@ -212,6 +225,7 @@ fn rule_name(r: model::Rule) -> &'static str {
     match r {
         model::Rule::LowestMark => "lowest marks",
         model::Rule::MostPoints => "most points to recover",
+        model::Rule::Learnt => "a learnt rule",
     }
 }
 

@@ -399,7 +399,7 @@ fn gradient_norm(g: &Array2<f64>, n: usize) -> f64 {
 /// dozen candidates whose classes separate along some feature (18 to 50 candidates of the
 /// sample: a third of such draws), it stopped with a gradient norm of 1 to 100 per
 /// candidate. The ridge makes the objective strictly convex, so its optimum exists and
-/// Newton reaches it; with (N_COUNT + 1) x 3 parameters its Hessian is a 33 x 33 matrix,
+/// Newton reaches it; with (N_COUNT + 1) x 3 parameters its Hessian is a 51 x 51 matrix,
 /// cheap at the sizes where this runs. Fits linfa finishes never come here, so their
 /// models are unchanged.
 fn newton_polish(

@@ -5,8 +5,10 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::features::{CHOICE_FEATURES, COUNT_FEATURES, N_COUNT, N_DENSE, N_SLOPES};
-use super::{Model, ModelError, FORMAT, FORMAT_VERSION, READS_VERSIONS};
+use super::features::{
+    ADDED_IN_FORMAT_4, CHOICE_FEATURES, COUNT_FEATURES, N_COUNT, N_DENSE, N_OWN, N_SLOPES,
+};
+use super::{CountModel, Model, ModelError, FORMAT, FORMAT_VERSION, READS_VERSIONS};
 use crate::data::SlotKind;
 use crate::shown::escape_controls;
 
@@ -76,8 +78,11 @@ impl Model {
         if checksum(&canonical) != file.checksum {
             return Err(ModelError::Checksum { path: p });
         }
-        let model: Model =
+        let mut model: Model =
             serde_json::from_value(file.model).map_err(|e| corrupt(e.to_string()))?;
+        if found < 4 {
+            model.count.add_format_4_features();
+        }
         model.validate().map_err(corrupt)?;
         Ok(model)
     }
@@ -123,9 +128,15 @@ impl Model {
             1.0,
         )?;
         check_all(
-            rule.map(|r| &r.sharpness),
+            rule.clone().map(|r| &r.sharpness),
             "the rule class's sharpness",
-            0.0,
+            -100.0,
+            100.0,
+        )?;
+        check_all(
+            rule.map(|r| &r.points),
+            "the rule class's weight on points",
+            -100.0,
             100.0,
         )?;
         for d in std::iter::once(&self.drift).chain(self.replays.iter().map(|r| &r.drift)) {
@@ -211,6 +222,31 @@ impl Model {
         } else {
             Err("its arrays do not match the model's names and features".into())
         }
+    }
+}
+
+impl CountModel {
+    /// Gives a model of format 3 or older the count features it lacks, weighing nothing
+    /// (which is how it predicted), where they belong among the candidate's own.
+    fn add_format_4_features(&mut self) {
+        let at = N_OWN - ADDED_IN_FORMAT_4;
+        if self.features.len() + ADDED_IN_FORMAT_4 != N_COUNT {
+            return; // not the older layout: the shape check will say so
+        }
+        let k = self.intercept.len();
+        for (i, name) in COUNT_FEATURES[at..N_OWN].iter().enumerate() {
+            self.features.insert(at + i, name.to_string());
+            insert_at(&mut self.scale_mean, at + i, 0.0);
+            insert_at(&mut self.scale_std, at + i, 1.0);
+            insert_at(&mut self.weights, at + i, vec![0.0; k]);
+        }
+    }
+}
+
+/// Inserts where `at` is within the vector; leaves a shorter one to the shape check.
+fn insert_at<T>(v: &mut Vec<T>, at: usize, value: T) {
+    if at <= v.len() {
+        v.insert(at, value);
     }
 }
 

@@ -11,6 +11,9 @@
 //! other settings ([`select`](super::select)): a small k trusts a centre's own counts,
 //! `None` leaves the effects out. Each effect is an aggregate of a centre's counts, like
 //! the centre's rates the count model already keeps, never a candidate's.
+//!
+//! The same counts, summed over centres, carry each subject one session on: along its
+//! trend ([`trends`]) or to the level its random walk has reached ([`walks`]).
 
 use std::collections::HashMap;
 
@@ -105,7 +108,10 @@ pub(crate) fn set_offsets(
     weights: &HashMap<i32, f64>,
     opts: &Setting,
 ) {
-    model.choice.subject_trend = trends(counts, opts.trend_sd);
+    model.choice.subject_trend = match opts.walk_sd {
+        Some(_) => walks(counts, opts.walk_sd),
+        None => trends(counts, opts.trend_sd),
+    };
     model.choice.center_subject = effects(counts, weights, opts.center_subject);
 }
 
@@ -121,27 +127,63 @@ pub(crate) fn trends(counts: &Counts, sd: Option<f64>) -> Vec<f64> {
     let Some(sd) = sd else {
         return Vec::new();
     };
-    let (nc, ns) = (counts.n_centers, counts.n_subjects);
     let next = f64::from(counts.sessions.last().copied().unwrap_or(0) + 1);
-    (0..ns)
+    (0..counts.n_subjects)
         .map(|s| {
             let points: Vec<(f64, f64, f64)> = counts
                 .sessions
                 .iter()
-                .enumerate()
-                .map(|(t, &session)| {
-                    let (a, e) = (0..nc)
-                        .map(|c| (t * nc + c) * ns + s)
-                        .fold((0.0, 0.0), |(a, e), k| {
-                            (a + counts.taken[k], e + counts.expected[k])
-                        });
-                    let (a, e) = (a + 0.5, e + 0.5);
-                    (f64::from(session), (a / e).ln(), 1.0 / (1.0 / a + 1.0 / e))
-                })
+                .zip(log_ratios(counts, s))
+                .map(|(&session, (y, w))| (f64::from(session), y, w))
                 .collect();
             ridge_line(&points, 1.0 / (sd * sd)).map_or(0.0, |(a, b)| a + b * next)
         })
         .collect()
+}
+
+/// Per subject, the level its random walk has reached at the last session, which is the
+/// walk's forecast of the next: the log-ratios of orals taken to expected, session by
+/// session (the observations, each with its own precision), filtered by a local-level
+/// Kalman filter whose level steps by `sd` a session. Empty for none.
+///
+/// Where a subject's taste wanders rather than trends, the last sessions say more of the
+/// next than a line through all of them; how much more is the ratio of the step to the
+/// observations' noise, which the filter weighs session by session. A model that
+/// forgets old sessions (the half-life) does the same for every parameter at once; this
+/// does it for subject tastes alone. Chosen only where held-out sessions show it helps.
+pub(crate) fn walks(counts: &Counts, sd: Option<f64>) -> Vec<f64> {
+    let Some(sd) = sd else {
+        return Vec::new();
+    };
+    let step = sd * sd;
+    (0..counts.n_subjects)
+        .map(|s| {
+            // The model's own subject effect centres the log-ratios: start at 0, one
+            // step away.
+            let (mut level, mut var) = (0.0, step);
+            for (y, precision) in log_ratios(counts, s) {
+                let gain = var / (var + 1.0 / precision);
+                level += gain * (y - level);
+                var = (1.0 - gain) * var + step;
+            }
+            level
+        })
+        .collect()
+}
+
+/// Subject `s`'s log-ratio of orals taken to expected in each session, with its
+/// precision (both counts given half an oral, so that an empty session says little).
+fn log_ratios(counts: &Counts, s: usize) -> impl Iterator<Item = (f64, f64)> + '_ {
+    let (nc, ns) = (counts.n_centers, counts.n_subjects);
+    (0..counts.sessions.len()).map(move |t| {
+        let (a, e) = (0..nc)
+            .map(|c| (t * nc + c) * ns + s)
+            .fold((0.0, 0.0), |(a, e), k| {
+                (a + counts.taken[k], e + counts.expected[k])
+            });
+        let (a, e) = (a + 0.5, e + 0.5);
+        ((a / e).ln(), 1.0 / (1.0 / a + 1.0 / e))
+    })
 }
 
 /// Weighted least squares of y on (1, x) for points `(x, y, w)`, the slope's penalty
@@ -157,4 +199,49 @@ fn ridge_line(points: &[(f64, f64, f64)], lambda: f64) -> Option<(f64, f64)> {
     let sxy: f64 = points.iter().map(|p| p.2 * (p.0 - xm) * (p.1 - ym)).sum();
     let b = sxy / (sxx + lambda);
     Some((ym - b * xm, b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One centre, one subject, sessions whose orals taken are `ratios` times the
+    /// `expected` ones.
+    fn counts(ratios: &[f64], expected: f64) -> Counts {
+        Counts {
+            sessions: (0..ratios.len() as i32).map(|t| 2020 + t).collect(),
+            n_centers: 1,
+            n_subjects: 1,
+            taken: ratios.iter().map(|r| r * expected).collect(),
+            expected: vec![expected; ratios.len()],
+        }
+    }
+
+    /// A taste that stepped up two sessions ago and stayed there: the walk ends near the
+    /// new level where a line through every session would not, and a walk allowed
+    /// tiny steps hardly moves from the model's own effect.
+    #[test]
+    fn a_walk_follows_a_level_that_moved_and_stays_put_when_steps_are_small() {
+        let c = counts(&[0.8, 0.8, 0.8, 1.5, 1.5], 400.0);
+        let target = (1.5f64).ln();
+        let walk = walks(&c, Some(0.3))[0];
+        assert!((walk - target).abs() < 0.05, "walk {walk} for {target}");
+        let line = trends(&c, Some(0.3))[0];
+        assert!(
+            (line - target).abs() > 2.0 * (walk - target).abs(),
+            "line {line}"
+        );
+        let still = walks(&c, Some(0.01))[0];
+        assert!(still.abs() < 0.1, "{still}");
+        assert!(walks(&c, None).is_empty());
+    }
+
+    /// With few orals the observations are noisy: the walk trusts them less.
+    #[test]
+    fn a_walk_trusts_a_thin_subject_less() {
+        let ratios = [1.0, 1.0, 1.0, 1.0, 2.0];
+        let thick = walks(&counts(&ratios, 400.0), Some(0.2))[0];
+        let thin = walks(&counts(&ratios, 4.0), Some(0.2))[0];
+        assert!(thin < thick && thin > 0.0, "thin {thin}, thick {thick}");
+    }
 }

@@ -42,11 +42,13 @@ pub(crate) use file::checksum;
 pub(crate) use train::train;
 
 pub(crate) const FORMAT: &str = "bacpredict-model";
-pub(crate) const FORMAT_VERSION: u32 = 3;
+pub(crate) const FORMAT_VERSION: u32 = 4;
 /// Format versions this build reads: 2 has no replayed sessions, relative marks or rule
-/// kinds, whose absence it reads as what they meant then. A build that reads 2 only
-/// refuses a 3, which it would misread (relative marks taken as raw).
-pub(crate) const READS_VERSIONS: [u32; 2] = [2, 3];
+/// kinds, 3 neither the learnt rule nor the count features of how far the best rooms
+/// go; their absence is read as what it meant then. A build that reads 2 only refuses
+/// a 3, which it would misread (relative marks taken as raw), and one that reads 3
+/// refuses a 4.
+pub(crate) const READS_VERSIONS: [u32; 3] = [2, 3, 4];
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -57,7 +59,7 @@ pub enum ModelError {
     },
     #[error("{path} is not a valid bacpredict model (truncated or not JSON?): {detail}")]
     Corrupt { path: String, detail: String },
-    #[error("{path} is a model of format version {found}; this bacpredict (version {tool}) reads format versions 2 and {FORMAT_VERSION}: retrain with `bacpredict train`")]
+    #[error("{path} is a model of format version {found}; this bacpredict (version {tool}) reads format versions 2 to {FORMAT_VERSION}: retrain with `bacpredict train`")]
     Version {
         path: String,
         found: u64,
@@ -117,6 +119,11 @@ pub(crate) struct Setting {
     /// Prior standard deviation of subject trends, per session (logit scale); `None`
     /// leaves them out.
     pub(crate) trend_sd: Option<f64>,
+    /// Standard deviation of a subject's step from one session to the next when its
+    /// taste wanders as a random walk (logit scale); `None` leaves the walk out. An
+    /// alternative to `trend_sd`: the two are not combined.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) walk_sd: Option<f64>,
     /// Prior strength of the (centre, subject) effects, in orals; `None` leaves them out.
     pub(crate) center_subject: Option<f64>,
     /// Whether marks are read against their session's marks in the subject ([`marks`]).
@@ -219,6 +226,7 @@ impl FitOptions {
             rule_class: false,
             rule: Rule::LowestMark,
             trend_sd: None,
+            walk_sd: None,
             center_subject: None,
             relative_marks: false,
         }
@@ -254,6 +262,8 @@ pub(crate) struct Trial {
     #[serde(default, skip_serializing_if = "Rule::is_lowest_mark")]
     pub(crate) rule: Rule,
     pub(crate) trend_sd: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) walk_sd: Option<f64>,
     pub(crate) center_subject: Option<f64>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) relative_marks: bool,
@@ -305,8 +315,9 @@ pub(crate) struct ChoiceModel {
     /// Per centre in [`Model::centers`] order, one effect per subject in
     /// [`Model::subjects`] order; empty when the selection left them out ([`local`]).
     pub(crate) center_subject: Vec<Vec<f64>>,
-    /// Per subject in [`Model::subjects`] order, the shift that carries its trend to
-    /// the next session; empty when the selection left trends out ([`local::trends`]).
+    /// Per subject in [`Model::subjects`] order, the shift that carries its trend (or
+    /// its random walk's level) to the next session; empty when the selection left both
+    /// out ([`local::trends`], [`local::walks`]).
     pub(crate) subject_trend: Vec<f64>,
     /// The class of candidates who choose by their marks alone, when the selection kept
     /// it ([`mixture`]).
@@ -315,7 +326,8 @@ pub(crate) struct ChoiceModel {
 }
 
 /// A latent class of candidates who choose by a rule of their marks: utility
-/// `sharpness * score`, the score of [`Rule`].
+/// `sharpness * score`, the score of [`Rule`], or for a learnt rule
+/// `sharpness * (-mark) + points * points to recover`.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub(crate) struct RuleClass {
     /// Share of the candidates in the class.
@@ -323,6 +335,13 @@ pub(crate) struct RuleClass {
     pub(crate) sharpness: f64,
     #[serde(default, skip_serializing_if = "Rule::is_lowest_mark")]
     pub(crate) rule: Rule,
+    /// A learnt rule's weight on the points to recover (0 for the two stated rules).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub(crate) points: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// The rules a class may follow, the data choosing among them ([`select`]).
@@ -336,19 +355,14 @@ pub(crate) enum Rule {
     /// points the oral could add, `coefficient x (20 - mark) / 16` (per point of a
     /// coefficient-16 spécialité, the scale of the other rule).
     MostPoints,
+    /// Both scores, each with a weight the data give: a rule nobody stated, between the
+    /// two (or beyond either) where the class follows neither exactly.
+    Learnt,
 }
 
 impl Rule {
     fn is_lowest_mark(&self) -> bool {
         *self == Rule::LowestMark
-    }
-
-    /// The score of one subject of a candidate under the rule.
-    pub(crate) fn score(self, coefficient: f64, grade: f64) -> f64 {
-        match self {
-            Rule::LowestMark => -grade,
-            Rule::MostPoints => coefficient * (crate::data::MAX_MARK - grade) / 16.0,
-        }
     }
 }
 

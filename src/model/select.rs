@@ -7,8 +7,8 @@
 //! The search is coordinatewise, to keep a national training within seconds: first the
 //! half-life at the starting slope prior, then the slope prior at the chosen half-life,
 //! then a class of candidates who choose by marks alone ([`mixture`](super::mixture)),
-//! then subject trends and (centre, subject) effects ([`local`](super::local)), which
-//! need no refit.
+//! then subject trends, subject random walks and (centre, subject) effects
+//! ([`local`](super::local)), which need no refit.
 //! A setting replaces the best so far only if it beats it by more than one standard
 //! error of the paired difference (per held-out candidate), the "one standard error"
 //! rule: the settings are tried from the plainest (every session alike, no centre
@@ -17,7 +17,9 @@
 
 use super::fits::{session_weights, Fits};
 use super::{local, mixture};
-use super::{FitOptions, HalfLife, Model, ModelError, Priors, Rule, Selection, Setting, Trial};
+use super::{
+    FitOptions, HalfLife, Model, ModelError, Priors, Rule, RuleClass, Selection, Setting, Trial,
+};
 use crate::data::Sessions;
 use crate::numeric::{bernoulli_loss, LOSS_CLIP};
 use crate::parallel;
@@ -33,6 +35,9 @@ const SLOPE_SDS: [f64; 2] = [0.25, 1.0];
 /// Prior standard deviations of subject trends tried, per session (logit scale): from
 /// a drift of a few percent a session to one of a fifth.
 const TREND_SDS: [f64; 3] = [0.05, 0.1, 0.2];
+/// Steps of a subject's random walk tried, per session (logit scale), after the trends
+/// (a walk replaces a trend; it does not add to one).
+const WALK_SDS: [f64; 3] = [0.05, 0.1, 0.2];
 /// Prior strengths of the (centre, subject) effects tried, in orals (after `None`, no
 /// effect): from a centre's counts weighing little against the model to weighing much.
 const CENTER_SUBJECT: [f64; 4] = [30.0, 10.0, 3.0, 1.0];
@@ -171,32 +176,62 @@ pub(crate) fn choose(
     Ok((search.best, selection))
 }
 
-/// Tries the best setting with a class of candidates choosing by marks alone
+/// Tries the best setting with a class of candidates choosing by a rule of their marks
 /// ([`mixture`]).
+///
+/// The rules are screened on the mixtures before their logit is refitted (the class
+/// estimated with the logit held fixed), the stated ones first and the learnt one from
+/// the better of them, each kept only if it beats the one before by one standard error;
+/// then only the rule kept is refitted and offered to the search. Refitting every rule
+/// cost a full fit of the subject model per rule and origin, the most expensive step of
+/// the search.
 fn with_rule_class(
     fits: &mut Fits<'_>,
     held_out: &[Sessions<'_>],
     search: &mut Search,
 ) -> Result<(), ModelError> {
-    // Both rules from the same logit without the class, whichever wins first kept.
+    let parts = 0..held_out.len();
     let base = (search.best.models.clone(), search.best.thetas.clone());
-    for rule in [Rule::LowestMark, Rule::MostPoints] {
+    let screen = |rule: Rule, from: &dyn Fn(usize) -> RuleClass| {
         let opts = search.with(|o| {
             o.rule_class = true;
             o.rule = rule;
         });
-        let (mut models, mut thetas) = (Vec::new(), Vec::new());
-        for i in 0..held_out.len() {
-            let (m, t) = mixture::fit(fits, i, &opts, &base.0[i], &base.1[i])?;
-            models.push(m);
-            thetas.push(t);
-        }
-        search.offer(Scored::of(opts, models, thetas, held_out));
+        let models: Vec<Model> = parts
+            .clone()
+            .map(|i| {
+                let mut m = base.0[i].clone();
+                m.choice.rule = Some(mixture::class(fits, i, &opts, &base.0[i], from(i)));
+                m
+            })
+            .collect();
+        Scored::of(opts, models, base.1.clone(), held_out)
+    };
+    let mut kept = screen(Rule::LowestMark, &|_| mixture::start(Rule::LowestMark));
+    let points = screen(Rule::MostPoints, &|_| mixture::start(Rule::MostPoints));
+    if points.beats(&kept) {
+        kept = points;
     }
+    let stated: Vec<RuleClass> = kept.models.iter().filter_map(|m| m.choice.rule).collect();
+    let learnt = screen(Rule::Learnt, &|i| mixture::learnt_from(stated[i]));
+    if learnt.beats(&kept) {
+        kept = learnt;
+    }
+    let (mut models, mut thetas) = (Vec::new(), Vec::new());
+    for (i, screened) in kept.models.iter().enumerate() {
+        let rule = screened
+            .choice
+            .rule
+            .expect("a screened mixture has its class");
+        let (m, t) = mixture::refit(fits, i, &kept.opts, (&base.0[i], &base.1[i]), rule)?;
+        models.push(m);
+        thetas.push(t);
+    }
+    search.offer(Scored::of(kept.opts, models, thetas, held_out));
     Ok(())
 }
 
-/// Tries subject trends, then (centre, subject) effects, on the best setting's models,
+/// Tries subject trends, then random walks, then (centre, subject) effects, on the best setting's models,
 /// each strength in turn: both come from the models' in-sample counts and need no
 /// refit.
 fn with_offsets(fits: &Fits<'_>, held_out: &[Sessions<'_>], search: &mut Search) {
@@ -213,6 +248,13 @@ fn with_offsets(fits: &Fits<'_>, held_out: &[Sessions<'_>], search: &mut Search)
     };
     for sd in TREND_SDS {
         let opts = search.with(|o| o.trend_sd = Some(sd));
+        search.offer(changed(held_out, opts, &search.best, set));
+    }
+    for sd in WALK_SDS {
+        let opts = search.with(|o| {
+            o.trend_sd = None;
+            o.walk_sd = Some(sd);
+        });
         search.offer(changed(held_out, opts, &search.best, set));
     }
     for k in CENTER_SUBJECT {
@@ -243,6 +285,7 @@ fn trial(s: &Scored) -> Trial {
         rule_class: s.opts.rule_class,
         rule: s.opts.rule,
         trend_sd: s.opts.trend_sd,
+        walk_sd: s.opts.walk_sd,
         center_subject: s.opts.center_subject,
         relative_marks: s.opts.relative_marks,
         log_loss: s.log_loss,
@@ -278,9 +321,10 @@ pub(crate) fn refit(
 ) -> Result<(Model, Vec<f64>), ModelError> {
     let (mut model, theta) = fits.fit(i, opts, init)?;
     if opts.rule_class {
-        (model, _) = mixture::fit(fits, i, opts, &model, &theta)?;
+        let rule = mixture::class_from_start(fits, i, opts, &model);
+        (model, _) = mixture::refit(fits, i, opts, (&model, &theta), rule)?;
     }
-    if opts.center_subject.is_some() || opts.trend_sd.is_some() {
+    if opts.center_subject.is_some() || opts.trend_sd.is_some() || opts.walk_sd.is_some() {
         let part = fits.part(i);
         let weights = session_weights(part, opts);
         let counts = local::counts(&model, part);
@@ -395,13 +439,15 @@ mod tests {
         out
     }
 
-    /// The rule a class by marks follows is the data's choice: the lowest marks where a
-    /// share of candidates retakes them (`rules`), the most points to recover where a
-    /// share follows the official advice (`classes`, where the class is 8% of the
-    /// candidates for a true 25% at 90%: the class advice blurs it).
+    /// The rule a class by marks follows is the data's: where a share of candidates
+    /// retakes its lowest marks (`rules`), the class puts a French written at 7 before a
+    /// spécialité at 9; where a share follows the official advice (`classes`, where the
+    /// class advice of each session blurs it), the spécialité, which has more points to
+    /// recover (16 x 11 against 5 x 13). Whether the rule is stated or learnt is the
+    /// selection's business; the order of the two subjects is the behaviour.
     #[test]
     fn the_rule_class_follows_the_rule_the_data_show() {
-        let rule_of = |world: World| {
+        let prefers_the_low_mark = |world: World| {
             let sim = simulate(&SimConfig {
                 seed: 1,
                 sessions: 6,
@@ -417,10 +463,33 @@ mod tests {
             std::fs::write(&path, text).unwrap();
             let data = read_files(&[path], &ReadOptions::default()).unwrap();
             let model = crate::model::train(&data, &FitOptions::default()).unwrap();
-            model.choice.rule.map(|r| r.rule)
+            let class = model.choice.rule.expect("a class by marks in this world");
+            let u = class.utilities(&two_subjects([(5.0, 7.0), (16.0, 9.0)]));
+            u[0] > u[1]
         };
-        assert_eq!(rule_of(World::Rules), Some(Rule::LowestMark));
-        assert_eq!(rule_of(World::Classes), Some(Rule::MostPoints));
+        assert!(prefers_the_low_mark(World::Rules));
+        assert!(!prefers_the_low_mark(World::Classes));
+    }
+
+    /// A candidate with two subjects of (coefficient, mark).
+    fn two_subjects(subjects: [(f64, f64); 2]) -> crate::data::Candidate {
+        crate::data::Candidate {
+            session: 2026,
+            id: String::new(),
+            center: 0,
+            track: 0,
+            average: 9.0,
+            subjects: (0..)
+                .zip(subjects)
+                .map(|(j, (coefficient, grade))| crate::data::SubjectRow {
+                    subject: j,
+                    coefficient,
+                    grade,
+                    chosen: None,
+                })
+                .collect(),
+            slot: crate::data::Slot::PERIOD,
+        }
     }
 
     #[test]

@@ -21,7 +21,7 @@ use crate::report::{Field, Table};
 mod worlds;
 
 pub(crate) use worlds::World;
-use worlds::{follow_advice, follow_rule, Quirks, WorldState};
+use worlds::{count_what_is_needed, follow_advice, follow_rule, Quirks, WorldState};
 
 #[derive(Debug, Clone)]
 pub(crate) struct SimConfig {
@@ -315,6 +315,9 @@ pub(crate) fn behaviour(
     if c.subjects.len() < 2 {
         count[1] += count[2];
         count[2] = 0.0;
+    }
+    if q.enough {
+        count_what_is_needed(c, &mut count);
     }
     // Utility of retaking each subject: the saturating gain in points, a preference for
     // the lowest marks whatever the coefficient, the subject's (drifting) taste.

@@ -1,6 +1,7 @@
 //! Worlds: behaviours that differ from the baseline in structure (heterogeneous
 //! candidates, rule followers, centres with their own subjects, trending tastes, subjects
-//! appearing and disappearing with a jump in candidates), so that the model is judged on
+//! appearing and disappearing with a jump in candidates, hard papers, class advice,
+//! candidates counting the orals they need), so that the model is judged on
 //! more than the one simulator it was designed on. Each world draws from a random stream
 //! of its own: the baseline's draws are the same in every world.
 
@@ -45,6 +46,12 @@ pub(crate) enum World {
     /// advice, the subjects with the most coefficient-weighted points below 12, 90% of
     /// the time.
     Classes,
+    /// Written to break bacpredict's count model, whose number of orals moves smoothly
+    /// with the points missing and the best room: candidates count what they need. One
+    /// oral where the best subject, retaken at 14, would make up what is missing; two
+    /// where only the two best would; where even two would not, most give up. Each
+    /// candidate does so 85% of the time, the rest as in the baseline.
+    Enough,
 }
 
 /// A candidate's departures from the baseline behaviour in its world.
@@ -63,6 +70,42 @@ pub(crate) struct Quirks {
     /// Added to each mark (by subject index) before the candidate weighs it: the
     /// session's difficulty undone in the Papers world.
     pub(crate) mark_shift: Option<Vec<f64>>,
+    /// Counts the orals it needs ([`count_what_is_needed`]).
+    pub(crate) enough: bool,
+}
+
+/// The mark a candidate of the Enough world hopes for at the oral.
+const HOPED_MARK: f64 = 14.0;
+/// How often a candidate of the Enough world counts what it needs.
+const COUNTS_NEEDS: f64 = 0.85;
+
+/// The Enough world's number of orals: one where the best subject retaken at
+/// [`HOPED_MARK`] makes up the points missing, two where the two best do, mostly none
+/// where they do not; blended with the baseline's `count`.
+pub(crate) fn count_what_is_needed(c: &SimCandidate, count: &mut [f64; 3]) {
+    // Points on the 2000-point scale, total coefficient 100.
+    let missing = (10.0 - c.average) * 100.0;
+    let mut gains: Vec<f64> = c
+        .subjects
+        .iter()
+        .map(|&(_, coef, g)| coef * (HOPED_MARK - g).max(0.0))
+        .collect();
+    gains.sort_by(|a, b| b.total_cmp(a));
+    let two = gains.iter().take(2).sum::<f64>();
+    let needs: [f64; 3] = if gains.first().is_some_and(|&g| g >= missing) {
+        [0.05, 0.9, 0.05]
+    } else if two >= missing && c.subjects.len() >= 2 {
+        [0.1, 0.1, 0.8]
+    } else {
+        [0.6, 0.1, 0.3]
+    };
+    for (p, n) in count.iter_mut().zip(needs) {
+        *p = COUNTS_NEEDS * n + (1.0 - COUNTS_NEEDS) * *p;
+    }
+    if c.subjects.len() < 2 {
+        count[1] += count[2];
+        count[2] = 0.0;
+    }
 }
 
 /// The lowest-marks rule: 90% on the lowest mark (the two lowest for two orals), the
@@ -228,6 +271,10 @@ impl WorldState {
             World::Classes => Quirks {
                 center_taste: Some(self.class_advice[c.center][c.track].clone()),
                 advice: self.rng.random_bool(0.25),
+                ..Quirks::default()
+            },
+            World::Enough => Quirks {
+                enough: true,
                 ..Quirks::default()
             },
             _ => Quirks::default(),

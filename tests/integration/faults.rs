@@ -441,9 +441,7 @@ fn regression_os_errors_are_printed_once_and_long_ids_are_refused() {
 fn a_format_2_model_forecasts_and_says_its_promise_is_unchecked() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let mut v: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(sample_model()).unwrap()).unwrap();
-    v["format_version"] = serde_json::json!(2);
+    let mut v = older_sample_model(2);
     let m = v["model"].as_object_mut().unwrap();
     assert!(m.remove("replays").is_some());
     m.remove("mark_reference");
@@ -452,8 +450,49 @@ fn a_format_2_model_forecasts_and_says_its_promise_is_unchecked() {
     assert_eq!(code(&o), Some(0), "{}", stderr(&o));
     let out = String::from_utf8_lossy(&o.stdout).to_string();
     assert!(out.contains("trained by an earlier bacpredict"), "{out}");
+    v["format_version"] = serde_json::json!(5);
+    let o = forecast_with_model(dir, &v, "m5.json", "o5");
+    assert_eq!(code(&o), Some(2));
+    assert!(stderr(&o).contains("format version 5"), "{}", stderr(&o));
+}
+
+/// A model of format 3 has not the count features of format 4: it still forecasts,
+/// reading the missing features as weighing nothing.
+#[test]
+fn a_format_3_model_without_the_newer_count_features_forecasts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let mut v = older_sample_model(3);
+    rechecksum(&mut v);
+    let o = forecast_with_model(dir, &v, "m3.json", "o3");
+    assert_eq!(code(&o), Some(0), "{}", stderr(&o));
+    // The same file without the features but claiming format 4 is damaged.
     v["format_version"] = serde_json::json!(4);
+    rechecksum(&mut v);
     let o = forecast_with_model(dir, &v, "m4.json", "o4");
     assert_eq!(code(&o), Some(2));
-    assert!(stderr(&o).contains("format version 4"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("do not match"), "{}", stderr(&o));
+}
+
+/// The sample model as format `version` wrote it, as far as the count model goes.
+fn older_sample_model(version: u32) -> serde_json::Value {
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(sample_model()).unwrap()).unwrap();
+    v["format_version"] = serde_json::json!(version);
+    strip_format_4_count_features(&mut v["model"]["count"]);
+    v
+}
+
+/// Removes from a count model what format 4 added: the six features of how far the
+/// best rooms go (the 7th to the 12th), with their scales and weights.
+fn strip_format_4_count_features(count: &mut serde_json::Value) {
+    let names = count["features"].as_array().unwrap();
+    let at = names
+        .iter()
+        .position(|n| n == "best_room_to_12_over_missing")
+        .expect("a format 4 count model");
+    for field in ["features", "scale_mean", "scale_std", "weights"] {
+        let a = count[field].as_array_mut().unwrap();
+        a.drain(at..at + 6);
+    }
 }

@@ -98,7 +98,7 @@ fn damaged_or_foreign_model_files_are_clear_errors() {
         ("edited.json", text.clone(), "modified after training"),
         (
             "version.json",
-            text.replacen("\"format_version\": 3", "\"format_version\": 99", 1),
+            text.replacen("\"format_version\": 4", "\"format_version\": 99", 1),
             "format version 99",
         ),
     ];
