@@ -326,15 +326,6 @@ pub(crate) fn forecast(model: &Model, data: &Dataset, widen: f64) -> Forecast {
 mod tests {
     use super::*;
 
-    fn variance(d: &CountDist) -> f64 {
-        let m = d.mean();
-        d.pmf
-            .iter()
-            .enumerate()
-            .map(|(n, p)| (n as f64 - m).powi(2) * p)
-            .sum()
-    }
-
     /// The widening spreads a count without moving its mean, even where scaled
     /// probabilities hit 1: a lone candidate of 0.52 at the model file's bound on the
     /// subject drift (4) plus the cells' (the widest a cell is given, 9), probabilities
@@ -363,8 +354,8 @@ mod tests {
         // Still wider than independent candidates where there is room to widen.
         let ps = [0.3; 5];
         assert!(
-            variance(&CountDist::with_drift(&ps, 4.0))
-                > variance(&CountDist::poisson_binomial(&ps))
+            CountDist::with_drift(&ps, 4.0).variance()
+                > CountDist::poisson_binomial(&ps).variance()
         );
     }
 
