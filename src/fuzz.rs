@@ -49,10 +49,12 @@ pub enum Target {
     Summons,
     /// A plan's `manifest.json`, whose settings `confirm` follows.
     Manifest,
+    /// The zones file (`--zones`), then its zones for the sample's centres.
+    Zones,
 }
 
 impl Target {
-    pub const ALL: [Target; 12] = [
+    pub const ALL: [Target; 13] = [
         Target::History,
         Target::Candidates,
         Target::Train,
@@ -65,6 +67,7 @@ impl Target {
         Target::Subjects,
         Target::Summons,
         Target::Manifest,
+        Target::Zones,
     ];
 
     pub fn name(self) -> &'static str {
@@ -81,6 +84,7 @@ impl Target {
             Target::Subjects => "subjects",
             Target::Summons => "summons",
             Target::Manifest => "manifest",
+            Target::Zones => "zones",
         }
     }
 
@@ -95,6 +99,7 @@ pub struct Corpus {
     candidates: Vec<u8>,
     model: Vec<u8>,
     roster: Vec<u8>,
+    zones: Vec<u8>,
     /// The first candidates as a workbook.
     workbook: Vec<u8>,
     /// The first candidates as an office exports them ([`Target::Export`]).
@@ -124,6 +129,7 @@ impl Corpus {
             candidates,
             model: read("models/sample.json")?,
             roster: read("data/sample/roster.csv")?,
+            zones: read("data/sample/zones.csv")?,
             workbook,
             export,
             small_candidates: small,
@@ -138,6 +144,7 @@ impl Corpus {
             Target::Candidates => take_lines(&self.candidates, 3000),
             Target::Model => self.model.clone(),
             Target::Roster => self.roster.clone(),
+            Target::Zones => self.zones.clone(),
             Target::Capacities => b"subject,capacity\nPHILOSOPHIE,20\nSES,12\n".to_vec(),
             Target::Spreadsheet => self.workbook.clone(),
             Target::Export => self.export.clone(),
@@ -525,6 +532,15 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
                 check_message(&e.to_string())?;
             }
         }
+        Target::Zones => match input::read_zones(path, Separator::Auto) {
+            Ok(table) => {
+                let (zones, _) = crate::zones::Zones::of(&table, &corpus.small_candidates);
+                if zones.names.len() > corpus.small_candidates.centers.len() {
+                    return Err("more zones than centres".into());
+                }
+            }
+            Err(e) => check_message(&e.to_string())?,
+        },
     }
     Ok(())
 }
@@ -638,6 +654,8 @@ mod tests {
         fn fuzz_roster(case in any::<u64>()) { check(Target::Roster, case)?; }
         #[test]
         fn fuzz_capacities(case in any::<u64>()) { check(Target::Capacities, case)?; }
+        #[test]
+        fn fuzz_zones(case in any::<u64>()) { check(Target::Zones, case)?; }
         #[test]
         fn fuzz_spreadsheet(case in any::<u64>()) { check(Target::Spreadsheet, case)?; }
         #[test]

@@ -34,3 +34,4 @@ pub(crate) mod promise;
 pub(crate) mod report;
 pub(crate) mod shown;
 pub(crate) mod simulate;
+pub(crate) mod zones;

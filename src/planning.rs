@@ -48,11 +48,16 @@ pub(crate) struct PlanSettings {
     pub(crate) coverage: f64,
     pub(crate) reserve_coverage: f64,
     pub(crate) service_level: Option<f64>,
+    /// The (centre, subject, host centre) whose orals the plan holds at the host (with
+    /// `--zones`): `confirm` refuses such a plan, which it cannot judge yet.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) hosts: Vec<[String; 3]>,
 }
 
 impl PlanSettings {
     pub(crate) fn of(opts: &PlanOptions, slots: SlotKind) -> PlanSettings {
         PlanSettings {
+            hosts: Vec::new(),
             slots: slots.code().to_string(),
             capacity: opts.capacity,
             capacity_by_subject: opts.capacity_by_subject.clone(),
@@ -258,6 +263,56 @@ fn marginal_allocation_from(
     e
 }
 
+/// Each cell's capacity per examiner under `opts`.
+fn capacities(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -> Vec<usize> {
+    cells
+        .iter()
+        .map(|c| opts.capacity_of(data, c.key.subject))
+        .collect()
+}
+
+/// The price of an examiner in the firm plan of `cells`: the expected uncovered orals
+/// the marginal rule's last examiner saved to reach `opts.coverage` (infinite when no
+/// examiner is needed). Every cell holds the examiners that save at least that much.
+pub(crate) fn marginal_price(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -> f64 {
+    let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
+    let caps = capacities(cells, opts, data);
+    let e = marginal_allocation(&dists, &caps, opts.coverage);
+    dists
+        .iter()
+        .zip(&caps)
+        .zip(&e)
+        .filter(|(_, &n)| n > 0)
+        .map(|((d, &c), &n)| d.expected_excess((n - 1) * c) - d.expected_excess(n * c))
+        .fold(f64::INFINITY, f64::min)
+}
+
+/// The firm examiners `cell` gets under `opts` at the examiner price `price` (see
+/// [`marginal_price`]): as many as each save at least `price` orals, or the per-cell
+/// rule's count with `--service-level`.
+pub(crate) fn examiners_at(
+    cell: &ForecastCell,
+    opts: &PlanOptions,
+    data: &Dataset,
+    price: f64,
+) -> usize {
+    let cap = opts.capacity_of(data, cell.key.subject);
+    if let Some(q) = opts.service_level {
+        return service_level_examiners(&cell.dist, cap, q);
+    }
+    let d = &cell.dist;
+    let gain = |n: usize| d.expected_excess(n * cap) - d.expected_excess((n + 1) * cap);
+    let mut n = 0;
+    while n < MAX_EXAMINERS_PER_CELL && gain(n) > 0.0 && gain(n) >= price {
+        n += 1;
+    }
+    n
+}
+
+/// More examiners than any cell's orals could need (a cell holds at most a few thousand
+/// candidates, each examiner hears at least one): only a guard on the loop above.
+const MAX_EXAMINERS_PER_CELL: usize = 100_000;
+
 /// Builds the examiner plan for the forecast's cells: firm examiners by the marginal
 /// rule (or the per-cell rule), then the reserve by the marginal rule continued from them.
 pub(crate) fn plan(cells: &[ForecastCell], opts: &PlanOptions, data: &Dataset) -> Plan {
@@ -277,10 +332,7 @@ pub(crate) fn plan_with_reserve(
     debug_assert!(cells.iter().zip(reserve_cells).all(|(a, b)| a.key == b.key));
     let dists: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
     let reserve_dists: Vec<&CountDist> = reserve_cells.iter().map(|c| &c.dist).collect();
-    let caps: Vec<usize> = cells
-        .iter()
-        .map(|c| opts.capacity_of(data, c.key.subject))
-        .collect();
+    let caps = capacities(cells, opts, data);
     let marginal = marginal_allocation(&dists, &caps, opts.coverage);
     let per_cell = |q: f64| -> Vec<usize> {
         dists

@@ -10,7 +10,7 @@ use ndarray::{Array1, Array2};
 
 use super::score::{pairs_of, probabilistic, score, Probs};
 use super::{BacktestError, BacktestOptions, Method, MethodResult};
-use crate::data::{Candidate, Dataset, MAX_MARK, PASS_MARK};
+use crate::data::{Candidate, Dataset, Hosts, MAX_MARK, PASS_MARK};
 use crate::forecast;
 
 /// "Last year's counts per cell, scaled to this year's candidates, + 25%".
@@ -78,7 +78,7 @@ pub(crate) fn last_year_plus_25(
         .collect();
     Ok(score(
         Method::LastYearPlus25,
-        test,
+        (test, &Hosts::default()),
         &cells,
         &subjects,
         &ex,
@@ -119,7 +119,7 @@ pub(crate) fn two_lowest(
         .collect();
     Ok(score(
         Method::TwoLowest,
-        test,
+        (test, &Hosts::default()),
         &cells,
         &subjects,
         &ex,

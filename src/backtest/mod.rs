@@ -12,13 +12,14 @@ use polars::prelude::PolarsError;
 use serde::Serialize;
 
 use self::baselines::{last_year_plus_25, plain_logistic, two_lowest};
-use self::score::{pairs_of, planned_with_reserve, probabilistic, Probs};
+use self::score::{pairs_of, planned_hosted, planned_with_reserve, probabilistic, Hosted, Probs};
 use crate::data::Dataset;
 use crate::forecast;
 use crate::input::Truth;
 use crate::model::{self, FitOptions, ModelError};
 use crate::planning::PlanOptions;
 use crate::promise::{self, Promise};
+use crate::zones::{self, Zones};
 
 pub(crate) use metrics::{CalibrationBin, Metrics};
 
@@ -90,6 +91,9 @@ pub(crate) enum Method {
     PlainLogistic,
     /// The simulator's true probabilities (`--oracle`).
     Oracle,
+    /// bacpredict with a subject's orals of a zone's centres held at one of them where
+    /// that saves examiners (`--zones`).
+    Zones,
 }
 
 impl Method {
@@ -102,6 +106,7 @@ impl Method {
             Method::TwoLowest => "two lowest weighted marks",
             Method::PlainLogistic => "plain logistic",
             Method::Oracle => "oracle (true probabilities)",
+            Method::Zones => "bacpredict, regrouped by zone",
         }
     }
 }
@@ -142,6 +147,9 @@ pub(crate) struct BacktestOptions {
     pub(crate) plan: PlanOptions,
     /// Central probability of the forecast intervals (0.9 = 5%-95%).
     pub(crate) interval: f64,
+    /// With `--zones`: the history's centres by zone, and bacpredict replayed with the
+    /// regrouping beside it.
+    pub(crate) zones: Option<Zones>,
 }
 
 /// Backtests one session: trains on the sessions before it, forecasts it with the
@@ -183,11 +191,33 @@ pub(crate) fn backtest_session(
         pairs_of(&test, &probs),
         &aimed,
     )?;
-    let mut baselines = vec![
+    let regrouped = match &opts.zones {
+        Some(z) => {
+            let hosts = zones::regroup(z, &fc, (&model, &test), promise.firm, &aimed.plan);
+            let firm = fc.cells_hosted(&model, &test, promise.firm, &hosts);
+            let reserve = fc.cells_hosted(&model, &test, promise.reserve, &hosts);
+            let pairs = pairs_of(&test, &probs);
+            let hosted = Hosted {
+                cells: (&firm, &reserve),
+                hosts: &hosts,
+            };
+            Some(planned_hosted(
+                Method::Zones,
+                &test,
+                hosted,
+                &fc.subjects,
+                pairs,
+                &aimed,
+            )?)
+        }
+        None => None,
+    };
+    let mut baselines: Vec<MethodResult> = regrouped.into_iter().collect();
+    baselines.extend([
         last_year_plus_25(&train, &test, opts)?,
         two_lowest(&test, opts)?,
         plain_logistic(&train, &test, opts)?,
-    ];
+    ]);
     if let Some(tp) = truth.and_then(|t| oracle_probs(&test, t)) {
         baselines.push(probabilistic(Method::Oracle, &test, &tp, opts)?);
     }

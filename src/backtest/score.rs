@@ -7,7 +7,7 @@ use polars::prelude::*;
 
 use super::metrics::{calibration, log_loss, metrics, outside_share};
 use super::{BacktestError, BacktestOptions, Method, MethodResult, ScoredCell};
-use crate::data::{CellKey, Dataset};
+use crate::data::{CellKey, Dataset, Hosts};
 use crate::forecast::{self, CountDist, ForecastCell, SubjectForecast};
 use crate::numeric::LOSS_CLIP;
 use crate::planning;
@@ -15,12 +15,14 @@ use crate::planning;
 /// Per-candidate-subject probabilities of one method, in `test` row order.
 pub(crate) type Probs = Vec<Vec<f64>>;
 
-/// Actual orals per (centre, subject, slot) of the test session.
-fn actual_counts(test: &Dataset) -> BTreeMap<CellKey, usize> {
+/// Actual orals per (centre, subject, slot) of the test session, each at the centre
+/// `hosts` holds it in.
+fn actual_counts(test: &Dataset, hosts: &Hosts) -> BTreeMap<CellKey, usize> {
     let mut m = BTreeMap::new();
     for c in &test.candidates {
         for s in &c.subjects {
-            *m.entry(CellKey::of(c, s)).or_insert(0) += usize::from(s.chosen == Some(true));
+            let key = CellKey::hosted(c, s, hosts);
+            *m.entry(key).or_insert(0) += usize::from(s.chosen == Some(true));
         }
     }
     m
@@ -110,10 +112,11 @@ fn subject_totals(
         .collect())
 }
 
-/// Scores a method's cells with their examiner counts, firm and in reserve.
+/// Scores a method's cells with their examiner counts, firm and in reserve, against the
+/// session `test` whose orals are held where `hosts` says.
 pub(crate) fn score(
     method: Method,
-    test: &Dataset,
+    (test, hosts): (&Dataset, &Hosts),
     cells: &[ForecastCell],
     subjects: &[SubjectForecast],
     examiners: &[(usize, usize)],
@@ -121,7 +124,7 @@ pub(crate) fn score(
     pairs: Option<Vec<(f64, bool)>>,
 ) -> Result<MethodResult, PolarsError> {
     let (plan, q) = (&opts.plan, opts.interval);
-    let actual = actual_counts(test);
+    let actual = actual_counts(test, hosts);
     let lo_q = (1.0 - q) / 2.0;
     let scored: Vec<ScoredCell> = cells
         .iter()
@@ -204,11 +207,35 @@ pub(crate) fn planned(
 pub(crate) fn planned_with_reserve(
     method: Method,
     test: &Dataset,
-    (cells, reserve_cells): (&[ForecastCell], &[ForecastCell]),
+    cells: (&[ForecastCell], &[ForecastCell]),
     subjects: &[SubjectForecast],
     pairs: Vec<(f64, bool)>,
     opts: &BacktestOptions,
 ) -> Result<MethodResult, BacktestError> {
+    let hosted = Hosted {
+        cells,
+        hosts: &Hosts::default(),
+    };
+    planned_hosted(method, test, hosted, subjects, pairs, opts)
+}
+
+/// Cells, firm and reserve, with some orals held at another centre (`hosts`).
+pub(crate) struct Hosted<'a> {
+    pub(crate) cells: (&'a [ForecastCell], &'a [ForecastCell]),
+    pub(crate) hosts: &'a Hosts,
+}
+
+/// [`planned_with_reserve`] on cells whose orals `hosts` moved: the session's orals are
+/// counted where the plan holds them.
+pub(crate) fn planned_hosted(
+    method: Method,
+    test: &Dataset,
+    hosted: Hosted<'_>,
+    subjects: &[SubjectForecast],
+    pairs: Vec<(f64, bool)>,
+    opts: &BacktestOptions,
+) -> Result<MethodResult, BacktestError> {
+    let (cells, reserve_cells) = hosted.cells;
     let plan = planning::plan_with_reserve(cells, reserve_cells, &opts.plan, test);
     let ex: Vec<(usize, usize)> = plan
         .cells
@@ -217,7 +244,7 @@ pub(crate) fn planned_with_reserve(
         .collect();
     Ok(score(
         method,
-        test,
+        (test, hosted.hosts),
         cells,
         subjects,
         &ex,

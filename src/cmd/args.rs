@@ -9,13 +9,15 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use super::{usage, Error};
+use super::{usage, Error, Notes};
 use crate::data::{Dataset, Slot, SlotKind, MAX_CAPACITY, MAX_MARK};
 use crate::forecast::DEFAULT_INTERVAL;
 use crate::input::{self, ReadOptions, Separator};
 use crate::model::{FitOptions, HalfLife, MAX_HALF_LIFE, MAX_ITERATIONS};
 use crate::planning::PlanOptions;
 use crate::report::Lang;
+use crate::shown::escape_controls;
+use crate::zones::Zones;
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum SepArg {
@@ -99,6 +101,12 @@ pub(crate) struct CellArgs {
     /// Plan over the whole oral period even when the candidates have slots.
     #[arg(long)]
     pub(crate) whole_period: bool,
+    /// CSV `center,zone`: centres close enough that an examiner can go from one to
+    /// another within a half-day. The plan then holds a subject's orals of a zone's
+    /// centres in one of them (the one expecting the most) wherever that saves examiners,
+    /// and writes hosts.csv. A centre not listed is a zone of its own.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) zones: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -294,7 +302,55 @@ impl CellArgs {
 
     /// The input files these options name.
     pub(crate) fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
-        [&self.capacity_file, &self.schedule].into_iter().flatten()
+        [&self.capacity_file, &self.schedule, &self.zones]
+            .into_iter()
+            .flatten()
+    }
+
+    /// The zones of `--zones` for `data`'s centres, saying which centres the file does
+    /// not list (each then a zone of its own) and which it lists that `data` lacks.
+    pub(crate) fn zones(
+        &self,
+        data: &Dataset,
+        sep: Separator,
+        notes: &Notes,
+    ) -> Result<Option<Zones>, Error> {
+        let Some(path) = &self.zones else {
+            return Ok(None);
+        };
+        let table = input::read_zones(path, sep)?;
+        let (zones, unlisted) = Zones::of(&table, data);
+        let list = |names: &[String]| {
+            let shown: Vec<String> = names
+                .iter()
+                .take(5)
+                .map(|n| escape_controls(n, 60))
+                .collect();
+            let more = names.len().saturating_sub(5);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("{}{more}", shown.join(", "))
+        };
+        if !unlisted.centers.is_empty() {
+            notes.warn(&format!(
+                "{}: {} centres in no zone, each a zone of its own: {}",
+                path.display(),
+                unlisted.centers.len(),
+                list(&unlisted.centers)
+            ));
+        }
+        if !unlisted.unknown.is_empty() {
+            notes.say(&format!(
+                "{}: {} centres the candidates do not have, ignored: {}",
+                path.display(),
+                unlisted.unknown.len(),
+                list(&unlisted.unknown)
+            ));
+        }
+        Ok(Some(zones))
     }
 }
 

@@ -187,10 +187,12 @@ pub(crate) fn run(a: BacktestArgs, notes: &Notes) -> Result<String, Error> {
         .cells
         .apply_slots(&mut history, &mut plan, read.separator)?;
     let sessions = sessions_to_replay(&a, &history)?;
+    let zones = a.plan.cells.zones(&history, read.separator, notes)?;
     let opts = BacktestOptions {
         fit,
         plan,
         interval,
+        zones,
     };
     let results = replay(&history, &sessions, &opts, truth.as_ref(), notes)?;
     let averages = (results.len() > 1).then(|| backtest::average(&results));

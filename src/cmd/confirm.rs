@@ -156,6 +156,23 @@ fn follow_plan(
     Ok(())
 }
 
+/// Refuses a plan that holds some orals at another centre of their zone (`forecast
+/// --zones`): the results day of such a plan would move candidates between centres, with
+/// a travel gap between a candidate's two orals, which `confirm` does not do yet; judged
+/// centre by centre, its moved orals would all look uncovered.
+fn refuse_regrouped((manifest, plan): &(PathBuf, PlanSettings)) -> Result<(), Error> {
+    if plan.hosts.is_empty() {
+        return Ok(());
+    }
+    Err(usage(format!(
+        "the plan ({}) holds the orals of {} (centre, subject) at another centre of their \
+         zone (forecast --zones, hosts.csv); confirm cannot yet move candidates between \
+         centres: make the convocations to confirm with a forecast without --zones",
+        manifest.display(),
+        plan.hosts.len()
+    )))
+}
+
 /// Refuses a timetable that runs past midnight (`--oral 120 --am-start 23:50` would
 /// end an oral at "26:10"): a usage error naming where and how to fix it.
 fn within_the_day(tt: &Timetable, data: &Dataset) -> Result<(), Error> {
@@ -217,6 +234,12 @@ impl ConfirmArgs {
 }
 
 pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
+    if a.cells.zones.is_some() {
+        return Err(usage(
+            "confirm does not take --zones yet: it confirms plans made without it (README, \
+             \"Zones\")",
+        ));
+    }
     refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
     let read = a.input.config(false)?;
     let mut popts = a.cells.config(&read)?;
@@ -236,6 +259,7 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     a.cells.apply_slots(&mut data, &mut popts, read.separator)?;
     if let Some(plan) = &plan {
         follow_plan(&a, plan, &mut popts, data.slot_kind(), notes)?;
+        refuse_regrouped(plan)?;
     }
     let summons = input::summons::resolve(summons, &mut data);
     let choices = input::read_choices(&a.choices, &read, &data)?;

@@ -12,13 +12,14 @@ use super::args::{InputArgs, OutputArgs, PlanArgs};
 use super::{
     pct, promise_text, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes,
 };
-use crate::data::{Dataset, RosterEntry, SlotKind, Summon};
+use crate::data::{Dataset, Hosts, RosterEntry, SlotKind, Summon};
 use crate::forecast::{self, Familiarity, Forecast};
 use crate::input;
 use crate::model::Model;
 use crate::planning::{self, Plan, PlanOptions, PlanSettings, Shortage};
 use crate::promise::{self, Promise};
 use crate::report::{self, text_table, CsvStyle, Field, Outputs, PlanPage, Table};
+use crate::zones::{self, Zones};
 
 #[derive(Debug, Args)]
 pub(crate) struct ForecastArgs {
@@ -195,7 +196,18 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         (promise.reserve != promise.firm).then(|| fc.cells_widened(&model, &data, promise.reserve));
     let reserve_cells = reserve_cells.as_deref().unwrap_or(&fc.cells);
     let aimed = promise.plan_options(&popts);
-    let plan = planning::plan_with_reserve(&fc.cells, reserve_cells, &aimed, &data);
+    let apart = planning::plan_with_reserve(&fc.cells, reserve_cells, &aimed, &data);
+    let zones = a.plan.cells.zones(&data, read.separator, notes)?;
+    let hosts = zones.as_ref().map_or_else(Hosts::default, |z| {
+        zones::regroup(z, &fc, (&model, &data), promise.firm, &aimed)
+    });
+    let plan = if hosts.is_empty() {
+        apart.clone()
+    } else {
+        let firm = fc.cells_hosted(&model, &data, promise.firm, &hosts);
+        let reserve = fc.cells_hosted(&model, &data, promise.reserve, &hosts);
+        planning::plan_with_reserve(&firm, &reserve, &aimed, &data)
+    };
     let named = roster.as_ref().map(|r| planning::summon(&plan, r, &data));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
         let [center, subject, _, _] = data.cell_names(&s.cell);
@@ -208,7 +220,14 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         ));
     }
     let mut outputs = output_files(&a, (&data, &familiarity), &fc, &plan, named.as_ref(), q)?;
-    outputs.set_settings(PlanSettings::of(&popts, data.slot_kind()));
+    let hosted = zones.as_ref().map(|z| hosts_table(z, &hosts, &data));
+    if let Some(t) = &hosted {
+        outputs.add_table("hosts.csv", t, CsvStyle::for_excel(a.output.excel));
+    }
+    outputs.set_settings(PlanSettings {
+        hosts: zones::host_names(&hosts, &data),
+        ..PlanSettings::of(&popts, data.slot_kind())
+    });
     let page = PlanPage {
         candidates: data.candidates.len(),
         model: &a.model.display().to_string(),
@@ -241,12 +260,28 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         named: named.as_ref(),
         q,
         promise: &promise,
+        regrouped: zones.is_some().then_some((&hosts, &apart)),
     };
     if a.output.json {
         Ok(run.json(&outputs))
     } else {
         run.text(&popts, &a.out)
     }
+}
+
+/// `hosts.csv`: one row per (centre, subject) whose orals are held at another centre of
+/// its zone.
+fn hosts_table<'a>(zones: &'a Zones, hosts: &Hosts, data: &'a Dataset) -> Table<'a> {
+    let mut t = Table::new(&["center", "subject", "host_center", "zone"]);
+    for (c, s, h) in hosts.moved() {
+        t.push(vec![
+            data.centers[c as usize].as_str().into(),
+            data.subjects[s as usize].as_str().into(),
+            data.centers[h as usize].as_str().into(),
+            zones.names[zones.of_center(h) as usize].as_str().into(),
+        ]);
+    }
+    t
 }
 
 /// The roster with its subjects as the subjects file's codes.
@@ -395,9 +430,34 @@ struct Run<'a> {
     named: Option<&'a (Vec<Summon>, Vec<Shortage>)>,
     q: f64,
     promise: &'a Promise,
+    /// With `--zones`: the orals held at another centre, and the plan without them.
+    regrouped: Option<(&'a Hosts, &'a Plan)>,
 }
 
 impl Run<'_> {
+    /// What the regrouping saved: (centre-subjects moved, (zone, subject)s regrouped,
+    /// firm and reserve examiners without it).
+    fn regrouping(&self) -> Option<(usize, usize, usize, usize)> {
+        let (hosts, apart) = self.regrouped?;
+        let mut groups: Vec<(u32, u32)> = hosts.moved().map(|(_, s, h)| (h, s)).collect();
+        groups.sort();
+        groups.dedup();
+        Some((
+            hosts.moved().count(),
+            groups.len(),
+            apart.examiners,
+            apart.reserve,
+        ))
+    }
+
+    fn regrouping_text(&self) -> Option<String> {
+        let (moved, groups, firm, reserve) = self.regrouping()?;
+        Some(format!(
+            "Zones: {groups} subjects of a zone held at one centre ({moved} centre-subjects moved, hosts.csv): {} firm and {} reserve examiners, against {firm} and {reserve} without regrouping.",
+            self.plan.examiners, self.plan.reserve
+        ))
+    }
+
     /// Per subject: the row as (subject, eligible, expected, low, high, examiners,
     /// expected uncovered).
     fn subject_rows(&self) -> Vec<(&str, usize, f64, usize, usize, usize, f64)> {
@@ -461,6 +521,12 @@ impl Run<'_> {
                 "per_cell_95_examiners": plan.per_cell_95_examiners,
             },
             "promise": self.promise,
+            "regrouping": self.regrouping().map(|(moved, groups, firm, reserve)| json!({
+                "moved": moved,
+                "groups": groups,
+                "examiners_without": firm,
+                "reserve_without": reserve,
+            })),
             "summoned": self.named.map(|(s, _)| s.len()),
             "shortages": self.named.map(|(_, s)| s.len()),
             "warnings": fc.warnings,
@@ -514,6 +580,9 @@ impl Run<'_> {
             plan.expected_calls
         )?;
         writeln!(out, "{}", promise_text(self.promise))?;
+        if let Some(t) = self.regrouping_text() {
+            writeln!(out, "{t}")?;
+        }
         if popts.service_level.is_some() {
             writeln!(
                 out,

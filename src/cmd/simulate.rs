@@ -92,6 +92,7 @@ pub(crate) fn run(a: SimulateArgs, notes: &Notes) -> Result<String, Error> {
     if let Some(c) = &sim.choices {
         outputs.add_table("choices.csv", c, style);
     }
+    outputs.add_table("zones.csv", &sim.zones, style);
     outputs.write(&[])?;
     let s = &sim.summary;
     let n = s.candidates.max(1) as f64;

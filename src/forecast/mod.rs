@@ -16,7 +16,7 @@ pub(crate) use dist::CountDist;
 pub(crate) use familiarity::Familiarity;
 
 use self::familiarity::unseen;
-use crate::data::{Candidate, CellKey, Dataset};
+use crate::data::{Candidate, CellKey, Dataset, Hosts};
 use crate::model::Model;
 use crate::parallel;
 
@@ -191,13 +191,19 @@ pub(crate) fn cells_from(
     widening: &Widening,
 ) -> (Vec<ForecastCell>, Vec<SubjectForecast>) {
     (
-        cell_counts(data, probs, widening),
+        cell_counts(data, probs, widening, &Hosts::default()),
         subject_counts(data, probs, widening),
     )
 }
 
-/// The (centre, subject, slot) cells of [`cells_from`] alone.
-fn cell_counts(data: &Dataset, probs: &[Vec<f64>], widening: &Widening) -> Vec<ForecastCell> {
+/// The (centre, subject, slot) cells of [`cells_from`] alone, each oral at the centre
+/// `hosts` holds it in.
+pub(crate) fn cell_counts(
+    data: &Dataset,
+    probs: &[Vec<f64>],
+    widening: &Widening,
+    hosts: &Hosts,
+) -> Vec<ForecastCell> {
     // Indexed by (centre, subject, slot) numbers: the dataset's names and the slots are
     // sorted, so number order is name order.
     let ns = data.subjects.len();
@@ -208,7 +214,8 @@ fn cell_counts(data: &Dataset, probs: &[Vec<f64>], widening: &Widening) -> Vec<F
     for (c, ps) in data.candidates.iter().zip(probs) {
         let t = slot_of(c);
         for (s, &p) in c.subjects.iter().zip(ps) {
-            by_cell[(c.center as usize * ns + s.subject as usize) * nt + t].push(p);
+            let center = hosts.of(c.center, s.subject) as usize;
+            by_cell[(center * ns + s.subject as usize) * nt + t].push(p);
         }
     }
     let cell_var = |i: usize, e: f64| widening.cell(i / nt % ns, e);
@@ -256,8 +263,19 @@ impl Forecast {
     /// The cells again with the model's widening times `k`: the reserve's, when its
     /// calibrated multiplier differs from the firm plan's (`promise.rs`).
     pub(crate) fn cells_widened(&self, model: &Model, data: &Dataset, k: f64) -> Vec<ForecastCell> {
+        self.cells_hosted(model, data, k, &Hosts::default())
+    }
+
+    /// [`Forecast::cells_widened`] with each oral at the centre `hosts` holds it in.
+    pub(crate) fn cells_hosted(
+        &self,
+        model: &Model,
+        data: &Dataset,
+        k: f64,
+        hosts: &Hosts,
+    ) -> Vec<ForecastCell> {
         let probs = self.probabilities(data);
-        cell_counts(data, &probs, &Widening::of(model, data).scaled(k))
+        cell_counts(data, &probs, &Widening::of(model, data).scaled(k), hosts)
     }
 
     /// The probabilities per candidate of `data` (the forecast's), each in the order of

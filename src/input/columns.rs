@@ -117,7 +117,7 @@ pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
 /// of these once both are [`normalised`]: case, accents, spaces and punctuation do not
 /// count, so `Demi-journée`, `demi journee` and `DEMI_JOURNEE` are one name. No name is
 /// the alias of two columns (a test checks it). The README lists this table.
-pub(crate) const ALIASES: [(&str, &[&str]); 22] = [
+pub(crate) const ALIASES: [(&str, &[&str]); 23] = [
     (
         "session",
         &["année", "année de session", "millésime", "session d'examen"],
@@ -229,6 +229,10 @@ pub(crate) const ALIASES: [(&str, &[&str]); 22] = [
         &["durée préparation", "temps de préparation"],
     ),
     ("oral", &["durée oral", "durée de l'oral", "interrogation"]),
+    (
+        "zone",
+        &["secteur", "bassin", "ville", "commune", "zone géographique"],
+    ),
 ];
 
 /// A header name as compared: lower case, accents folded, letters and digits only.

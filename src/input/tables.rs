@@ -206,6 +206,34 @@ pub(crate) fn read_capacities(
     into_result(out, problems)
 }
 
+/// Reads a zones file: `center,zone`, the centres close enough to share a subject's
+/// orals (see `zones.rs`). A centre listed twice in one zone is read once; in two zones
+/// it is a problem, as are an empty name and a name too long to be one.
+pub(crate) fn read_zones(
+    path: &Path,
+    separator: Separator,
+) -> Result<BTreeMap<String, String>, InputError> {
+    let mut problems = Problems::default();
+    let rows = read_small_table(path, separator, &["center", "zone"], 2, &mut problems);
+    let mut out: BTreeMap<String, String> = BTreeMap::new();
+    for (line, f) in rows {
+        let [center, zone] = f;
+        let bad = |v: &str| v.is_empty() || v.chars().count() > MAX_NAME_CHARS;
+        if bad(&center) {
+            problems.push(path, line, "center", &center, "a centre's name");
+        } else if bad(&zone) {
+            problems.push(path, line, "zone", &zone, "a zone's name");
+        } else if let Some(before) = out.get(&center).filter(|z| **z != zone) {
+            let before = crate::shown::escape_controls(before, 40);
+            let expected = format!("one zone per centre (it is in {before} above)");
+            problems.push(path, line, "zone", &zone, &expected);
+        } else {
+            out.insert(center, zone);
+        }
+    }
+    into_result(out, problems)
+}
+
 /// The simulator's true probabilities by (session, candidate id, subject).
 pub(crate) type Truth = HashMap<(i32, String, String), f64>;
 

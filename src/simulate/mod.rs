@@ -68,6 +68,8 @@ pub(crate) struct Simulation {
     pub(crate) forecast: Option<Table<'static>>,
     /// The next session's real choices (`candidate_id,subject`), for `confirm`.
     pub(crate) choices: Option<Table<'static>>,
+    /// The centres by town (`center,zone`), for `--zones`.
+    pub(crate) zones: Table<'static>,
     pub(crate) summary: SimSummary,
 }
 
@@ -94,6 +96,27 @@ const CENTER_NAMES: [&str; 12] = [
     "Lycée Jacques-Marquette, Pont-à-Mousson",
     "Lycée Jules-Ferry, Saint-Dié-des-Vosges",
 ];
+
+/// Each centre's town: what follows the comma of a named centre ("Lycée Fabert, Metz"),
+/// and for numbered centres towns of 2, 3, 4 and 5 centres in turn ("Zone 01"), the
+/// sizes issue 21 measured zones at.
+fn towns(names: &[String]) -> Vec<String> {
+    if names.iter().all(|n| n.contains(", ")) {
+        return names
+            .iter()
+            .map(|n| n.rsplit(", ").next().unwrap_or(n).to_string())
+            .collect();
+    }
+    let mut out = Vec::with_capacity(names.len());
+    for (z, size) in (1..).zip([2, 3, 4, 5].into_iter().cycle()) {
+        if out.len() >= names.len() {
+            break;
+        }
+        let n = size.min(names.len() - out.len());
+        out.extend(std::iter::repeat_n(format!("Zone {z:02}"), n));
+    }
+    out
+}
 
 /// Subject, first-group mean mark of second-group candidates [I], base taste [I].
 pub(crate) struct SubjectSpec {
@@ -654,11 +677,16 @@ impl Writer {
     }
 
     fn finish(self) -> Simulation {
+        let mut zones = Table::new(&["center", "zone"]);
+        for (name, zone) in self.center_names.iter().zip(towns(&self.center_names)) {
+            zones.push(vec![name.clone().into(), zone.into()]);
+        }
         Simulation {
             history: self.history,
             truth: self.truth,
             forecast: self.forecast,
             choices: self.choices,
+            zones,
             summary: self.summary,
         }
     }

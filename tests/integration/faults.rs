@@ -496,3 +496,31 @@ fn strip_format_4_count_features(count: &mut serde_json::Value) {
         a.drain(at..at + 6);
     }
 }
+
+/// A zones file with a centre in two zones and an empty zone name: one message lists
+/// both, with their lines, exit 2, nothing written. A French header (`centre;ville`) is
+/// read as the office writes it.
+#[test]
+fn a_damaged_zones_file_lists_every_problem_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("zones.csv"),
+        "centre;ville\n\"Lycée Fabert, Metz\";Metz\n\"Lycée Fabert, Metz\";Nancy\n\"Lycée Loritz, Nancy\";\n",
+    )
+    .unwrap();
+    let (m, c) = (sample_model(), sample("candidates.csv"));
+    let args = forecast_args(&m, &c, "o", &["--zones", "zones.csv"]);
+    let o = run(dir, &args);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(
+        err.contains("line 3") && err.contains("one zone per centre"),
+        "{err}"
+    );
+    assert!(
+        err.contains("line 4") && err.contains("a zone's name"),
+        "{err}"
+    );
+    assert!(!dir.join("o").exists());
+}

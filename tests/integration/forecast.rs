@@ -378,3 +378,66 @@ fn the_promise_is_replayed_on_the_models_past_sessions() {
         "plan.html says what the rule would have covered"
     );
 }
+
+/// With the sample's zones, the plan holds thin subjects of a town's centres at one of
+/// them: hosts.csv names each move within a zone, the convocations are at hosts only for
+/// the moved subjects, and fewer firm examiners are convened at the same expected
+/// coverage.
+#[test]
+fn zones_regroup_thin_subjects_at_one_centre_of_their_town() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let model = repo_file("models/sample.json");
+    let cands = repo_file("data/sample/candidates.csv");
+    let zones = repo_file("data/sample/zones.csv");
+    let (m, c, z) = (
+        model.to_str().unwrap(),
+        cands.to_str().unwrap(),
+        zones.to_str().unwrap(),
+    );
+    let json = |out: &str, extra: &[&str]| -> serde_json::Value {
+        let mut more = vec!["--json", "-q"];
+        more.extend_from_slice(extra);
+        let o = ok(d, &forecast_args(m, c, out, &more));
+        serde_json::from_str(&o).unwrap()
+    };
+    let plain = json("plain", &[]);
+    let zoned = json("zoned", &["--zones", z]);
+    let firm = |v: &serde_json::Value| v["plan"]["examiners"].as_u64().unwrap();
+    assert!(
+        firm(&zoned) < firm(&plain),
+        "{} vs {}",
+        firm(&zoned),
+        firm(&plain)
+    );
+    assert_eq!(
+        zoned["regrouping"]["examiners_without"],
+        plain["plan"]["examiners"]
+    );
+    for v in [&plain, &zoned] {
+        assert!(v["plan"]["expected_coverage"].as_f64().unwrap() >= 0.995 - 1e-9);
+    }
+    let town: HashMap<String, String> = read_csv(&zones)
+        .into_iter()
+        .map(|r| (r["center"].clone(), r["zone"].clone()))
+        .collect();
+    let hosts = read_csv(&d.join("zoned/hosts.csv"));
+    assert!(!hosts.is_empty());
+    for r in &hosts {
+        assert_ne!(r["center"], r["host_center"]);
+        assert_eq!(town[&r["center"]], town[&r["host_center"]], "{r:?}");
+        assert_eq!(town[&r["host_center"]], r["zone"]);
+    }
+    let moved: std::collections::HashSet<(String, String)> = hosts
+        .iter()
+        .map(|r| (r["center"].clone(), r["subject"].clone()))
+        .collect();
+    for r in read_csv(&d.join("zoned/convocations.csv")) {
+        let key = (r["center"].clone(), r["subject"].clone());
+        assert!(
+            !moved.contains(&key),
+            "a moved subject convened at home: {r:?}"
+        );
+    }
+    assert!(!d.join("plain/hosts.csv").exists());
+}

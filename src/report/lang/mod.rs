@@ -160,6 +160,7 @@ impl Lang {
                 Method::TwoLowest => "deux plus faibles notes pondérées",
                 Method::PlainLogistic => "logistique simple",
                 Method::Oracle => "oracle (vraies probabilités)",
+                Method::Zones => "bacpredict, regroupé par zone",
             },
             Lang::En => m.name(),
         }
