@@ -183,7 +183,8 @@ const SUMMONS_SEED: &str = "examiner_id,name,subject,center,day,half_day,role\n\
 
 /// A plan's manifest with its settings.
 const MANIFEST_SEED: &str = r#"{"tool":"bacpredict 0.1.0","command":"forecast","run":"0","files":[],
-"settings":{"slots":"half_day","capacity":8,"capacity_by_subject":{"SES":6},"coverage":0.995,"reserve_coverage":0.999,"service_level":null}}"#;
+"settings":{"slots":"half_day","capacity":8,"capacity_by_subject":{"SES":6},"coverage":0.995,"reserve_coverage":0.999,"service_level":null,
+"hosts":[["Lycée Fabert, Metz","SES","Lycée Louis-Vincent, Metz"],["Lycée Loritz, Nancy","NSI","Lycée Henri-Poincaré, Nancy"]]}}"#;
 
 /// Candidate CSV bytes as an office exports them: a title line, French column names,
 /// ';' and decimal commas, an absent mark on every 25th row, Windows-1252.
@@ -521,7 +522,7 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
             Ok((_, notes)) => notes.iter().try_for_each(|n| check_message(n))?,
             Err(e) => check_message(&e.to_string())?,
         },
-        Target::Manifest => read_manifest(path)?,
+        Target::Manifest => read_manifest(corpus, path)?,
         Target::Roster => {
             if let Err(e) = input::read_roster(path, Separator::Auto) {
                 check_message(&e.to_string())?;
@@ -568,16 +569,20 @@ fn read_export_with_column(corpus: &Corpus, path: &Path) -> Result<(), String> {
 
 /// The case's bytes as the `manifest.json` of a folder: unreadable (ignored), or read,
 /// its settings checked as `confirm` checks them.
-fn read_manifest(path: &Path) -> Result<(), String> {
+fn read_manifest(corpus: &Corpus, path: &Path) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| format!("harness: {e}"))?;
     std::fs::copy(path, dir.path().join(crate::report::MANIFEST))
         .map_err(|e| format!("harness: {e}"))?;
-    match crate::report::Manifest::read(dir.path()).and_then(|m| m.settings) {
-        Some(s) => match s.check() {
-            Ok(()) => Ok(()),
-            Err(e) => check_message(&e),
-        },
-        None => Ok(()),
+    let Some(s) = crate::report::Manifest::read(dir.path()).and_then(|m| m.settings) else {
+        return Ok(());
+    };
+    if let Err(e) = s.check() {
+        return check_message(&e);
+    }
+    // The plan's moves, as confirm reads them against its candidates.
+    match crate::zones::hosts_of_names(&s.hosts, &corpus.small_candidates) {
+        Ok(_) => Ok(()),
+        Err(e) => check_message(&e),
     }
 }
 

@@ -18,7 +18,9 @@
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
-use crate::data::{CellKey, Dataset, Role, RosterEntry, Slot, SlotKind, Summon, MAX_CAPACITY};
+use crate::data::{
+    CellKey, Dataset, Hosts, Role, RosterEntry, Slot, SlotKind, Summon, MAX_CAPACITY,
+};
 use crate::forecast::{CountDist, ForecastCell};
 
 #[derive(Debug, Clone)]
@@ -35,6 +37,9 @@ pub(crate) struct PlanOptions {
     pub(crate) service_level: Option<f64>,
     /// Expected coverage that the firm plan plus the reserve reach.
     pub(crate) reserve_coverage: f64,
+    /// Where orals are held when the plan regrouped them (`--zones`): `confirm` reads
+    /// them from the plan's manifest and counts a moved oral at its host.
+    pub(crate) hosts: Hosts,
 }
 
 /// What a plan was made with, as `forecast` records it in `manifest.json` for `confirm`
@@ -49,7 +54,7 @@ pub(crate) struct PlanSettings {
     pub(crate) reserve_coverage: f64,
     pub(crate) service_level: Option<f64>,
     /// The (centre, subject, host centre) whose orals the plan holds at the host (with
-    /// `--zones`): `confirm` refuses such a plan, which it cannot judge yet.
+    /// `--zones`), for `confirm` to count them there too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) hosts: Vec<[String; 3]>,
 }
@@ -113,6 +118,7 @@ impl Default for PlanOptions {
             coverage: 0.995,
             service_level: None,
             reserve_coverage: 0.999,
+            hosts: Hosts::default(),
         }
     }
 }
@@ -417,11 +423,13 @@ pub(crate) struct Shortage {
 /// day slots; once without slots) and never on a day or half-day the roster says they
 /// are unavailable. Local examiners are placed for all cells before the pool is shared
 /// out, so that a cell's pool draw never takes someone another cell could only get
-/// locally; the pool is then shared in centre, subject, slot order.
+/// locally; the pool is then shared in centre, subject, slot order. Where the plan held a
+/// centre's orals of a subject at another centre (`hosts`), that centre's examiners of the
+/// subject are local to the host: they follow their candidates.
 pub(crate) fn summon(
     plan: &Plan,
     roster: &[RosterEntry],
-    data: &Dataset,
+    (data, hosts): (&Dataset, &Hosts),
 ) -> (Vec<Summon>, Vec<Shortage>) {
     let mut sorted: Vec<&RosterEntry> = roster.iter().collect();
     sorted.sort_by(|a, b| {
@@ -448,16 +456,16 @@ pub(crate) fn summon(
                     if list.len() >= need {
                         break;
                     }
-                    let place = if pool {
-                        Place::Pool
-                    } else {
-                        Place::At(key.center)
+                    let here = match e.place {
+                        Place::Pool => pool,
+                        Place::At(c) => !pool && hosts.of(c, key.subject) == key.center,
+                        Place::Elsewhere => false,
                     };
                     let free = !booked
                         .get(e.entry.examiner_id.as_str())
                         .is_some_and(|b| b.iter().any(|s| s.overlaps(key.slot)));
                     let available = !e.away.iter().any(|s| s.overlaps(key.slot));
-                    if e.subject == Some(key.subject) && e.place == place && free && available {
+                    if e.subject == Some(key.subject) && here && free && available {
                         booked
                             .entry(&e.entry.examiner_id)
                             .or_default()
@@ -722,7 +730,7 @@ mod tests {
             entry("P1", "SES", "", 0),
         ];
         let data = names();
-        let (s, short) = summon(&plan, &roster, &data);
+        let (s, short) = summon(&plan, &roster, (&data, &Hosts::default()));
         let ids: Vec<(&str, &str, &str)> = s
             .iter()
             .map(|x| {
@@ -767,7 +775,7 @@ mod tests {
             entry("E3", "MATHS", "", 2),
         ];
         let data = names();
-        let (s, short) = summon(&plan, &roster, &data);
+        let (s, short) = summon(&plan, &roster, (&data, &Hosts::default()));
         let got: Vec<(&str, &str, &str, Role)> = s
             .iter()
             .map(|x| {
@@ -795,7 +803,7 @@ mod tests {
         }
         // E2 away in the afternoon: a pool-only afternoon cell gets E3, then runs short.
         let plan = plan_of(vec![slot_cell("C", "MATHS", pm, 2, 0)]);
-        let (s, short) = summon(&plan, &roster, &data);
+        let (s, short) = summon(&plan, &roster, (&data, &Hosts::default()));
         assert_eq!(
             s.iter().map(|x| x.examiner_id.as_str()).collect::<Vec<_>>(),
             ["E3"]

@@ -163,6 +163,27 @@ pub(crate) fn host_names(hosts: &Hosts, data: &Dataset) -> Vec<[String; 3]> {
         .collect()
 }
 
+/// The hosts named in a plan's manifest, for `data`: an error naming the first centre or
+/// subject the data does not have.
+pub(crate) fn hosts_of_names(names: &[[String; 3]], data: &Dataset) -> Result<Hosts, String> {
+    let shown = |what: &str, n: &str| format!("{what} '{}'", crate::shown::escape_controls(n, 60));
+    let center = |n: &String| {
+        data.centers
+            .binary_search(n)
+            .map(|i| i as u32)
+            .map_err(|_| shown("the centre", n))
+    };
+    let mut hosts = Hosts::default();
+    for [c, s, h] in names {
+        let subject = data
+            .subjects
+            .binary_search(s)
+            .map_err(|_| shown("the subject", s))?;
+        hosts.insert(center(c)?, subject as u32, center(h)?);
+    }
+    Ok(hosts)
+}
+
 #[cfg(test)]
 mod tests {
     use rand::{Rng, SeedableRng};

@@ -17,10 +17,11 @@ use super::args::{within, CellArgs, InputArgs, OutputArgs};
 use super::{read_data, refuse_overwriting_inputs, slot_text, summon_fields, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
-use crate::data::{CellKey, Dataset, SlotKind, Summon};
+use crate::data::{CellKey, Dataset, Hosts, SlotKind, Summon};
 use crate::input::{self, Choices, Durations};
 use crate::planning::{PlanOptions, PlanSettings};
 use crate::report::{self, text_table, CsvStyle, Manifest, Outputs, Table};
+use crate::zones;
 
 #[derive(Debug, Args)]
 pub(crate) struct ConfirmArgs {
@@ -58,6 +59,10 @@ pub(crate) struct ConfirmArgs {
     /// preparation.
     #[arg(long, default_value_t = 10, value_name = "MINUTES")]
     pub(crate) gap: u32,
+    /// The same when the two orals are in two centres (a plan made with --zones held one
+    /// of them at another centre of the zone): the time to go from one to the other.
+    #[arg(long, default_value_t = 30, value_name = "MINUTES")]
+    pub(crate) travel: u32,
     /// When the first candidates of a morning (or of a whole day) start preparing.
     #[arg(long, default_value = "08:00", value_name = "HH:MM")]
     pub(crate) am_start: String,
@@ -156,23 +161,6 @@ fn follow_plan(
     Ok(())
 }
 
-/// Refuses a plan that holds some orals at another centre of their zone (`forecast
-/// --zones`): the results day of such a plan would move candidates between centres, with
-/// a travel gap between a candidate's two orals, which `confirm` does not do yet; judged
-/// centre by centre, its moved orals would all look uncovered.
-fn refuse_regrouped((manifest, plan): &(PathBuf, PlanSettings)) -> Result<(), Error> {
-    if plan.hosts.is_empty() {
-        return Ok(());
-    }
-    Err(usage(format!(
-        "the plan ({}) holds the orals of {} (centre, subject) at another centre of their \
-         zone (forecast --zones, hosts.csv); confirm cannot yet move candidates between \
-         centres: make the convocations to confirm with a forecast without --zones",
-        manifest.display(),
-        plan.hosts.len()
-    )))
-}
-
 /// Refuses a timetable that runs past midnight (`--oral 120 --am-start 23:50` would
 /// end an oral at "26:10"): a usage error naming where and how to fix it.
 fn within_the_day(tt: &Timetable, data: &Dataset) -> Result<(), Error> {
@@ -221,6 +209,7 @@ impl ConfirmArgs {
             am_start: clock_of("am-start", &self.am_start)?,
             pm_start: clock_of("pm-start", &self.pm_start)?,
             gap: within("gap", self.gap, 0, 240, "minutes")?,
+            travel: within("travel", self.travel, 0, 240, "minutes")?,
             default: Durations {
                 preparation: within("preparation", self.preparation, 1, 240, "minutes")?,
                 oral: within("oral", self.oral, 1, 240, "minutes")?,
@@ -259,12 +248,18 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     a.cells.apply_slots(&mut data, &mut popts, read.separator)?;
     if let Some(plan) = &plan {
         follow_plan(&a, plan, &mut popts, data.slot_kind(), notes)?;
-        refuse_regrouped(plan)?;
+        popts.hosts = zones::hosts_of_names(&plan.1.hosts, &data).map_err(|e| {
+            usage(format!(
+                "{}: the plan holds orals of {e} at another centre, which these candidates do \
+                 not have: give confirm the candidates file the plan was made with",
+                plan.0.display()
+            ))
+        })?;
     }
     let summons = input::summons::resolve(summons, &mut data);
     let choices = input::read_choices(&a.choices, &read, &data)?;
     let decisions = confirm::decide(&data, &choices, &summons, &popts);
-    let tt = timetable::timetable(&data, &choices, &decisions, &topts);
+    let tt = timetable::timetable(&data, (&choices, &popts.hosts), &decisions, &topts);
     within_the_day(&tt, &data)?;
     let day = Day {
         data: &data,
@@ -272,6 +267,7 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
         summons: &summons,
         decisions: &decisions,
         tt: &tt,
+        hosts: &popts.hosts,
     };
     let style = CsvStyle::for_excel(a.output.excel);
     for (cell, n, _) in day.shortages() {
@@ -298,6 +294,8 @@ struct Day<'a> {
     summons: &'a [Summon],
     decisions: &'a Decisions,
     tt: &'a Timetable,
+    /// Where the plan holds each (centre, subject)'s orals.
+    hosts: &'a Hosts,
 }
 
 /// A cell (centre, subject, day, half-day) and its orals without an examiner.
@@ -309,12 +307,13 @@ impl Day<'_> {
         let mut by: BTreeMap<CellKey, Vec<String>> = BTreeMap::new();
         for u in &self.tt.unheard {
             let c = &self.data.candidates[u.candidate];
+            let subject = self
+                .data
+                .subject_id(&u.subject)
+                .expect("a subject of the data");
             let key = CellKey {
-                center: c.center,
-                subject: self
-                    .data
-                    .subject_id(&u.subject)
-                    .expect("a subject of the data"),
+                center: self.hosts.of(c.center, subject),
+                subject,
                 slot: c.slot,
             };
             by.entry(key).or_default().push(c.id.clone());
@@ -411,7 +410,7 @@ impl Day<'_> {
             let c = &self.data.candidates[o.candidate];
             t.push(vec![
                 c.id.as_str().into(),
-                self.data.center_name(c).into(),
+                self.data.centers[o.center as usize].as_str().into(),
                 self.data.slot_labels(c.slot).0.into(),
                 o.subject.clone().into(),
                 self.summons[o.examiner].examiner_id.as_str().into(),

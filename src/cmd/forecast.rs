@@ -208,7 +208,9 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         let reserve = fc.cells_hosted(&model, &data, promise.reserve, &hosts);
         planning::plan_with_reserve(&firm, &reserve, &aimed, &data)
     };
-    let named = roster.as_ref().map(|r| planning::summon(&plan, r, &data));
+    let named = roster
+        .as_ref()
+        .map(|r| planning::summon(&plan, r, (&data, &hosts)));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
         let [center, subject, _, _] = data.cell_names(&s.cell);
         notes.warn(&format!(

@@ -84,7 +84,7 @@ pub(crate) fn cells(
     for (&k, chosen) in choices {
         let c = &data.candidates[k];
         for &j in chosen {
-            let key = CellKey::of(c, &c.subjects[j]);
+            let key = CellKey::hosted(c, &c.subjects[j], &opts.hosts);
             cells.entry(key).or_default().orals.push((k, j));
         }
     }

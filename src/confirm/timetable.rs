@@ -9,11 +9,16 @@
 //! lower bound: the busiest
 //! subject's oral minutes shared evenly among its examiners after one preparation, or
 //! the longest candidate sequence.
+//!
+//! When the plan held some orals at another centre of their zone (`forecast --zones`),
+//! the centres it linked are scheduled together: each oral is heard at the centre that
+//! holds it, by that centre's examiners of the subject, and a candidate's two orals in
+//! two centres are `travel` minutes apart instead of `gap`.
 
 use std::collections::BTreeMap;
 
 use super::Decisions;
-use crate::data::{CellKey, Dataset, HalfDay, Slot};
+use crate::data::{CellKey, Dataset, HalfDay, Hosts, Slot};
 use crate::input::{Choices, Durations};
 
 /// When orals start and how long they last.
@@ -25,6 +30,8 @@ pub(crate) struct TimetableOptions {
     pub(crate) pm_start: u32,
     /// Minutes between a candidate's two orals.
     pub(crate) gap: u32,
+    /// Minutes between a candidate's two orals in two centres (at least `gap`).
+    pub(crate) travel: u32,
     pub(crate) default: Durations,
     pub(crate) by_subject: BTreeMap<String, Durations>,
 }
@@ -42,6 +49,8 @@ impl TimetableOptions {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Scheduled {
     pub(crate) candidate: usize,
+    /// The centre the oral is held at (the candidate's, unless the plan moved it).
+    pub(crate) center: u32,
     pub(crate) subject: String,
     /// Index into the summons.
     pub(crate) examiner: usize,
@@ -60,7 +69,8 @@ pub(crate) struct Unheard {
 /// How one centre's slot ends against its lower bound.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SlotEnd {
-    /// An index into the dataset's centres.
+    /// An index into the dataset's centres: the first of the centres scheduled together
+    /// when the plan linked several.
     pub(crate) center: u32,
     pub(crate) slot: Slot,
     pub(crate) last_end: u32,
@@ -83,17 +93,20 @@ struct Busy {
     capacity: usize,
 }
 
-/// Schedules every (centre, slot) group of cells.
+/// Schedules every (centres, slot) group of cells, each oral where `hosts` holds it.
 pub(crate) fn timetable(
     data: &Dataset,
-    choices: &Choices,
+    (choices, hosts): (&Choices, &Hosts),
     decisions: &Decisions,
     opts: &TimetableOptions,
 ) -> Timetable {
-    // Cells grouped by (centre, day, half-day): a candidate's orals are in one group.
+    // Cells grouped by (centres linked by a move, day, half-day): a candidate's orals
+    // are in one group.
+    let linked = linked_centers(data.centers.len(), hosts);
     let mut groups: BTreeMap<(u32, Slot), Vec<&CellKey>> = BTreeMap::new();
     for key in decisions.cells.keys() {
-        groups.entry((key.center, key.slot)).or_default().push(key);
+        let group = linked[key.center as usize];
+        groups.entry((group, key.slot)).or_default().push(key);
     }
     let mut out = Timetable::default();
     for ((center, slot), keys) in groups {
@@ -103,7 +116,7 @@ pub(crate) fn timetable(
         };
         let group = Group::new(data, choices, decisions, &keys, start);
         let bound_of = |scheduled: &[Scheduled], group: &Group| lower_bound(scheduled, group, opts);
-        let (scheduled, bound) = group.schedule(data, choices, opts, &mut out, bound_of);
+        let (scheduled, bound) = group.schedule(data, (choices, hosts), opts, &mut out, bound_of);
         out.ends.push(SlotEnd {
             center,
             slot,
@@ -115,10 +128,34 @@ pub(crate) fn timetable(
     out
 }
 
-/// One centre's slot: its examiners per subject (those who come or are called), its
-/// candidates and its start.
+/// Each centre's group: the smallest centre linked to it by the plan's moves (itself
+/// when nothing moved), so that a candidate's orals in two centres are scheduled
+/// together.
+fn linked_centers(n: usize, hosts: &Hosts) -> Vec<u32> {
+    let mut root: Vec<u32> = (0..n as u32).collect();
+    fn find(root: &mut [u32], mut c: u32) -> u32 {
+        while root[c as usize] != c {
+            root[c as usize] = root[root[c as usize] as usize];
+            c = root[c as usize];
+        }
+        c
+    }
+    for (c, _, h) in hosts.moved() {
+        let (a, b) = (find(&mut root, c), find(&mut root, h));
+        root[a.max(b) as usize] = a.min(b);
+    }
+    (0..n as u32).map(|c| find(&mut root, c)).collect()
+}
+
+/// An oral's place: the centre that holds it and the subject.
+type Place = (u32, String);
+/// A candidate's last oral so far: its centre and when it ended.
+type LastOral = (u32, u32);
+
+/// One slot of centres scheduled together: their examiners per (centre, subject) (those
+/// who come or are called), their candidates and the start.
 struct Group {
-    examiners: BTreeMap<String, Vec<Busy>>,
+    examiners: BTreeMap<Place, Vec<Busy>>,
     candidates: Vec<usize>,
     start: u32,
 }
@@ -131,7 +168,7 @@ impl Group {
         keys: &[&CellKey],
         start: u32,
     ) -> Group {
-        let mut examiners: BTreeMap<String, Vec<Busy>> = BTreeMap::new();
+        let mut examiners: BTreeMap<Place, Vec<Busy>> = BTreeMap::new();
         let mut candidates = Vec::new();
         for key in keys {
             let cell = &decisions.cells[*key];
@@ -146,7 +183,10 @@ impl Group {
                     capacity: cell.capacity,
                 });
             let subject = data.subjects[key.subject as usize].clone();
-            examiners.entry(subject).or_default().extend(busy);
+            examiners
+                .entry((key.center, subject))
+                .or_default()
+                .extend(busy);
             candidates.extend(cell.orals.iter().map(|&(k, _)| k));
         }
         candidates.sort_unstable();
@@ -174,32 +214,44 @@ impl Group {
     fn schedule(
         mut self,
         data: &Dataset,
-        choices: &Choices,
+        (choices, hosts): (&Choices, &Hosts),
         opts: &TimetableOptions,
         out: &mut Timetable,
         bound: impl Fn(&[Scheduled], &Group) -> u32,
     ) -> (Vec<Scheduled>, u32) {
-        // Each candidate's orals left and the time from which they are free.
-        let mut left: Vec<(usize, Vec<String>, u32)> = self
+        // Each candidate's orals left and their last oral so far.
+        let mut left: Vec<(usize, Vec<Place>, Option<LastOral>)> = self
             .candidates
             .iter()
             .map(|&k| {
                 let c = &data.candidates[k];
-                let subjects = choices[&k]
+                let places = choices[&k]
                     .iter()
-                    .map(|&j| data.subject_name(&c.subjects[j]).to_string())
+                    .map(|&j| {
+                        let s = &c.subjects[j];
+                        let center = hosts.of(c.center, s.subject);
+                        (center, data.subject_name(s).to_string())
+                    })
                     .collect();
-                (k, subjects, self.start)
+                (k, places, None)
             })
             .collect();
+        // A candidate is free for an oral at `place` from the start, or from the end of
+        // their last oral plus the gap (or the travel, when it is at another centre).
+        let start = self.start;
+        let free_for = |last: Option<LastOral>, place: &Place| match last {
+            None => start,
+            Some((c, end)) if c == place.0 => end + opts.gap,
+            Some((_, end)) => end + opts.travel.max(opts.gap),
+        };
         let mut done = Vec::new();
         loop {
             let mut best: Option<(u32, usize, usize, usize)> = None;
-            for (pos, (_, subjects, free)) in left.iter().enumerate() {
-                for (si, subject) in subjects.iter().enumerate() {
-                    let d = opts.durations(subject);
-                    if let Some((_, start)) = self.earliest(subject, *free, d) {
-                        let key = (start, usize::MAX - subjects.len(), pos, si);
+            for (pos, (_, places, last)) in left.iter().enumerate() {
+                for (si, place) in places.iter().enumerate() {
+                    let d = opts.durations(&place.1);
+                    if let Some((_, start)) = self.earliest(place, free_for(*last, place), d) {
+                        let key = (start, usize::MAX - places.len(), pos, si);
                         if best.is_none_or(|b| key < b) {
                             best = Some(key);
                         }
@@ -207,17 +259,18 @@ impl Group {
                 }
             }
             let Some((_, _, pos, si)) = best else { break };
-            let (k, subjects, free) = &mut left[pos];
-            let subject = subjects.remove(si);
+            let (k, places, last) = &mut left[pos];
+            let place = places.remove(si);
+            let from = free_for(*last, &place);
             let s = self
-                .place(*k, &subject, *free, opts)
+                .place(*k, &place, from, opts)
                 .expect("an examiner was free for it");
-            *free = s.oral_end + opts.gap;
+            *last = Some((place.0, s.oral_end));
             done.push(s);
         }
         // What is left has no examiner with room.
-        for (k, subjects, _) in left {
-            for subject in subjects {
+        for (k, places, _) in left {
+            for (_, subject) in places {
                 out.unheard.push(Unheard {
                     candidate: k,
                     subject,
@@ -228,11 +281,11 @@ impl Group {
         (done, b)
     }
 
-    /// The examiner of `subject` who can hear a candidate free from `t` earliest, and
+    /// The examiner at `place` who can hear a candidate free from `t` earliest, and
     /// when the oral would start.
-    fn earliest(&self, subject: &str, t: u32, d: Durations) -> Option<(usize, u32)> {
+    fn earliest(&self, place: &Place, t: u32, d: Durations) -> Option<(usize, u32)> {
         self.examiners
-            .get(subject)?
+            .get(place)?
             .iter()
             .enumerate()
             .filter(|(_, e)| e.heard < e.capacity)
@@ -240,22 +293,23 @@ impl Group {
             .min_by_key(|&(i, start)| (start, i))
     }
 
-    /// Books the earliest oral of `subject` for candidate `k`, free from `t`.
+    /// Books the earliest oral at `place` for candidate `k`, free from `t`.
     fn place(
         &mut self,
         k: usize,
-        subject: &str,
+        place: &Place,
         t: u32,
         opts: &TimetableOptions,
     ) -> Option<Scheduled> {
-        let d = opts.durations(subject);
-        let (i, oral_start) = self.earliest(subject, t, d)?;
-        let e = &mut self.examiners.get_mut(subject)?[i];
+        let d = opts.durations(&place.1);
+        let (i, oral_start) = self.earliest(place, t, d)?;
+        let e = &mut self.examiners.get_mut(place)?[i];
         e.free_at = oral_start + d.oral;
         e.heard += 1;
         Some(Scheduled {
             candidate: k,
-            subject: subject.to_string(),
+            center: place.0,
+            subject: place.1.clone(),
             examiner: e.summon,
             preparation_start: oral_start - d.preparation,
             oral_start,
@@ -268,13 +322,14 @@ impl Group {
 /// shared evenly among its examiners after one preparation, or the longest candidate
 /// sequence (preparations, orals and the gap).
 fn lower_bound(scheduled: &[Scheduled], group: &Group, opts: &TimetableOptions) -> u32 {
-    let mut minutes: BTreeMap<&str, u32> = BTreeMap::new();
+    let mut minutes: BTreeMap<Place, u32> = BTreeMap::new();
     for s in scheduled {
-        *minutes.entry(&s.subject).or_default() += opts.durations(&s.subject).oral;
+        let place = (s.center, s.subject.clone());
+        *minutes.entry(place).or_default() += opts.durations(&s.subject).oral;
     }
-    let by_subject = minutes.iter().map(|(subject, &m)| {
-        let n = group.examiners.get(*subject).map_or(1, |e| e.len().max(1)) as u32;
-        opts.durations(subject).preparation + m.div_ceil(n)
+    let by_subject = minutes.iter().map(|(place, &m)| {
+        let n = group.examiners.get(place).map_or(1, |e| e.len().max(1)) as u32;
+        opts.durations(&place.1).preparation + m.div_ceil(n)
     });
     let mut sequences: BTreeMap<usize, (u32, u32)> = BTreeMap::new();
     for o in scheduled {

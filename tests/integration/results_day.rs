@@ -100,8 +100,30 @@ fn minutes(t: &str) -> u32 {
 
 /// Checks `confirm`'s files in `out` against the choices and the candidates, without any
 /// of its code: every rule of the issue, one by one.
-fn check(dir: &Path, out: &str, choices: &str) {
+/// Checks `confirm`'s files in `out` against the choices and the plan in `plan` (whose
+/// hosts.csv, when there is one, says which orals are held at another centre).
+fn check(dir: &Path, out: &str, choices: &str, plan: &str) {
     let rows = |f: &str| read_csv(&dir.join(out).join(f));
+    let hosts_file = dir.join(plan).join("hosts.csv");
+    let hosts: HashMap<(String, String), String> = if hosts_file.exists() {
+        read_csv(&hosts_file)
+            .into_iter()
+            .map(|r| {
+                (
+                    (r["center"].clone(), r["subject"].clone()),
+                    r["host_center"].clone(),
+                )
+            })
+            .collect()
+    } else {
+        HashMap::new()
+    };
+    let held_at = |center: &str, subject: &str| -> String {
+        hosts
+            .get(&(center.to_string(), subject.to_string()))
+            .cloned()
+            .unwrap_or_else(|| center.to_string())
+    };
     let (conf, short, tt) = (
         rows("confirmations.csv"),
         rows("shortages.csv"),
@@ -150,22 +172,29 @@ fn check(dir: &Path, out: &str, choices: &str) {
         );
         assert_eq!((s - p, e - s), (20, 20), "{r:?}");
         let (center, day, half) = slot[r["candidate_id"].as_str()];
-        assert_eq!((r["center"].as_str(), r["day"].as_str()), (center, day));
+        let at = held_at(center, &r["subject"]);
+        assert_eq!(
+            (r["center"].as_str(), r["day"].as_str()),
+            (at.as_str(), day)
+        );
         let start = if half == "pm" { 13 * 60 + 30 } else { 8 * 60 };
         assert!(p >= start && (half != "am" || p < 13 * 60 + 30), "{r:?}");
     }
-    // 3. A candidate's orals never overlap and are 10 minutes apart.
-    let mut by_cand: HashMap<&str, Vec<(u32, u32)>> = HashMap::new();
+    // 3. A candidate's orals never overlap and are 10 minutes apart, 30 when they are
+    //    in two centres.
+    let mut by_cand: HashMap<&str, Vec<(u32, u32, &str)>> = HashMap::new();
     for r in &tt {
-        by_cand
-            .entry(&r["candidate_id"])
-            .or_default()
-            .push((minutes(&r["preparation_start"]), minutes(&r["oral_end"])));
+        by_cand.entry(&r["candidate_id"]).or_default().push((
+            minutes(&r["preparation_start"]),
+            minutes(&r["oral_end"]),
+            r["center"].as_str(),
+        ));
     }
     for v in by_cand.values_mut() {
         v.sort();
         for w in v.windows(2) {
-            assert!(w[1].0 >= w[0].1 + 10, "{v:?}");
+            let gap = if w[0].2 == w[1].2 { 10 } else { 30 };
+            assert!(w[1].0 >= w[0].1 + gap, "{v:?}");
         }
     }
     // 4. Examiners hear one at a time, at most 8 a half-day, only if they come or are
@@ -186,10 +215,10 @@ fn check(dir: &Path, out: &str, choices: &str) {
     type Intervals = Vec<(u32, u32)>;
     let mut by_exam: HashMap<(&str, &str, &str), Intervals> = HashMap::new();
     for r in &tt {
-        let (center, day, half) = slot[r["candidate_id"].as_str()];
+        let (_, day, half) = slot[r["candidate_id"].as_str()];
         let key = (
             r["examiner_id"].as_str(),
-            center,
+            r["center"].as_str(),
             r["subject"].as_str(),
             day,
             half,
@@ -270,7 +299,7 @@ fn confirm_on_the_real_choices_passes_the_checker_and_is_deterministic() {
         text.contains("come") && text.contains("lower bound"),
         "{text}"
     );
-    check(dir, "a", "choices.csv");
+    check(dir, "a", "choices.csv", "plan");
     // The roster is short in places and the reserve is used: the checker saw both.
     let conf = read_csv(&dir.join("a/confirmations.csv"));
     let actions: HashSet<&str> = conf.iter().map(|r| r["action"].as_str()).collect();
@@ -346,7 +375,7 @@ fn confirm_on_random_choices_passes_the_checker() {
                 "-q",
             ],
         );
-        check(dir, "r", "random.csv");
+        check(dir, "r", "random.csv", "plan");
     }
 }
 
@@ -400,4 +429,83 @@ fn choices_that_cannot_be_are_located_and_nothing_is_written() {
         assert!(e.contains(needle), "{needle}: {e}");
     }
     assert!(!dir.join("x").exists());
+}
+
+/// The setup's three centres in one zone (`zones.csv`), and the plan with the roster in
+/// `zplan`, with `extra` options.
+fn zoned_plan(dir: &Path, extra: &[&str]) {
+    let zones: String = read_csv(&dir.join("sim/zones.csv"))
+        .iter()
+        .map(|r| format!("\"{}\",Une ville\n", r["center"]))
+        .collect();
+    std::fs::write(dir.join("zones.csv"), format!("center,zone\n{zones}")).unwrap();
+    let mut args = vec!["--roster", "roster.csv", "--zones", "zones.csv", "-q"];
+    args.extend_from_slice(extra);
+    ok(dir, &forecast_args("m.json", "last.csv", "zplan", &args));
+}
+
+/// `confirm` of the real choices against `zplan`'s summons, into `out`.
+fn confirm_zoned(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut a = vec![
+        "confirm",
+        "--candidates",
+        "last.csv",
+        "--choices",
+        "choices.csv",
+        "--summons",
+        "zplan/summons.csv",
+        "--out",
+        out,
+    ];
+    a.extend_from_slice(extra);
+    run(dir, &a)
+}
+
+/// The setup's three centres in one zone: the plan holds thin subjects at one of them,
+/// the roster's examiners follow their candidates to the host, and `confirm` hears each
+/// oral where the plan holds it, a candidate's orals in two centres 30 minutes apart
+/// (`--travel`), all of it through the same checker.
+#[test]
+fn confirm_on_a_plan_regrouped_by_zone_passes_the_checker() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    zoned_plan(dir, &["--coverage", "0.95"]);
+    assert!(!read_csv(&dir.join("zplan/hosts.csv")).is_empty());
+    let o = confirm_zoned(dir, "z", &["-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    check(dir, "z", "choices.csv", "zplan");
+    // Someone did take two orals in two centres: the travel gap was tested.
+    let mut centers_of: HashMap<String, HashSet<String>> = HashMap::new();
+    for r in read_csv(&dir.join("z/timetable.csv")) {
+        centers_of
+            .entry(r["candidate_id"].clone())
+            .or_default()
+            .insert(r["center"].clone());
+    }
+    assert!(centers_of.values().any(|c| c.len() == 2));
+}
+
+/// A regrouped plan's manifest that names a centre the candidates do not have (edited,
+/// or another académie's plan) and a travel time out of range are refused, exit 2,
+/// nothing written.
+#[test]
+fn a_regrouped_plan_for_other_centres_and_a_bad_travel_time_are_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    zoned_plan(dir, &[]);
+    let confirm = |out: &str, extra: &[&str]| confirm_zoned(dir, out, extra);
+    let o = confirm("t", &["--travel", "241"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("travel"), "{}", stderr(&o));
+    let manifest = dir.join("zplan/manifest.json");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    v["settings"]["hosts"][0][2] = serde_json::json!("Lycée Nulle-Part");
+    std::fs::write(&manifest, serde_json::to_string(&v).unwrap()).unwrap();
+    let o = confirm("m", &[]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("Nulle-Part"), "{}", stderr(&o));
+    assert!(!dir.join("t").exists() && !dir.join("m").exists());
 }
