@@ -54,20 +54,33 @@ pub(crate) struct ForecastArgs {
 fn forecast_tables<'a>(
     data: &'a Dataset,
     fc: &'a Forecast,
-    plan: &'a Plan,
+    (plan, zoned): (&'a Plan, Option<(&'a Zones, &'a Hosts)>),
     q: f64,
 ) -> (Table<'a>, Table<'a>, Table<'a>, Table<'a>) {
     let lo = (1.0 - q) / 2.0;
-    let mut cands = Table::new(&["candidate_id", "center", "track", "subject", "probability"]);
+    // With zones, where each oral would be held and each cell's zone.
+    let with_zones = |mut names: Vec<&'static str>, extra: &'static str| {
+        if zoned.is_some() {
+            names.push(extra);
+        }
+        names
+    };
+    let cand_columns = vec!["candidate_id", "center", "track", "subject", "probability"];
+    let mut cands = Table::new(&with_zones(cand_columns, "oral_center"));
     for r in &fc.rows {
         let c = &data.candidates[r.candidate];
-        cands.push(vec![
+        let mut row: Vec<Field> = vec![
             c.id.as_str().into(),
             data.center_name(c).into(),
             data.track_name(c).into(),
             data.subjects[r.subject as usize].as_str().into(),
             Field::Num(r.probability, 4),
-        ]);
+        ];
+        if let Some((_, hosts)) = zoned {
+            let at = hosts.of(c.center, r.subject);
+            row.push(data.centers[at as usize].as_str().into());
+        }
+        cands.push(row);
     }
     let mut subj = Table::new(&["subject", "expected_candidates", "low", "high"]);
     for s in &fc.subjects {
@@ -99,10 +112,11 @@ fn forecast_tables<'a>(
             s.dist.quantile(1.0 - lo).into(),
         ]);
     }
-    let mut conv = Table::new(&CONVOCATIONS);
+    let mut conv = Table::new(&with_zones(CONVOCATIONS.to_vec(), "zone"));
     for c in &plan.cells {
         let [center, subject, day, half] = data.cell_names(&c.cell);
-        conv.push(vec![
+        let zone = zoned.map(|(z, _)| z.names[z.of_center(c.cell.center) as usize].as_str());
+        let mut row: Vec<Field> = vec![
             center.into(),
             subject.into(),
             day.into(),
@@ -113,14 +127,17 @@ fn forecast_tables<'a>(
             c.capacity.into(),
             Field::Num(c.expected_uncovered, 3),
             Field::Num(c.expected_uncovered_with_reserve, 3),
-        ]);
+        ];
+        row.extend(zone.map(Field::from));
+        conv.push(row);
     }
     (cands, subj, cent, conv)
 }
 
 /// Every file `forecast` may write (or remove, as a leftover of an earlier run).
-const FILES: [&str; 8] = [
+const FILES: [&str; 9] = [
     "bacpredict.xlsx",
+    "hosts.csv",
     "plan.html",
     "candidates.csv",
     "by_subject.csv",
@@ -221,11 +238,16 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
             s.role.code()
         ));
     }
-    let mut outputs = output_files(&a, (&data, &familiarity), &fc, &plan, named.as_ref(), q)?;
-    let hosted = zones.as_ref().map(|z| hosts_table(z, &hosts, &data));
-    if let Some(t) = &hosted {
-        outputs.add_table("hosts.csv", t, CsvStyle::for_excel(a.output.excel));
-    }
+    let zoned = zones.as_ref().map(|z| (z, &hosts));
+    let regrouping = zoned.map(|_| regrouping_counts(&hosts, &apart));
+    let mut outputs = output_files(
+        &a,
+        (&data, &familiarity),
+        &fc,
+        (&plan, zoned),
+        named.as_ref(),
+        q,
+    )?;
     outputs.set_settings(PlanSettings {
         hosts: zones::host_names(&hosts, &data),
         ..PlanSettings::of(&popts, data.slot_kind())
@@ -237,6 +259,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         interval: q,
         familiarity: &familiarity,
         promise: &promise,
+        regrouping,
         shortages: named
             .iter()
             .flat_map(|(_, sh)| sh)
@@ -262,7 +285,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         named: named.as_ref(),
         q,
         promise: &promise,
-        regrouped: zones.is_some().then_some((&hosts, &apart)),
+        regrouping,
     };
     if a.output.json {
         Ok(run.json(&outputs))
@@ -299,12 +322,13 @@ fn output_files(
     a: &ForecastArgs,
     (data, familiarity): (&Dataset, &Familiarity),
     fc: &Forecast,
-    plan: &Plan,
+    (plan, zoned): (&Plan, Option<(&Zones, &Hosts)>),
     named: Option<&(Vec<Summon>, Vec<Shortage>)>,
     q: f64,
 ) -> Result<Outputs, Error> {
     let style = CsvStyle::for_excel(a.output.excel);
-    let (cands, subj, cent, conv) = forecast_tables(data, fc, plan, q);
+    let hosted = zoned.map(|(z, h)| hosts_table(z, h, data));
+    let (cands, subj, cent, conv) = forecast_tables(data, fc, (plan, zoned), q);
     let named_tables = named.map(|(summons, shortages)| summons_tables(summons, shortages, data));
     let mut tables: Vec<(&str, &Table)> = vec![
         ("convocations.csv", &conv),
@@ -314,6 +338,9 @@ fn output_files(
     ];
     if let Some((t, sh)) = &named_tables {
         tables.extend([("summons.csv", t), ("shortages.csv", sh)]);
+    }
+    if let Some(t) = &hosted {
+        tables.push(("hosts.csv", t));
     }
     let mut outputs = Outputs::new(&a.out, "forecast");
     for (name, table) in &tables {
@@ -432,28 +459,24 @@ struct Run<'a> {
     named: Option<&'a (Vec<Summon>, Vec<Shortage>)>,
     q: f64,
     promise: &'a Promise,
-    /// With `--zones`: the orals held at another centre, and the plan without them.
-    regrouped: Option<(&'a Hosts, &'a Plan)>,
+    /// With `--zones`: [`regrouping_counts`].
+    regrouping: Option<(usize, usize, usize, usize)>,
+}
+
+/// What the regrouping `hosts` saved against the plan `apart` made without it:
+/// (centre-subjects moved, (zone, subject)s regrouped, firm and reserve examiners
+/// without it).
+fn regrouping_counts(hosts: &Hosts, apart: &Plan) -> (usize, usize, usize, usize) {
+    let mut groups: Vec<(u32, u32)> = hosts.moved().map(|(_, s, h)| (h, s)).collect();
+    groups.sort();
+    groups.dedup();
+    let moved = hosts.moved().count();
+    (moved, groups.len(), apart.examiners, apart.reserve)
 }
 
 impl Run<'_> {
-    /// What the regrouping saved: (centre-subjects moved, (zone, subject)s regrouped,
-    /// firm and reserve examiners without it).
-    fn regrouping(&self) -> Option<(usize, usize, usize, usize)> {
-        let (hosts, apart) = self.regrouped?;
-        let mut groups: Vec<(u32, u32)> = hosts.moved().map(|(_, s, h)| (h, s)).collect();
-        groups.sort();
-        groups.dedup();
-        Some((
-            hosts.moved().count(),
-            groups.len(),
-            apart.examiners,
-            apart.reserve,
-        ))
-    }
-
     fn regrouping_text(&self) -> Option<String> {
-        let (moved, groups, firm, reserve) = self.regrouping()?;
+        let (moved, groups, firm, reserve) = self.regrouping?;
         Some(format!(
             "Zones: {groups} subjects of a zone held at one centre ({moved} centre-subjects moved, hosts.csv): {} firm and {} reserve examiners, against {firm} and {reserve} without regrouping.",
             self.plan.examiners, self.plan.reserve
@@ -523,7 +546,7 @@ impl Run<'_> {
                 "per_cell_95_examiners": plan.per_cell_95_examiners,
             },
             "promise": self.promise,
-            "regrouping": self.regrouping().map(|(moved, groups, firm, reserve)| json!({
+            "regrouping": self.regrouping.map(|(moved, groups, firm, reserve)| json!({
                 "moved": moved,
                 "groups": groups,
                 "examiners_without": firm,

@@ -26,6 +26,9 @@ pub(crate) struct PlanPage<'a> {
     pub(crate) familiarity: &'a Familiarity,
     /// The promise replayed on the model's past sessions.
     pub(crate) promise: &'a Promise,
+    /// With `--zones`: (centre-subjects moved, (zone, subject)s regrouped, firm and
+    /// reserve examiners without the regrouping).
+    pub(crate) regrouping: Option<(usize, usize, usize, usize)>,
 }
 
 /// The page.
@@ -66,6 +69,9 @@ pub(crate) fn plan_page(
         sc = t.semicolon
     );
     promise_box(&mut h, page.promise, lang);
+    if let Some(r) = page.regrouping {
+        zones_box(&mut h, r, plan, lang);
+    }
     let _ = write!(
         h,
         "<h2>{}</h2>{}",
@@ -210,6 +216,31 @@ fn unseen_box(h: &mut String, known: &Familiarity, lang: Lang) {
 
 /// What the plan rule would have achieved on the past sessions the model held out, and
 /// the widening it took; or why that cannot be said.
+/// What holding a zone's subjects at one centre saved, in examiners.
+fn zones_box(
+    h: &mut String,
+    (moved, groups, firm, reserve): (usize, usize, usize, usize),
+    plan: &Plan,
+    lang: Lang,
+) {
+    let t = lang.texts();
+    let _ = write!(
+        h,
+        "<h2>{}</h2><p>{groups} {} ({moved} {}){} {} {}, {} {}, {} {firm} {} {reserve} {}.</p>",
+        t.zones_heading,
+        t.zones_held,
+        t.zones_moves,
+        t.semicolon,
+        plan.examiners,
+        t.firm_examiners,
+        plan.reserve,
+        t.reserve_examiners,
+        t.zones_against,
+        t.zones_and,
+        t.zones_without,
+    );
+}
+
 fn promise_box(h: &mut String, p: &Promise, lang: Lang) {
     let t = lang.texts();
     let _ = write!(h, "<h2>{}</h2>", t.promise_heading);

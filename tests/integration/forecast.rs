@@ -438,6 +438,27 @@ fn zones_regroup_thin_subjects_at_one_centre_of_their_town() {
             !moved.contains(&key),
             "a moved subject convened at home: {r:?}"
         );
+        assert_eq!(town[&r["center"]], r["zone"]);
     }
+    let host: HashMap<(String, String), String> = hosts
+        .iter()
+        .map(|r| {
+            (
+                (r["center"].clone(), r["subject"].clone()),
+                r["host_center"].clone(),
+            )
+        })
+        .collect();
+    for r in read_csv(&d.join("zoned/candidates.csv")) {
+        let key = (r["center"].clone(), r["subject"].clone());
+        assert_eq!(
+            r["oral_center"],
+            *host.get(&key).unwrap_or(&r["center"]),
+            "{r:?}"
+        );
+    }
+    let page = std::fs::read_to_string(d.join("zoned/plan.html")).unwrap();
+    assert!(page.contains("Regroupement par zone"));
     assert!(!d.join("plain/hosts.csv").exists());
+    assert!(!read_csv(&d.join("plain/candidates.csv"))[0].contains_key("oral_center"));
 }

@@ -86,6 +86,13 @@ pub(crate) struct Texts {
     /// The promise replayed on past sessions ([`crate::promise`]): "On 2023, 2024 this
     /// rule would have covered 99.6%, 99.4% of the orals ...".
     pub(crate) promise_heading: &'static str,
+    pub(crate) zones_heading: &'static str,
+    /// "{n} subjects of a zone held at one centre ({moved} moves, hosts.csv):"
+    pub(crate) zones_held: &'static str,
+    pub(crate) zones_moves: &'static str,
+    pub(crate) zones_against: &'static str,
+    pub(crate) zones_without: &'static str,
+    pub(crate) zones_and: &'static str,
     pub(crate) promise_on: &'static str,
     pub(crate) promise_would: &'static str,
     pub(crate) promise_firm: &'static str,
