@@ -51,10 +51,12 @@ pub enum Target {
     Manifest,
     /// The zones file (`--zones`), then its zones for the sample's centres.
     Zones,
+    /// An office's regrouping (`--regroup FILE`), against the sample's zones and centres.
+    Regroup,
 }
 
 impl Target {
-    pub const ALL: [Target; 13] = [
+    pub const ALL: [Target; 14] = [
         Target::History,
         Target::Candidates,
         Target::Train,
@@ -68,6 +70,7 @@ impl Target {
         Target::Summons,
         Target::Manifest,
         Target::Zones,
+        Target::Regroup,
     ];
 
     pub fn name(self) -> &'static str {
@@ -85,6 +88,7 @@ impl Target {
             Target::Summons => "summons",
             Target::Manifest => "manifest",
             Target::Zones => "zones",
+            Target::Regroup => "regroup",
         }
     }
 
@@ -145,6 +149,7 @@ impl Corpus {
             Target::Model => self.model.clone(),
             Target::Roster => self.roster.clone(),
             Target::Zones => self.zones.clone(),
+            Target::Regroup => REGROUP_SEED.as_bytes().to_vec(),
             Target::Capacities => b"subject,capacity\nPHILOSOPHIE,20\nSES,12\n".to_vec(),
             Target::Spreadsheet => self.workbook.clone(),
             Target::Export => self.export.clone(),
@@ -182,6 +187,8 @@ const SUMMONS_SEED: &str = "examiner_id,name,subject,center,day,half_day,role\n\
     EX2,B,SES,C1,2026-07-08,pm,reserve\nEX3,C,MATHS,C2,,,firm\n";
 
 /// A plan's manifest with its settings.
+const REGROUP_SEED: &str = "zone;subject;centre hôte\nNancy;FRANCAIS;\"Lycée Loritz, Nancy\"\nMetz;NSI;\"Lycée Fabert, Metz\"\n";
+
 const MANIFEST_SEED: &str = r#"{"tool":"bacpredict 0.1.0","command":"forecast","run":"0","files":[],
 "settings":{"slots":"half_day","capacity":8,"capacity_by_subject":{"SES":6},"coverage":0.995,"reserve_coverage":0.999,"service_level":null,
 "hosts":[["Lycée Fabert, Metz","SES","Lycée Louis-Vincent, Metz"],["Lycée Loritz, Nancy","NSI","Lycée Henri-Poincaré, Nancy"]]}}"#;
@@ -542,6 +549,7 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
             }
             Err(e) => check_message(&e.to_string())?,
         },
+        Target::Regroup => read_regroup(corpus, path)?,
     }
     Ok(())
 }
@@ -569,6 +577,18 @@ fn read_export_with_column(corpus: &Corpus, path: &Path) -> Result<(), String> {
 
 /// The case's bytes as the `manifest.json` of a folder: unreadable (ignored), or read,
 /// its settings checked as `confirm` checks them.
+/// The case as an office's regrouping, against the sample's zones and its candidates.
+fn read_regroup(corpus: &Corpus, path: &Path) -> Result<(), String> {
+    let dir = tempfile::tempdir().map_err(|e| format!("harness: {e}"))?;
+    let zones = dir.path().join("zones.csv");
+    std::fs::write(&zones, &corpus.zones).map_err(|e| format!("harness: {e}"))?;
+    let table = input::read_zones(&zones, Separator::Auto).map_err(|e| format!("seed: {e}"))?;
+    match input::read_regroup(path, Separator::Auto, &table, &corpus.small_candidates) {
+        Ok(_) => Ok(()),
+        Err(e) => check_message(&e.to_string()),
+    }
+}
+
 fn read_manifest(corpus: &Corpus, path: &Path) -> Result<(), String> {
     let dir = tempfile::tempdir().map_err(|e| format!("harness: {e}"))?;
     std::fs::copy(path, dir.path().join(crate::report::MANIFEST))
@@ -661,6 +681,8 @@ mod tests {
         fn fuzz_capacities(case in any::<u64>()) { check(Target::Capacities, case)?; }
         #[test]
         fn fuzz_zones(case in any::<u64>()) { check(Target::Zones, case)?; }
+        #[test]
+        fn fuzz_regroup(case in any::<u64>()) { check(Target::Regroup, case)?; }
         #[test]
         fn fuzz_spreadsheet(case in any::<u64>()) { check(Target::Spreadsheet, case)?; }
         #[test]

@@ -24,13 +24,27 @@ use crate::forecast::{Forecast, ForecastCell};
 use crate::model::Model;
 use crate::planning::{examiners_at, marginal_price, PlanOptions};
 
-/// Each centre of a dataset's zone.
+/// Each centre of a dataset's zone, and how the plan regroups them.
 #[derive(Debug, Clone)]
 pub(crate) struct Zones {
     /// Zone names, sorted.
     pub(crate) names: Vec<String>,
     /// Per centre of the dataset, its zone's index in `names`.
     of_center: Vec<u32>,
+    pub(crate) regroup: Regroup,
+}
+
+/// Which (zone, subject)s the plan holds at one centre (`--regroup`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) enum Regroup {
+    /// Wherever it saves examiners ([`choose`]).
+    #[default]
+    Auto,
+    /// Nowhere: every oral at its own centre.
+    None,
+    /// The office's choice: each (zone, subject) of the list at its host, by the
+    /// dataset's numbers (subject, host centre); the zone is the host's.
+    Chosen(Vec<(u32, u32)>),
 }
 
 impl Zones {
@@ -64,7 +78,12 @@ impl Zones {
                 .cloned()
                 .collect(),
         };
-        (Zones { names, of_center }, unlisted)
+        let zones = Zones {
+            names,
+            of_center,
+            regroup: Regroup::Auto,
+        };
+        (zones, unlisted)
     }
 
     pub(crate) fn of_center(&self, center: u32) -> u32 {
@@ -140,8 +159,9 @@ pub(crate) fn choose(
     hosts
 }
 
-/// The regrouping of `fc`'s cells in `zones` that `opts`'s plan keeps (see [`choose`]),
-/// the cells widened by `k` as the firm plan's are.
+/// The regrouping of `fc`'s cells in `zones`: as `zones.regroup` says, and by default
+/// the one `opts`'s plan keeps (see [`choose`]), the cells widened by `k` as the firm
+/// plan's are.
 pub(crate) fn regroup(
     zones: &Zones,
     fc: &Forecast,
@@ -149,9 +169,29 @@ pub(crate) fn regroup(
     k: f64,
     opts: &PlanOptions,
 ) -> Hosts {
+    match &zones.regroup {
+        Regroup::Auto => {}
+        Regroup::None => return Hosts::default(),
+        Regroup::Chosen(list) => return chosen(zones, list, data),
+    }
     let all = all_at_hosts(zones, &fc.cells);
     let pooled = fc.cells_hosted(model, data, k, &all);
     choose(zones, &fc.cells, &pooled, &all, opts, data)
+}
+
+/// The office's regrouping: every centre of the host's zone holds its orals of the
+/// subject at the host.
+fn chosen(zones: &Zones, list: &[(u32, u32)], data: &Dataset) -> Hosts {
+    let mut hosts = Hosts::default();
+    for &(subject, host) in list {
+        let zone = zones.of_center(host);
+        for center in 0..data.centers.len() as u32 {
+            if zones.of_center(center) == zone {
+                hosts.insert(center, subject, host);
+            }
+        }
+    }
+    hosts
 }
 
 /// `hosts` as names, (centre, subject, host centre), for the files and the manifest.

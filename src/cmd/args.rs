@@ -17,7 +17,7 @@ use crate::model::{FitOptions, HalfLife, MAX_HALF_LIFE, MAX_ITERATIONS};
 use crate::planning::PlanOptions;
 use crate::report::Lang;
 use crate::shown::escape_controls;
-use crate::zones::Zones;
+use crate::zones::{Regroup, Zones};
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
 pub(crate) enum SepArg {
@@ -107,6 +107,12 @@ pub(crate) struct CellArgs {
     /// and writes hosts.csv. A centre not listed is a zone of its own.
     #[arg(long, value_name = "FILE")]
     pub(crate) zones: Option<PathBuf>,
+    /// With --zones: `auto` (default) regroups wherever it saves examiners, `none`
+    /// nowhere, or a CSV `zone,subject,host_center` gives the office's own choice (each
+    /// listed subject of the zone at its host, nothing else moved).
+    /// (A file named `auto` or `none` is given as `./auto`.)
+    #[arg(long, value_name = "auto|none|FILE")]
+    pub(crate) regroup: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -275,7 +281,17 @@ impl CellArgs {
         if let Some(c) = self.capacity {
             within("capacity", c, 1, MAX_CAPACITY, "candidates per examiner")?;
         }
+        if self.regroup.is_some() && self.zones.is_none() {
+            return Err(usage("--regroup needs --zones: the zones to regroup in"));
+        }
         Ok(())
+    }
+
+    /// The office's regrouping file, when `--regroup` names one.
+    fn regroup_file(&self) -> Option<&PathBuf> {
+        self.regroup
+            .as_ref()
+            .filter(|p| p.as_os_str() != "auto" && p.as_os_str() != "none")
     }
 
     /// The slots the plan uses: the files' or the schedule's, or none with
@@ -302,9 +318,11 @@ impl CellArgs {
 
     /// The input files these options name.
     pub(crate) fn inputs(&self) -> impl Iterator<Item = &PathBuf> {
+        let regroup = self.regroup_file();
         [&self.capacity_file, &self.schedule, &self.zones]
             .into_iter()
             .flatten()
+            .chain(regroup)
     }
 
     /// The zones of `--zones` for `data`'s centres, saying which centres the file does
@@ -319,7 +337,25 @@ impl CellArgs {
             return Ok(None);
         };
         let table = input::read_zones(path, sep)?;
-        let (zones, unlisted) = Zones::of(&table, data);
+        let (mut zones, unlisted) = Zones::of(&table, data);
+        zones.regroup = match (self.regroup_file(), self.regroup.as_deref()) {
+            (None, Some(p)) if p.as_os_str() == "none" => Regroup::None,
+            (None, _) => Regroup::Auto,
+            (Some(file), _) => {
+                let rows = input::read_regroup(file, sep, &table, data)?;
+                Regroup::Chosen(
+                    rows.iter()
+                        .map(|[_, s, h]| {
+                            let id = |list: &[String], v: &str| {
+                                list.binary_search_by(|x| x.as_str().cmp(v))
+                                    .expect("checked") as u32
+                            };
+                            (id(&data.subjects, s), id(&data.centers, h))
+                        })
+                        .collect(),
+                )
+            }
+        };
         let list = |names: &[String]| {
             let shown: Vec<String> = names
                 .iter()

@@ -117,7 +117,7 @@ pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
 /// of these once both are [`normalised`]: case, accents, spaces and punctuation do not
 /// count, so `Demi-journée`, `demi journee` and `DEMI_JOURNEE` are one name. No name is
 /// the alias of two columns (a test checks it). The README lists this table.
-pub(crate) const ALIASES: [(&str, &[&str]); 23] = [
+pub(crate) const ALIASES: [(&str, &[&str]); 24] = [
     (
         "session",
         &["année", "année de session", "millésime", "session d'examen"],
@@ -232,6 +232,10 @@ pub(crate) const ALIASES: [(&str, &[&str]); 23] = [
     (
         "zone",
         &["secteur", "bassin", "ville", "commune", "zone géographique"],
+    ),
+    (
+        "host_center",
+        &["centre hôte", "centre d'accueil", "centre de regroupement"],
     ),
 ];
 

@@ -42,7 +42,8 @@ pub(crate) use problems::InputError;
 pub(crate) use results_day::{read_choices, read_durations, Choices, Durations};
 pub(crate) use subjects::{read_subjects, Subjects};
 pub(crate) use tables::{
-    apply_schedule, read_capacities, read_roster, read_schedule, read_truth, read_zones, Truth,
+    apply_schedule, read_capacities, read_regroup, read_roster, read_schedule, read_truth,
+    read_zones, Truth,
 };
 
 /// Which separator to use; `Auto` looks at the header line.

@@ -234,6 +234,52 @@ pub(crate) fn read_zones(
     into_result(out, problems)
 }
 
+/// Reads a regrouping chosen by the office (`--regroup FILE`): `zone,subject,host_center`,
+/// each (zone, subject)'s orals held at the host. A zone the zones file does not name, a
+/// host that is not one of the zone's centres or not a centre of the candidates, a
+/// subject the candidates cannot take, and a (zone, subject) given twice are problems.
+pub(crate) fn read_regroup(
+    path: &Path,
+    separator: Separator,
+    zone_of: &BTreeMap<String, String>,
+    data: &Dataset,
+) -> Result<Vec<[String; 3]>, InputError> {
+    let mut problems = Problems::default();
+    let cols = ["zone", "subject", "host_center"];
+    let rows = read_small_table(path, separator, &cols, 3, &mut problems);
+    let mut seen = std::collections::BTreeSet::new();
+    let mut out = Vec::new();
+    for (line, f) in rows {
+        let [zone, subject, host] = f;
+        let known = |list: &[String], v: &str| list.binary_search_by(|x| x.as_str().cmp(v)).is_ok();
+        let problem = if !zone_of.values().any(|z| *z == zone) {
+            Some(("zone", &zone, "a zone of the zones file".to_string()))
+        } else if !known(&data.subjects, &subject) {
+            Some((
+                "subject",
+                &subject,
+                "a subject the candidates can take".to_string(),
+            ))
+        } else if zone_of.get(&host) != Some(&zone) || !known(&data.centers, &host) {
+            let zone = crate::shown::escape_controls(&zone, 40);
+            Some((
+                "host_center",
+                &host,
+                format!("a centre of the candidates in zone {zone}"),
+            ))
+        } else if !seen.insert((zone.clone(), subject.clone())) {
+            Some(("subject", &subject, "each (zone, subject) once".to_string()))
+        } else {
+            None
+        };
+        match problem {
+            Some((column, value, expected)) => problems.push(path, line, column, value, &expected),
+            None => out.push([zone, subject, host]),
+        }
+    }
+    into_result(out, problems)
+}
+
 /// The simulator's true probabilities by (session, candidate id, subject).
 pub(crate) type Truth = HashMap<(i32, String, String), f64>;
 

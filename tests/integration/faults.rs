@@ -524,3 +524,46 @@ fn a_damaged_zones_file_lists_every_problem_and_writes_nothing() {
     );
     assert!(!dir.join("o").exists());
 }
+
+/// An office's regrouping file with a host outside its zone, an unknown zone, an unknown
+/// subject and a (zone, subject) given twice: one message lists the four, exit 2, nothing
+/// written; `--regroup` without `--zones` is a usage error.
+#[test]
+fn a_damaged_regroup_file_lists_every_problem_and_writes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    std::fs::write(
+        dir.join("regroup.csv"),
+        "zone;subject;centre hôte\n\
+         Nancy;FRANCAIS;\"Lycée Fabert, Metz\"\n\
+         Lille;NSI;\"Lycée Fabert, Metz\"\n\
+         Metz;NOPE;\"Lycée Fabert, Metz\"\n\
+         Nancy;FRANCAIS;\"Lycée Loritz, Nancy\"\n\
+         Nancy;FRANCAIS;\"Lycée Loritz, Nancy\"\n",
+    )
+    .unwrap();
+    let (m, c, z) = (
+        sample_model(),
+        sample("candidates.csv"),
+        sample("zones.csv"),
+    );
+    let args = forecast_args(&m, &c, "o", &["--zones", &z, "--regroup", "regroup.csv"]);
+    let o = run(dir, &args);
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    for (line, what) in [
+        ("line 2", "in zone Nancy"),
+        ("line 3", "a zone of the zones file"),
+        ("line 4", "a subject the candidates can take"),
+        ("line 6", "each (zone, subject) once"),
+    ] {
+        assert!(
+            err.contains(line) && err.contains(what),
+            "{line} {what}: {err}"
+        );
+    }
+    assert!(!dir.join("o").exists());
+    let o = run(dir, &forecast_args(&m, &c, "o", &["--regroup", "none"]));
+    assert_eq!(code(&o), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--regroup needs --zones"));
+}

@@ -462,3 +462,62 @@ fn zones_regroup_thin_subjects_at_one_centre_of_their_town() {
     assert!(!d.join("plain/hosts.csv").exists());
     assert!(!read_csv(&d.join("plain/candidates.csv"))[0].contains_key("oral_center"));
 }
+
+/// `--regroup none` plans as without zones; `--regroup FILE` moves exactly what the
+/// office listed: every other centre of the zone to the host, in that subject only.
+#[test]
+fn the_office_chooses_the_regrouping_or_none() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let (m, c, z) = (
+        repo_file("models/sample.json"),
+        repo_file("data/sample/candidates.csv"),
+        repo_file("data/sample/zones.csv"),
+    );
+    let (m, c, z) = (
+        m.to_str().unwrap(),
+        c.to_str().unwrap(),
+        z.to_str().unwrap(),
+    );
+    let firm = |out: &str, extra: &[&str]| -> u64 {
+        let mut more = vec!["--json", "-q"];
+        more.extend_from_slice(extra);
+        let v: serde_json::Value =
+            serde_json::from_str(&ok(d, &forecast_args(m, c, out, &more))).unwrap();
+        v["plan"]["examiners"].as_u64().unwrap()
+    };
+    assert_eq!(
+        firm("none", &["--zones", z, "--regroup", "none"]),
+        firm("plain", &[])
+    );
+    assert!(read_csv(&d.join("none/hosts.csv")).is_empty());
+    std::fs::write(
+        d.join("mine.csv"),
+        "zone,subject,host_center\nNancy,FRANCAIS,\"Lycée Loritz, Nancy\"\n",
+    )
+    .unwrap();
+    firm("mine", &["--zones", z, "--regroup", "mine.csv"]);
+    let moved: Vec<(String, String, String)> = read_csv(&d.join("mine/hosts.csv"))
+        .into_iter()
+        .map(|r| {
+            (
+                r["center"].clone(),
+                r["subject"].clone(),
+                r["host_center"].clone(),
+            )
+        })
+        .collect();
+    let loritz = "Lycée Loritz, Nancy".to_string();
+    let fr = "FRANCAIS".to_string();
+    assert_eq!(
+        moved,
+        vec![
+            (
+                "Lycée Henri-Poincaré, Nancy".to_string(),
+                fr.clone(),
+                loritz.clone()
+            ),
+            ("Lycée Jeanne-d'Arc, Nancy".to_string(), fr, loritz),
+        ]
+    );
+}
