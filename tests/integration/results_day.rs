@@ -281,18 +281,9 @@ fn confirm_on_the_real_choices_passes_the_checker_and_is_deterministic() {
     let dir = tmp.path();
     setup(dir);
     let args = |out: &'static str| {
-        [
-            "confirm",
-            "--candidates",
-            "last.csv",
-            "--choices",
-            "choices.csv",
-            "--summons",
-            "plan/summons.csv",
-            "--out",
-            out,
-            "-q",
-        ]
+        let mut a = confirm_args("plan/summons.csv", out);
+        a.push("-q");
+        a
     };
     let text = ok(dir, &args("a"));
     assert!(
@@ -444,19 +435,24 @@ fn zoned_plan(dir: &Path, extra: &[&str]) {
     ok(dir, &forecast_args("m.json", "last.csv", "zplan", &args));
 }
 
-/// `confirm` of the real choices against `zplan`'s summons, into `out`.
-fn confirm_zoned(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
-    let mut a = vec![
+/// `confirm`'s arguments for the real choices against `summons`, into `out`.
+fn confirm_args<'a>(summons: &'a str, out: &'a str) -> Vec<&'a str> {
+    vec![
         "confirm",
         "--candidates",
         "last.csv",
         "--choices",
         "choices.csv",
         "--summons",
-        "zplan/summons.csv",
+        summons,
         "--out",
         out,
-    ];
+    ]
+}
+
+/// `confirm` of the real choices against `zplan`'s summons, into `out`.
+fn confirm_zoned(dir: &Path, out: &str, extra: &[&str]) -> std::process::Output {
+    let mut a = confirm_args("zplan/summons.csv", out);
     a.extend_from_slice(extra);
     run(dir, &a)
 }
