@@ -87,24 +87,12 @@ fn scores(c: &Candidate) -> impl Iterator<Item = Scores> + '_ {
     })
 }
 
-/// Part `i`'s rule class under `opts`, by EM from `from` with the logit `base` (fitted
-/// with the same settings, without the class) held fixed, on a sample of at most
-/// [`CLASS_SAMPLE`] candidates (two or three numbers need no more).
+/// [`CLASS_ROUNDS`] rounds of EM on `data` from `rule`: the rule class with the logit
+/// that made `data` held fixed ([`ClassData::sample`]).
 ///
-/// `base` with this class is the mixture before its logit is refitted ([`refit`]): the
-/// selection screens the rules on it, and refits only the one it keeps.
-pub(crate) fn class(
-    fits: &Fits<'_>,
-    i: usize,
-    opts: &Setting,
-    base: &Model,
-    from: RuleClass,
-) -> RuleClass {
-    em(&ClassData::sample(fits, i, opts, base), from)
-}
-
-/// [`CLASS_ROUNDS`] rounds of EM on `data` from `rule`.
-fn em(data: &ClassData, mut rule: RuleClass) -> RuleClass {
+/// That logit with this class is the mixture before its logit is refitted ([`refit`]):
+/// the selection screens the rules on it, and refits only the one it keeps.
+pub(crate) fn em(data: &ClassData, mut rule: RuleClass) -> RuleClass {
     for _ in 0..CLASS_ROUNDS {
         let resp = data.responsibilities(rule);
         rule = m_step(data, &resp, rule);
@@ -189,7 +177,7 @@ const BLOCK: usize = 2048;
 
 /// The candidates EM reads, as it reads them, computed once: with the logit held fixed
 /// its log-likelihood of each choice is a constant, and a pass only scores the rule.
-struct ClassData {
+pub(crate) struct ClassData {
     /// Each entry's index in the list it was made from.
     rows: Vec<usize>,
     weight: Vec<f64>,
@@ -204,8 +192,10 @@ struct ClassData {
 
 impl ClassData {
     /// The candidates of part `i` whose choice is known, every `k`-th of them so that
-    /// at most about [`CLASS_SAMPLE`] remain, each with their session's weight.
-    fn sample(fits: &Fits<'_>, i: usize, opts: &Setting, base: &Model) -> ClassData {
+    /// at most about [`CLASS_SAMPLE`] remain, each with their session's weight under
+    /// `opts`, and the logit `base`'s likelihood of their choices (two or three numbers
+    /// need no more candidates).
+    pub(crate) fn sample(fits: &Fits<'_>, i: usize, opts: &Setting, base: &Model) -> ClassData {
         let part = fits.part(i);
         let weights = session_weights(part, opts);
         let all: Vec<Weighted> = part

@@ -16,6 +16,7 @@
 //! its score and what was chosen go into the model file.
 
 use super::fits::{session_weights, Fits};
+use super::mixture::ClassData;
 use super::{local, mixture};
 use super::{
     FitOptions, HalfLife, Model, ModelError, Priors, Rule, RuleClass, Selection, Setting, Trial,
@@ -192,6 +193,11 @@ fn with_rule_class(
 ) -> Result<(), ModelError> {
     let parts = 0..held_out.len();
     let base = (search.best.models.clone(), search.best.thetas.clone());
+    // The rules differ in the class only: one sample per origin serves all three.
+    let data: Vec<ClassData> = parts
+        .clone()
+        .map(|i| ClassData::sample(fits, i, &search.best.opts, &base.0[i]))
+        .collect();
     let screen = |rule: Rule, from: &dyn Fn(usize) -> RuleClass| {
         let opts = search.with(|o| {
             o.rule_class = true;
@@ -201,7 +207,7 @@ fn with_rule_class(
             .clone()
             .map(|i| {
                 let mut m = base.0[i].clone();
-                m.choice.rule = Some(mixture::class(fits, i, &opts, &base.0[i], from(i)));
+                m.choice.rule = Some(mixture::em(&data[i], from(i)));
                 m
             })
             .collect();
