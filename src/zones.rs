@@ -74,7 +74,7 @@ impl Zones {
                 .collect(),
             unknown: table
                 .keys()
-                .filter(|c| data.centers.binary_search(c).is_err())
+                .filter(|c| data.center_id(c).is_none())
                 .cloned()
                 .collect(),
         };
@@ -88,6 +88,11 @@ impl Zones {
 
     pub(crate) fn of_center(&self, center: u32) -> u32 {
         self.of_center[center as usize]
+    }
+
+    /// The name of `center`'s zone.
+    pub(crate) fn name_of(&self, center: u32) -> &str {
+        &self.names[self.of_center(center) as usize]
     }
 }
 
@@ -162,7 +167,7 @@ pub(crate) fn choose(
 /// The regrouping of `fc`'s cells in `zones`: as `zones.regroup` says, and by default
 /// the one `opts`'s plan keeps (see [`choose`]), the cells widened by `k` as the firm
 /// plan's are.
-pub(crate) fn regroup(
+fn regroup(
     zones: &Zones,
     fc: &Forecast,
     (model, data): (&Model, &Dataset),
@@ -177,6 +182,31 @@ pub(crate) fn regroup(
     let all = all_at_hosts(zones, &fc.cells);
     let pooled = fc.cells_hosted(model, data, k, &all);
     choose(zones, &fc.cells, &pooled, &all, opts, data)
+}
+
+/// A plan's cells regrouped in its zones: where the orals are held, and the cells widened
+/// as the firm plan's and the reserve's are.
+pub(crate) struct Regrouped {
+    pub(crate) hosts: Hosts,
+    pub(crate) firm: Vec<ForecastCell>,
+    pub(crate) reserve: Vec<ForecastCell>,
+}
+
+/// [`regroup`]'s hosts for the firm widening `k.0`, with the cells as they then are at
+/// the firm and the reserve widenings (`k.1`).
+pub(crate) fn regrouped(
+    zones: &Zones,
+    fc: &Forecast,
+    (model, data): (&Model, &Dataset),
+    (firm, reserve): (f64, f64),
+    opts: &PlanOptions,
+) -> Regrouped {
+    let hosts = regroup(zones, fc, (model, data), firm, opts);
+    Regrouped {
+        firm: fc.cells_hosted(model, data, firm, &hosts),
+        reserve: fc.cells_hosted(model, data, reserve, &hosts),
+        hosts,
+    }
 }
 
 /// The office's regrouping: every centre of the host's zone holds its orals of the
@@ -207,19 +237,11 @@ pub(crate) fn host_names(hosts: &Hosts, data: &Dataset) -> Vec<[String; 3]> {
 /// subject the data does not have.
 pub(crate) fn hosts_of_names(names: &[[String; 3]], data: &Dataset) -> Result<Hosts, String> {
     let shown = |what: &str, n: &str| format!("{what} '{}'", crate::shown::escape_controls(n, 60));
-    let center = |n: &String| {
-        data.centers
-            .binary_search(n)
-            .map(|i| i as u32)
-            .map_err(|_| shown("the centre", n))
-    };
+    let center = |n: &String| data.center_id(n).ok_or_else(|| shown("the centre", n));
     let mut hosts = Hosts::default();
     for [c, s, h] in names {
-        let subject = data
-            .subjects
-            .binary_search(s)
-            .map_err(|_| shown("the subject", s))?;
-        hosts.insert(center(c)?, subject as u32, center(h)?);
+        let subject = data.subject_id(s).ok_or_else(|| shown("the subject", s))?;
+        hosts.insert(center(c)?, subject, center(h)?);
     }
     Ok(hosts)
 }

@@ -193,13 +193,12 @@ pub(crate) fn backtest_session(
     )?;
     let regrouped = match &opts.zones {
         Some(z) => {
-            let hosts = zones::regroup(z, &fc, (&model, &test), promise.firm, &aimed.plan);
-            let firm = fc.cells_hosted(&model, &test, promise.firm, &hosts);
-            let reserve = fc.cells_hosted(&model, &test, promise.reserve, &hosts);
+            let widenings = (promise.firm, promise.reserve);
+            let r = zones::regrouped(z, &fc, (&model, &test), widenings, &aimed.plan);
             let pairs = pairs_of(&test, &probs);
             let hosted = Hosted {
-                cells: (&firm, &reserve),
-                hosts: &hosts,
+                cells: (&r.firm, &r.reserve),
+                hosts: &r.hosts,
             };
             Some(planned_hosted(
                 Method::Zones,

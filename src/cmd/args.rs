@@ -343,15 +343,11 @@ impl CellArgs {
             (None, _) => Regroup::Auto,
             (Some(file), _) => {
                 let rows = input::read_regroup(file, sep, &table, data)?;
+                // read_regroup checked every name against `data`.
+                let id = |found: Option<u32>| found.expect("a name read_regroup checked");
                 Regroup::Chosen(
                     rows.iter()
-                        .map(|[_, s, h]| {
-                            let id = |list: &[String], v: &str| {
-                                list.binary_search_by(|x| x.as_str().cmp(v))
-                                    .expect("checked") as u32
-                            };
-                            (id(&data.subjects, s), id(&data.centers, h))
-                        })
+                        .map(|[_, s, h]| (id(data.subject_id(s)), id(data.center_id(h))))
                         .collect(),
                 )
             }

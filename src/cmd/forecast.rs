@@ -115,7 +115,7 @@ fn forecast_tables<'a>(
     let mut conv = Table::new(&with_zones(CONVOCATIONS.to_vec(), "zone"));
     for c in &plan.cells {
         let [center, subject, day, half] = data.cell_names(&c.cell);
-        let zone = zoned.map(|(z, _)| z.names[z.of_center(c.cell.center) as usize].as_str());
+        let zone = zoned.map(|(z, _)| z.name_of(c.cell.center));
         let mut row: Vec<Field> = vec![
             center.into(),
             subject.into(),
@@ -199,6 +199,8 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     a.plan
         .cells
         .apply_slots(&mut data, &mut popts, read.separator)?;
+    // Read before the forecast, so that a damaged zones file stops the run at once.
+    let zones = a.plan.cells.zones(&data, read.separator, notes)?;
     let familiarity = Familiarity::of(&model, &data);
     if let Some(why) = familiarity.refusal().filter(|_| !a.allow_unseen) {
         return Err(Error::Unfamiliar(format!("{}: {why}", a.model.display())));
@@ -214,20 +216,20 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     let reserve_cells = reserve_cells.as_deref().unwrap_or(&fc.cells);
     let aimed = promise.plan_options(&popts);
     let apart = planning::plan_with_reserve(&fc.cells, reserve_cells, &aimed, &data);
-    let zones = a.plan.cells.zones(&data, read.separator, notes)?;
-    let hosts = zones.as_ref().map_or_else(Hosts::default, |z| {
-        zones::regroup(z, &fc, (&model, &data), promise.firm, &aimed)
-    });
-    let plan = if hosts.is_empty() {
-        apart.clone()
-    } else {
-        let firm = fc.cells_hosted(&model, &data, promise.firm, &hosts);
-        let reserve = fc.cells_hosted(&model, &data, promise.reserve, &hosts);
-        planning::plan_with_reserve(&firm, &reserve, &aimed, &data)
-    };
+    let widenings = (promise.firm, promise.reserve);
+    let regrouped = zones
+        .as_ref()
+        .map(|z| zones::regrouped(z, &fc, (&model, &data), widenings, &aimed));
+    let none = Hosts::default();
+    let hosts = regrouped.as_ref().map_or(&none, |r| &r.hosts);
+    let replanned = regrouped
+        .as_ref()
+        .filter(|r| !r.hosts.is_empty())
+        .map(|r| planning::plan_with_reserve(&r.firm, &r.reserve, &aimed, &data));
+    let plan = replanned.as_ref().unwrap_or(&apart);
     let named = roster
         .as_ref()
-        .map(|r| planning::summon(&plan, r, (&data, &hosts)));
+        .map(|r| planning::summon(plan, r, (&data, hosts)));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
         let [center, subject, _, _] = data.cell_names(&s.cell);
         notes.warn(&format!(
@@ -238,18 +240,18 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
             s.role.code()
         ));
     }
-    let zoned = zones.as_ref().map(|z| (z, &hosts));
-    let regrouping = zoned.map(|_| regrouping_counts(&hosts, &apart));
+    let zoned = zones.as_ref().map(|z| (z, hosts));
+    let regrouping = zoned.map(|_| regrouping_counts(hosts, &apart));
     let mut outputs = output_files(
         &a,
         (&data, &familiarity),
         &fc,
-        (&plan, zoned),
+        (plan, zoned),
         named.as_ref(),
         q,
     )?;
     outputs.set_settings(PlanSettings {
-        hosts: zones::host_names(&hosts, &data),
+        hosts: zones::host_names(hosts, &data),
         ..PlanSettings::of(&popts, data.slot_kind())
     });
     let page = PlanPage {
@@ -275,13 +277,13 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
             })
             .collect(),
     };
-    let html = report::plan_page(&data, &fc, &plan, &popts, &page, a.output.lang);
+    let html = report::plan_page(&data, &fc, plan, &popts, &page, a.output.lang);
     outputs.add("plan.html", html.into_bytes());
     outputs.write(&a.inputs())?;
     let run = Run {
         data: &data,
         fc: &fc,
-        plan: &plan,
+        plan,
         named: named.as_ref(),
         q,
         promise: &promise,
@@ -303,7 +305,7 @@ fn hosts_table<'a>(zones: &'a Zones, hosts: &Hosts, data: &'a Dataset) -> Table<
             data.centers[c as usize].as_str().into(),
             data.subjects[s as usize].as_str().into(),
             data.centers[h as usize].as_str().into(),
-            zones.names[zones.of_center(h) as usize].as_str().into(),
+            zones.name_of(h).into(),
         ]);
     }
     t

@@ -251,16 +251,15 @@ pub(crate) fn read_regroup(
     let mut out = Vec::new();
     for (line, f) in rows {
         let [zone, subject, host] = f;
-        let known = |list: &[String], v: &str| list.binary_search_by(|x| x.as_str().cmp(v)).is_ok();
         let problem = if !zone_of.values().any(|z| *z == zone) {
             Some(("zone", &zone, "a zone of the zones file".to_string()))
-        } else if !known(&data.subjects, &subject) {
+        } else if data.subject_id(&subject).is_none() {
             Some((
                 "subject",
                 &subject,
                 "a subject the candidates can take".to_string(),
             ))
-        } else if zone_of.get(&host) != Some(&zone) || !known(&data.centers, &host) {
+        } else if zone_of.get(&host) != Some(&zone) || data.center_id(&host).is_none() {
             let zone = crate::shown::escape_controls(&zone, 40);
             Some((
                 "host_center",
