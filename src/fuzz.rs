@@ -182,16 +182,18 @@ fn as_workbook(csv_bytes: &[u8]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> 
 }
 
 /// A summons file with a repeated row and a reserve, as the office may leave it.
-const SUMMONS_SEED: &str = "examiner_id,name,subject,center,day,half_day,role\n\
-    EX1,A,SES,C1,2026-07-08,am,firm\nEX1,A,SES,C1,2026-07-08,am,firm\n\
-    EX2,B,SES,C1,2026-07-08,pm,reserve\nEX3,C,MATHS,C2,,,firm\n";
+const SUMMONS_SEED: &str = "examiner_id,name,subject,center,day,half_day,role,zone\n\
+    EX1,A,SES,C1,2026-07-08,am,firm,Z1\nEX1,A,SES,C1,2026-07-08,am,firm,Z1\n\
+    EX2,B,SES,C1,2026-07-08,pm,reserve,Z1\nEX3,C,MATHS,C2,,,firm,\n\
+    EX4,D,SES,,2026-07-08,am,reserve,Z1\nEX5,E,SES,,2026-07-08,pm,reserve,Nowhere\n";
 
 /// A plan's manifest with its settings.
 const REGROUP_SEED: &str = "zone;subject;centre hôte\nNancy;FRANCAIS;\"Lycée Loritz, Nancy\"\nMetz;NSI;\"Lycée Fabert, Metz\"\n";
 
 const MANIFEST_SEED: &str = r#"{"tool":"bacpredict 0.1.0","command":"forecast","run":"0","files":[],
 "settings":{"slots":"half_day","capacity":8,"capacity_by_subject":{"SES":6},"coverage":0.995,"reserve_coverage":0.999,"service_level":null,
-"hosts":[["Lycée Fabert, Metz","SES","Lycée Louis-Vincent, Metz"],["Lycée Loritz, Nancy","NSI","Lycée Henri-Poincaré, Nancy"]]}}"#;
+"hosts":[["Lycée Fabert, Metz","SES","Lycée Louis-Vincent, Metz"],["Lycée Loritz, Nancy","NSI","Lycée Henri-Poincaré, Nancy"]],
+"zones":[["Lycée Fabert, Metz","Metz"],["Lycée Loritz, Nancy","Nancy"]]}}"#;
 
 /// Candidate CSV bytes as an office exports them: a title line, French column names,
 /// ';' and decimal commas, an absent mark on every 25th row, Windows-1252.
@@ -525,10 +527,7 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
                 check_message(&e.to_string())?;
             }
         }
-        Target::Summons => match input::summons::read_summons(path, Separator::Auto) {
-            Ok((_, notes)) => notes.iter().try_for_each(|n| check_message(n))?,
-            Err(e) => check_message(&e.to_string())?,
-        },
+        Target::Summons => read_summons(corpus, path)?,
         Target::Manifest => read_manifest(corpus, path)?,
         Target::Roster => {
             if let Err(e) = input::read_roster(path, Separator::Auto) {
@@ -543,7 +542,7 @@ fn exercise(corpus: &Corpus, target: Target, path: &Path) -> Result<(), String> 
         Target::Zones => match input::read_zones(path, Separator::Auto) {
             Ok(table) => {
                 let (zones, _) = crate::zones::Zones::of(&table, &corpus.small_candidates);
-                if zones.names.len() > corpus.small_candidates.centers.len() {
+                if zones.map.names.len() > corpus.small_candidates.centers.len() {
                     return Err("more zones than centres".into());
                 }
             }
@@ -599,10 +598,38 @@ fn read_manifest(corpus: &Corpus, path: &Path) -> Result<(), String> {
     if let Err(e) = s.check() {
         return check_message(&e);
     }
-    // The plan's moves, as confirm reads them against its candidates.
+    // The plan's moves and zones, as confirm reads them against its candidates.
+    let table = s
+        .zones
+        .iter()
+        .map(|[c, z]| (c.clone(), z.clone()))
+        .collect();
+    // Whatever the names, a map of the candidates' centres, without panicking.
+    crate::zones::map_of_names(&table, &corpus.small_candidates);
     match crate::zones::hosts_of_names(&s.hosts, &corpus.small_candidates) {
         Ok(_) => Ok(()),
         Err(e) => check_message(&e),
+    }
+}
+
+/// A summons file read and resolved as `confirm` does, against the small candidates in
+/// two zones (their first centre alone, the others together): notes and problems must
+/// be readable messages.
+fn read_summons(corpus: &Corpus, path: &Path) -> Result<(), String> {
+    let (rows, notes) = match input::summons::read_summons(path, Separator::Auto) {
+        Ok(read) => read,
+        Err(e) => return check_message(&e.to_string()),
+    };
+    notes.iter().try_for_each(|n| check_message(n))?;
+    let mut data = corpus.small_candidates.clone();
+    input::summons::add_names(&rows, &mut data);
+    let zone_of = (0..data.centers.len())
+        .map(|c| if c == 0 { "Z0" } else { "Z1" }.to_string())
+        .collect();
+    let zones = crate::data::ZoneMap::new(zone_of);
+    match input::summons::resolve(rows, &data, &zones, path) {
+        Ok(_) => Ok(()),
+        Err(e) => check_message(&e.to_string()),
     }
 }
 

@@ -19,7 +19,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::data::{Dataset, Hosts};
+use crate::data::{Dataset, Hosts, ZoneMap};
 use crate::forecast::{Forecast, ForecastCell};
 use crate::model::Model;
 use crate::planning::{examiners_at, marginal_price, PlanOptions};
@@ -27,10 +27,7 @@ use crate::planning::{examiners_at, marginal_price, PlanOptions};
 /// Each centre of a dataset's zone, and how the plan regroups them.
 #[derive(Debug, Clone)]
 pub(crate) struct Zones {
-    /// Zone names, sorted.
-    pub(crate) names: Vec<String>,
-    /// Per centre of the dataset, its zone's index in `names`.
-    of_center: Vec<u32>,
+    pub(crate) map: ZoneMap,
     pub(crate) regroup: Regroup,
 }
 
@@ -53,18 +50,7 @@ impl Zones {
     /// those are returned to be said, as are the file's centres the data does not have.
     pub(crate) fn of(table: &BTreeMap<String, String>, data: &Dataset) -> (Zones, Unlisted) {
         let zone_of = |c: &String| table.get(c).cloned().unwrap_or_else(|| c.clone());
-        let mut names: Vec<String> = data.centers.iter().map(zone_of).collect();
-        names.sort();
-        names.dedup();
-        let of_center = data
-            .centers
-            .iter()
-            .map(|c| {
-                names
-                    .binary_search(&zone_of(c))
-                    .expect("a zone of the list") as u32
-            })
-            .collect();
+        let map = ZoneMap::new(data.centers.iter().map(zone_of).collect());
         let unlisted = Unlisted {
             centers: data
                 .centers
@@ -79,20 +65,19 @@ impl Zones {
                 .collect(),
         };
         let zones = Zones {
-            names,
-            of_center,
+            map,
             regroup: Regroup::Auto,
         };
         (zones, unlisted)
     }
 
     pub(crate) fn of_center(&self, center: u32) -> u32 {
-        self.of_center[center as usize]
+        self.map.of(center).expect("a centre of the dataset")
     }
 
     /// The name of `center`'s zone.
     pub(crate) fn name_of(&self, center: u32) -> &str {
-        &self.names[self.of_center(center) as usize]
+        &self.map.names[self.of_center(center) as usize]
     }
 }
 
@@ -231,6 +216,22 @@ pub(crate) fn host_names(hosts: &Hosts, data: &Dataset) -> Vec<[String; 3]> {
         .moved()
         .map(|(c, s, h)| [name(c), data.subjects[s as usize].clone(), name(h)])
         .collect()
+}
+
+/// Each centre's zone as names, (centre, zone), for the manifest: what `confirm` needs
+/// to send pooled reserves and move examiners (nothing without zones).
+pub(crate) fn zone_names(zones: &ZoneMap, data: &Dataset) -> Vec<[String; 2]> {
+    data.centers
+        .iter()
+        .zip(zones.zone_names())
+        .map(|(c, z)| [c.clone(), z.to_string()])
+        .collect()
+}
+
+/// The zones named in a plan's manifest (or read from `--zones`), centre by centre, for
+/// `data`: a centre the table does not name is a zone of its own.
+pub(crate) fn map_of_names(table: &BTreeMap<String, String>, data: &Dataset) -> ZoneMap {
+    Zones::of(table, data).0.map
 }
 
 /// The hosts named in a plan's manifest, for `data`: an error naming the first centre or

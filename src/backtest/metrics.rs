@@ -28,8 +28,15 @@ pub(crate) struct Metrics {
     pub(crate) reserve: usize,
     pub(crate) coverage_with_reserve: f64,
     /// Reserves that would have been called: in each cell, those needed beyond the firm
-    /// examiners.
+    /// examiners (and, with zones, beyond the idle ones moved in).
     pub(crate) reserve_calls: usize,
+    /// With zones: firm examiners moved to another centre of their zone, and the
+    /// coverage once they are (before any reserve). Without: 0 and the firm coverage.
+    pub(crate) moves: usize,
+    pub(crate) coverage_with_moves: f64,
+    /// Examiner half-days used (with half-day slots): firm examiners plus reserves
+    /// called.
+    pub(crate) used: usize,
     /// Share of firm examiners (examiner half-days, with half-day slots) who would have
     /// heard nobody.
     pub(crate) idle_share: f64,
@@ -101,15 +108,23 @@ pub(crate) fn metrics(cells: &[ScoredCell], log_loss: Option<f64>) -> Metrics {
         .iter()
         .map(|c| (c.examiners * c.capacity).min(c.actual))
         .sum();
-    let covered_with_reserve: usize = cells
-        .iter()
-        .map(|c| ((c.examiners + c.reserve) * c.capacity).min(c.actual))
-        .sum();
+    let heard = |n: fn(&ScoredCell) -> usize| -> usize {
+        cells
+            .iter()
+            .map(|c| (n(c) * c.capacity).min(c.actual))
+            .sum()
+    };
+    let covered_with_moves = heard(|c| c.with_moves);
+    let covered_with_reserve = heard(|c| c.with_moves + c.calls);
     let reserve: usize = cells.iter().map(|c| c.reserve).sum();
-    let reserve_calls: usize = cells
-        .iter()
-        .map(|c| c.reserve.min(c.needed.saturating_sub(c.examiners)))
-        .sum();
+    let reserve_calls: usize = cells.iter().map(|c| c.calls).sum();
+    let share = |covered: usize| {
+        if actual > 0 {
+            covered as f64 / actual as f64
+        } else {
+            1.0
+        }
+    };
     let needing: Vec<&ScoredCell> = cells.iter().filter(|c| c.needed > 0).collect();
     let ok = needing.iter().filter(|c| c.examiners >= c.needed).count();
     let surplus: usize = cells
@@ -153,12 +168,11 @@ pub(crate) fn metrics(cells: &[ScoredCell], log_loss: Option<f64>) -> Metrics {
         examiners,
         needed,
         reserve,
-        coverage_with_reserve: if actual > 0 {
-            covered_with_reserve as f64 / actual as f64
-        } else {
-            1.0
-        },
+        coverage_with_reserve: share(covered_with_reserve),
         reserve_calls,
+        moves: cells.iter().map(|c| c.moved_in).sum(),
+        coverage_with_moves: share(covered_with_moves),
+        used: examiners + reserve_calls,
         idle_share: ratio(surplus as f64, examiners as f64),
         // The subjects' share is set once the subject totals are known.
         subjects_outside_interval: 0.0,
@@ -190,6 +204,9 @@ mod tests {
             day: String::new(),
             half_day: String::new(),
             reserve: 0,
+            with_moves: examiners,
+            moved_in: 0,
+            calls: 0,
         }
     }
 
@@ -240,10 +257,8 @@ mod tests {
     /// never needed stays home.
     #[test]
     fn reserves_called_only_where_the_firm_examiners_fall_short() {
-        let mut short = cell("A", 10.0, 25, 1, 10); // needed 3: 2 reserves called
-        short.reserve = 3;
-        let mut enough = cell("B", 3.0, 4, 1, 10); // needed 1: the reserve stays home
-        enough.reserve = 1;
+        let short = cell("A", 10.0, 25, 1, 10).with_reserve(3); // needed 3: 2 called
+        let enough = cell("B", 3.0, 4, 1, 10).with_reserve(1); // needed 1: stays home
         let m = metrics(&[short, enough], None);
         assert_eq!((m.reserve, m.reserve_calls), (4, 2));
         assert!((m.coverage - 14.0 / 29.0).abs() < 1e-12);

@@ -74,8 +74,27 @@ pub(crate) struct ScoredCell {
     pub(crate) examiners: usize,
     pub(crate) needed: usize,
     pub(crate) capacity: usize,
-    /// Reserve examiners on call.
+    /// Reserve examiners on call (for a cell of a zone's pool, none of its own).
     pub(crate) reserve: usize,
+    /// Examiners hearing its orals once the zone's idle firm examiners moved (the firm
+    /// ones without zones), before any reserve is called.
+    pub(crate) with_moves: usize,
+    /// Examiners moved in from another centre of the zone.
+    pub(crate) moved_in: usize,
+    /// Reserves called to it: its own, or from its zone's pool.
+    pub(crate) calls: usize,
+}
+
+impl ScoredCell {
+    /// The cell with `reserve` of its own on call: those needed beyond the firm
+    /// examiners are called.
+    pub(crate) fn with_reserve(self, reserve: usize) -> ScoredCell {
+        ScoredCell {
+            reserve,
+            calls: reserve.min(self.needed.saturating_sub(self.examiners)),
+            ..self
+        }
+    }
 }
 
 /// A way of forecasting the orals that the backtest scores: bacpredict, a baseline it
@@ -139,6 +158,72 @@ pub(crate) struct SessionResult {
     pub(crate) warnings: Vec<String>,
     /// The calibration of bacpredict's widening on the sessions its model held out.
     pub(crate) promise: Promise,
+    /// With `--zones`: per zone, bacpredict without and with zones.
+    pub(crate) zones: Vec<ZoneSaving>,
+}
+
+/// One zone of one session, bacpredict without zones beside bacpredict with them.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub(crate) struct ZoneSaving {
+    pub(crate) zone: String,
+    pub(crate) orals: usize,
+    /// Examiner half-days needed in hindsight, cell by cell, without and with the
+    /// regrouping.
+    pub(crate) needed_apart: usize,
+    pub(crate) needed: usize,
+    /// Examiner half-days used (firm + reserves called), without and with zones.
+    pub(crate) used_apart: usize,
+    pub(crate) used: usize,
+    /// With zones: firm examiners moved, reserves called.
+    pub(crate) moves: usize,
+    pub(crate) calls: usize,
+}
+
+/// Per zone, [`ZoneSaving`] summed over the sessions `results` replayed.
+pub(crate) fn zone_totals(results: &[SessionResult]) -> Vec<ZoneSaving> {
+    let mut by: std::collections::BTreeMap<&str, ZoneSaving> = Default::default();
+    for z in results.iter().flat_map(|r| &r.zones) {
+        let e = by.entry(&z.zone).or_default();
+        e.zone.clone_from(&z.zone);
+        e.orals += z.orals;
+        e.needed_apart += z.needed_apart;
+        e.needed += z.needed;
+        e.used_apart += z.used_apart;
+        e.used += z.used;
+        e.moves += z.moves;
+        e.calls += z.calls;
+    }
+    by.into_values().collect()
+}
+
+/// Per zone of `zones`, the cells of bacpredict without (`apart`) and with zones.
+fn zone_savings(
+    (apart, zoned): (&[ScoredCell], &[ScoredCell]),
+    zones: &Zones,
+    test: &Dataset,
+) -> Vec<ZoneSaving> {
+    let mut by: std::collections::BTreeMap<u32, ZoneSaving> = Default::default();
+    let zone = |c: &ScoredCell| {
+        let center = test.center_id(&c.center).expect("a centre of the session");
+        zones.of_center(center)
+    };
+    for z in apart.iter().chain(zoned).map(zone) {
+        by.entry(z).or_default().zone = zones.map.names[z as usize].clone();
+    }
+    for c in apart {
+        let e = by.get_mut(&zone(c)).expect("a zone of the cells");
+        e.orals += c.actual;
+        e.needed_apart += c.needed;
+        e.used_apart += c.examiners + c.calls;
+    }
+    for c in zoned {
+        let e = by.get_mut(&zone(c)).expect("a zone of the cells");
+        e.needed += c.needed;
+        e.used += c.examiners + c.calls;
+        e.moves += c.moved_in;
+        e.calls += c.calls;
+    }
+    by.into_values().collect()
 }
 
 #[derive(Debug, Clone)]
@@ -195,6 +280,13 @@ pub(crate) fn backtest_session(
         Some(z) => {
             let widenings = (promise.firm, promise.reserve);
             let r = zones::regrouped(z, &fc, (&model, &test), widenings, &aimed.plan);
+            let zoned = BacktestOptions {
+                plan: PlanOptions {
+                    zones: z.map.clone(),
+                    ..aimed.plan.clone()
+                },
+                ..aimed.clone()
+            };
             let pairs = pairs_of(&test, &probs);
             let hosted = Hosted {
                 cells: (&r.firm, &r.reserve),
@@ -206,10 +298,14 @@ pub(crate) fn backtest_session(
                 hosted,
                 &fc.subjects,
                 pairs,
-                &aimed,
+                &zoned,
             )?)
         }
         None => None,
+    };
+    let zones = match (&opts.zones, &regrouped) {
+        (Some(z), Some(r)) => zone_savings((&bp.cells, &r.cells), z, &test),
+        _ => Vec::new(),
     };
     let mut baselines: Vec<MethodResult> = regrouped.into_iter().collect();
     baselines.extend([
@@ -227,6 +323,7 @@ pub(crate) fn backtest_session(
         baselines,
         warnings: fc.warnings,
         promise,
+        zones,
     })
 }
 
@@ -305,6 +402,9 @@ pub(crate) fn average(results: &[SessionResult]) -> Vec<(Method, Metrics)> {
                     reserve: mean_count(|m| m.reserve),
                     coverage_with_reserve: mean(|m| m.coverage_with_reserve),
                     reserve_calls: mean_count(|m| m.reserve_calls),
+                    moves: mean_count(|m| m.moves),
+                    coverage_with_moves: mean(|m| m.coverage_with_moves),
+                    used: mean_count(|m| m.used),
                     idle_share: mean(|m| m.idle_share),
                     subjects_outside_interval: mean(|m| m.subjects_outside_interval),
                     cells_outside_interval: mean(|m| m.cells_outside_interval),

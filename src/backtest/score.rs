@@ -5,12 +5,13 @@ use std::collections::{BTreeMap, HashMap};
 
 use polars::prelude::*;
 
-use super::metrics::{calibration, log_loss, metrics, outside_share};
+use super::metrics::{calibration, log_loss, metrics, outside_share, Metrics};
 use super::{BacktestError, BacktestOptions, Method, MethodResult, ScoredCell};
+use crate::confirm::share;
 use crate::data::{CellKey, Dataset, Hosts};
 use crate::forecast::{self, CountDist, ForecastCell, SubjectForecast};
 use crate::numeric::LOSS_CLIP;
-use crate::planning;
+use crate::planning::{self, PoolPlan};
 
 /// Per-candidate-subject probabilities of one method, in `test` row order.
 pub(crate) type Probs = Vec<Vec<f64>>;
@@ -99,6 +100,9 @@ fn subject_totals(
                 day: String::new(),
                 half_day: String::new(),
                 reserve: res[i],
+                with_moves: exm[i],
+                moved_in: 0,
+                calls: 0,
                 expected: exp.get(i).unwrap_or(0.0),
                 low: d.map(|d| d.quantile(lo_q)).unwrap_or(0),
                 high: d.map(|d| d.quantile(1.0 - lo_q)).unwrap_or(0),
@@ -138,7 +142,10 @@ pub(crate) fn score(
                 subject: subject.to_string(),
                 day: day.to_string(),
                 half_day: half_day.to_string(),
-                reserve: r,
+                reserve: 0,
+                with_moves: e,
+                moved_in: 0,
+                calls: 0,
                 expected: c.expected(),
                 low: c.dist.quantile(lo_q),
                 high: c.dist.quantile(1.0 - lo_q),
@@ -147,6 +154,7 @@ pub(crate) fn score(
                 needed: a.div_ceil(cap),
                 capacity: cap,
             }
+            .with_reserve(r)
         })
         .collect();
     let ll = pairs.as_ref().map(|p| log_loss(p, LOSS_CLIP));
@@ -242,7 +250,7 @@ pub(crate) fn planned_hosted(
         .iter()
         .map(|c| (c.examiners, c.reserve))
         .collect();
-    Ok(score(
+    let mut scored = score(
         method,
         (test, hosted.hosts),
         cells,
@@ -250,5 +258,33 @@ pub(crate) fn planned_hosted(
         &ex,
         opts,
         Some(pairs),
-    )?)
+    )?;
+    if !plan.pools.is_empty() {
+        replay_pools(&mut scored.cells, &plan.pools);
+        scored.metrics = Metrics {
+            subjects_outside_interval: scored.metrics.subjects_outside_interval,
+            ..metrics(&scored.cells, scored.metrics.log_loss)
+        };
+    }
+    Ok(scored)
+}
+
+/// Results day replayed in each pool's cells (`cells` in the plan's order): idle firm
+/// examiners moved where the zone is short, then the pool's reserves sent, as `confirm`
+/// does ([`share::replay`]).
+fn replay_pools(cells: &mut [ScoredCell], pools: &[PoolPlan]) {
+    for p in pools {
+        let own: Vec<(usize, usize, usize)> = p
+            .cells
+            .iter()
+            .map(|&i| (cells[i].needed, cells[i].examiners, cells[i].reserve))
+            .collect();
+        let r = share::replay(&own, p.reserve);
+        for (k, &i) in p.cells.iter().enumerate() {
+            let c = &mut cells[i];
+            c.with_moves = r.with_moves[k];
+            c.moved_in = r.with_moves[k] - c.needed.min(c.examiners);
+            c.calls = r.hearing[k] - r.with_moves[k];
+        }
+    }
 }

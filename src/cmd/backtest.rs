@@ -53,6 +53,9 @@ fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
         m.reserve.to_string(),
         pct(m.coverage_with_reserve),
         m.reserve_calls.to_string(),
+        pct(m.coverage_with_moves),
+        m.moves.to_string(),
+        m.used.to_string(),
         pct(m.idle_share),
         pct(m.wape_subject),
         pct(m.wape_cell),
@@ -62,7 +65,7 @@ fn metrics_row(name: &str, m: &Metrics) -> Vec<String> {
     ]
 }
 
-const METRIC_HEADER: [&str; 14] = [
+const METRIC_HEADER: [&str; 17] = [
     "method",
     "coverage",
     "cell_coverage",
@@ -73,6 +76,9 @@ const METRIC_HEADER: [&str; 14] = [
     "reserve",
     "with_reserve",
     "calls",
+    "with_moves",
+    "moves",
+    "used",
     "idle",
     "wape_subject",
     "wape_cell",
@@ -342,6 +348,9 @@ fn methods_table<'a>(
         "reserve",
         "coverage_with_reserve",
         "reserve_calls",
+        "coverage_with_moves",
+        "moves",
+        "used",
         "idle_share",
         "wape_subject",
         "log_loss",
@@ -366,6 +375,9 @@ fn methods_table<'a>(
             m.reserve.into(),
             Field::Num(m.coverage_with_reserve, 4),
             m.reserve_calls.into(),
+            Field::Num(m.coverage_with_moves, 4),
+            m.moves.into(),
+            m.used.into(),
             Field::Num(m.idle_share, 4),
             Field::Num(m.wape_subject, 4),
             m.log_loss.map_or(Field::from(""), |l| Field::Num(l, 4)),
@@ -385,6 +397,9 @@ fn json_summary(results: &[SessionResult], averages: Option<&[(Method, Metrics)]
                 .collect();
             let mut v = metrics_json(Some(r.session), &r.bacpredict.metrics, &b);
             v["promise"] = serde_json::to_value(&r.promise).expect("json");
+            if !r.zones.is_empty() {
+                v["zones"] = serde_json::to_value(&r.zones).expect("json");
+            }
             v
         })
         .collect();
@@ -450,5 +465,46 @@ fn text_summary(
         let rows: Vec<Vec<String>> = avg.iter().map(|(n, m)| metrics_row(n.name(), m)).collect();
         write!(out, "{}", text_table(&METRIC_HEADER, &rows))?;
     }
+    if let Some(t) = zones_text(results) {
+        write!(out, "{t}")?;
+    }
     Ok(out)
+}
+
+/// With `--zones`: per zone over every session replayed, the examiner half-days used by
+/// bacpredict without zones and with them, the saving, the moves and reserves called.
+fn zones_text(results: &[SessionResult]) -> Option<String> {
+    let totals = backtest::zone_totals(results);
+    if totals.is_empty() {
+        return None;
+    }
+    let rows: Vec<Vec<String>> = totals
+        .iter()
+        .map(|z| {
+            vec![
+                z.zone.clone(),
+                z.orals.to_string(),
+                format!("{} / {}", z.needed_apart, z.needed),
+                z.used_apart.to_string(),
+                z.used.to_string(),
+                pct(z.used as f64 / z.used_apart.max(1) as f64 - 1.0),
+                z.moves.to_string(),
+                z.calls.to_string(),
+            ]
+        })
+        .collect();
+    let header = [
+        "zone",
+        "orals",
+        "needed apart / regrouped",
+        "used without zones",
+        "used with zones",
+        "change",
+        "moves",
+        "calls",
+    ];
+    Some(format!(
+        "\nPer zone, every session replayed (examiner half-days; used = firm + reserves called):\n{}",
+        text_table(&header, &rows)
+    ))
 }

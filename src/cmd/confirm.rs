@@ -17,7 +17,7 @@ use super::args::{within, CellArgs, InputArgs, OutputArgs};
 use super::{read_data, refuse_overwriting_inputs, slot_text, summon_fields, usage, Error, Notes};
 use crate::confirm::timetable::{self, clock, parse_clock, Timetable, TimetableOptions};
 use crate::confirm::{self, Action, Decisions};
-use crate::data::{CellKey, Dataset, Hosts, SlotKind, Summon};
+use crate::data::{CellKey, Dataset, Hosts, SlotKind, Summon, ZoneMap};
 use crate::input::{self, Choices, Durations};
 use crate::planning::{PlanOptions, PlanSettings};
 use crate::report::{self, text_table, CsvStyle, Manifest, Outputs, Table};
@@ -223,17 +223,11 @@ impl ConfirmArgs {
 }
 
 pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
-    if a.cells.zones.is_some() {
-        return Err(usage(
-            "confirm does not take --zones yet: it confirms plans made without it (README, \
-             \"Zones\")",
-        ));
-    }
     refuse_overwriting_inputs(&a.out, &FILES, &a.inputs())?;
     let read = a.input.config(false)?;
     let mut popts = a.cells.config(&read)?;
     let topts = a.timetable_options(read.separator)?;
-    let (summons, repeats) = input::summons::read_summons(&a.summons, read.separator)?;
+    let (rows, repeats) = input::summons::read_summons(&a.summons, read.separator)?;
     for n in &repeats {
         notes.say(n);
     }
@@ -246,6 +240,8 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
         a.cells.whole_period = true;
     }
     a.cells.apply_slots(&mut data, &mut popts, read.separator)?;
+    // The summons' names first: they renumber the data's ids the hosts and zones use.
+    input::summons::add_names(&rows, &mut data);
     if let Some(plan) = &plan {
         follow_plan(&a, plan, &mut popts, data.slot_kind(), notes)?;
         popts.hosts = zones::hosts_of_names(&plan.1.hosts, &data).map_err(|e| {
@@ -256,7 +252,8 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
             ))
         })?;
     }
-    let summons = input::summons::resolve(summons, &mut data);
+    popts.zones = zone_map(&a, plan.as_ref(), &data, (read.separator, notes))?;
+    let summons = input::summons::resolve(rows, &data, &popts.zones, &a.summons)?;
     let choices = input::read_choices(&a.choices, &read, &data)?;
     let decisions = confirm::decide(&data, &choices, &summons, &popts);
     let tt = timetable::timetable(&data, (&choices, &popts.hosts), &decisions, &topts);
@@ -268,6 +265,7 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
         decisions: &decisions,
         tt: &tt,
         hosts: &popts.hosts,
+        zones: &popts.zones,
     };
     let style = CsvStyle::for_excel(a.output.excel);
     for (cell, n, _) in day.shortages() {
@@ -287,6 +285,29 @@ pub(crate) fn run(mut a: ConfirmArgs, notes: &Notes) -> Result<String, Error> {
     }
 }
 
+/// The zones examiners move and pooled reserves are sent within: those of `--zones`,
+/// else those the plan's manifest recorded (a plan made with `--zones`), else none.
+fn zone_map(
+    a: &ConfirmArgs,
+    plan: Option<&(PathBuf, PlanSettings)>,
+    data: &Dataset,
+    (sep, notes): (input::Separator, &Notes),
+) -> Result<ZoneMap, Error> {
+    if let Some(z) = a.cells.zones(data, sep, notes)? {
+        return Ok(z.map);
+    }
+    let Some((manifest, settings)) = plan.filter(|(_, p)| !p.zones.is_empty()) else {
+        return Ok(ZoneMap::default());
+    };
+    notes.say(&format!("zones from {}", manifest.display()));
+    let table = settings
+        .zones
+        .iter()
+        .map(|[c, z]| (c.clone(), z.clone()))
+        .collect();
+    Ok(zones::map_of_names(&table, data))
+}
+
 /// Everything results day computed.
 struct Day<'a> {
     data: &'a Dataset,
@@ -296,6 +317,8 @@ struct Day<'a> {
     tt: &'a Timetable,
     /// Where the plan holds each (centre, subject)'s orals.
     hosts: &'a Hosts,
+    /// The zones examiners moved within (empty without).
+    zones: &'a ZoneMap,
 }
 
 /// A cell (centre, subject, day, half-day) and its orals without an examiner.
@@ -346,6 +369,10 @@ impl Day<'_> {
                 ("Libérés", release.to_string()),
                 ("Réserves appelées", call.to_string()),
                 ("Réserves non appelées", stay.to_string()),
+                (
+                    "Déplacés dans leur zone",
+                    self.decisions.count(Action::Move).to_string(),
+                ),
                 ("Oraux sans examinateur", self.tt.unheard.len().to_string()),
             ]
             .into_iter()
@@ -357,14 +384,21 @@ impl Day<'_> {
     }
 
     fn confirmations(&self) -> Table<'_> {
-        let header: Vec<&str> = input::SUMMONS_COLUMNS
-            .into_iter()
-            .chain(["action"])
-            .collect();
+        let zoned = !self.zones.is_empty();
+        let mut header: Vec<&str> = input::summons::columns(self.zones).to_vec();
+        header.push("action");
+        if zoned {
+            header.push("sent_to_center");
+        }
         let mut t = Table::new(&header);
-        for (s, a) in self.summons.iter().zip(&self.decisions.actions) {
-            let mut row = summon_fields(s, self.data);
+        let d = self.decisions;
+        for ((s, a), sent) in self.summons.iter().zip(&d.actions).zip(&d.sent) {
+            let mut row = summon_fields(s, self.data, self.zones);
             row.push(a.code().into());
+            if zoned {
+                let to = sent.map_or("", |k| self.data.centers[k.center as usize].as_str());
+                row.push(to.into());
+            }
             t.push(row);
         }
         t
@@ -445,7 +479,8 @@ impl Day<'_> {
             order = if o.examiner == last { order + 1 } else { 1 };
             last = o.examiner;
             let s = &self.summons[o.examiner];
-            let [center, subject, day, half] = self.data.cell_names(&s.cell);
+            let at = self.decisions.sent[o.examiner].unwrap_or(s.cell);
+            let [center, subject, day, half] = self.data.cell_names(&at);
             t.push(vec![
                 s.examiner_id.as_str().into(),
                 s.name.as_str().into(),
@@ -473,6 +508,28 @@ impl Day<'_> {
         .map(|a| self.decisions.count(a))
     }
 
+    /// Per zone (with zones): firm examiners who come, moved, released; reserves
+    /// called, left at home.
+    fn by_zone(&self) -> Vec<(&str, [usize; 5])> {
+        let mut by: BTreeMap<u32, [usize; 5]> = BTreeMap::new();
+        for (s, a) in self.summons.iter().zip(&self.decisions.actions) {
+            let Some(zone) = s.zone.or_else(|| self.zones.of(s.cell.center)) else {
+                continue;
+            };
+            let k = match a {
+                Action::Come => 0,
+                Action::Move => 1,
+                Action::Release => 2,
+                Action::Call => 3,
+                Action::StayHome => 4,
+            };
+            by.entry(zone).or_default()[k] += 1;
+        }
+        by.into_iter()
+            .map(|(z, n)| (self.zones.names[z as usize].as_str(), n))
+            .collect()
+    }
+
     fn json(&self) -> String {
         let [come, release, call, stay] = self.counts();
         let short = self.shortages();
@@ -484,6 +541,15 @@ impl Day<'_> {
             "release": release,
             "call": call,
             "stay_home": stay,
+            "moved": self.decisions.count(Action::Move),
+            "zones": self.by_zone().into_iter().map(|(zone, [come, moved, release, call, stay])| json!({
+                "zone": zone,
+                "come": come,
+                "moved": moved,
+                "release": release,
+                "call": call,
+                "stay_home": stay,
+            })).collect::<Vec<_>>(),
             "slots": self.tt.ends.iter().map(|e| json!({
                 "center": self.data.centers[e.center as usize],
                 "day": self.data.slot_labels(e.slot).0,
@@ -514,6 +580,25 @@ impl Day<'_> {
             out,
             "{orals} orals chosen. Firm examiners: {come} come, {release} released. Reserves: {call} called, {stay} stay home."
         )?;
+        let zones = self.by_zone();
+        if !zones.is_empty() {
+            let moved = self.decisions.count(Action::Move);
+            writeln!(
+                out,
+                "Zones: {moved} firm examiner{} moved to another centre of their zone before any reserve was called (confirmations.csv, sent_to_center).",
+                if moved == 1 { "" } else { "s" }
+            )?;
+            let rows: Vec<Vec<String>> = zones
+                .into_iter()
+                .map(|(z, n)| {
+                    std::iter::once(z.to_string())
+                        .chain(n.map(|v| v.to_string()))
+                        .collect()
+                })
+                .collect();
+            let header = ["zone", "come", "moved", "released", "called", "stay home"];
+            write!(out, "{}", text_table(&header, &rows))?;
+        }
         let rows: Vec<Vec<String>> = self
             .tt
             .ends

@@ -12,7 +12,7 @@ use super::args::{InputArgs, OutputArgs, PlanArgs};
 use super::{
     pct, promise_text, read_data, refuse_overwriting_inputs, slot_text, summon_fields, Error, Notes,
 };
-use crate::data::{Dataset, Hosts, RosterEntry, SlotKind, Summon};
+use crate::data::{Dataset, Hosts, RosterEntry, SlotKind, Summon, ZoneMap};
 use crate::forecast::{self, Familiarity, Forecast};
 use crate::input;
 use crate::model::Model;
@@ -131,6 +131,26 @@ fn forecast_tables<'a>(
         row.extend(zone.map(Field::from));
         conv.push(row);
     }
+    // A zone's pooled reserve (when it has one): its centre empty, its expected counts in
+    // its cells' rows.
+    let pools = zoned.map_or(&[][..], |_| &plan.pools[..]);
+    for p in pools.iter().filter(|p| p.reserve > 0) {
+        let [_, subject, day, half] = data.cell_names(&plan.cells[p.cells[0]].cell);
+        let zones = zoned.map(|(z, _)| &z.map).expect("pools only with zones");
+        conv.push(vec![
+            "".into(),
+            subject.into(),
+            day.into(),
+            half.into(),
+            "".into(),
+            0.into(),
+            p.reserve.into(),
+            p.capacity.into(),
+            "".into(),
+            "".into(),
+            zones.names[p.zone as usize].as_str().into(),
+        ]);
+    }
     (cands, subj, cent, conv)
 }
 
@@ -222,14 +242,19 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
         .map(|z| zones::regrouped(z, &fc, (&model, &data), widenings, &aimed));
     let none = Hosts::default();
     let hosts = regrouped.as_ref().map_or(&none, |r| &r.hosts);
+    let zoned_opts = zones.as_ref().map(|z| PlanOptions {
+        zones: z.map.clone(),
+        ..aimed.clone()
+    });
+    let zone_map = zoned_opts.as_ref().map_or(&aimed.zones, |o| &o.zones);
     let replanned = regrouped
         .as_ref()
-        .filter(|r| !r.hosts.is_empty())
-        .map(|r| planning::plan_with_reserve(&r.firm, &r.reserve, &aimed, &data));
+        .zip(zoned_opts.as_ref())
+        .map(|(r, o)| planning::plan_with_reserve(&r.firm, &r.reserve, o, &data));
     let plan = replanned.as_ref().unwrap_or(&apart);
     let named = roster
         .as_ref()
-        .map(|r| planning::summon(plan, r, (&data, hosts)));
+        .map(|r| planning::summon(plan, r, (&data, hosts, zone_map)));
     for s in named.iter().flat_map(|(_, shortages)| shortages) {
         let [center, subject, _, _] = data.cell_names(&s.cell);
         notes.warn(&format!(
@@ -252,6 +277,7 @@ pub(crate) fn run(a: ForecastArgs, notes: &Notes) -> Result<String, Error> {
     )?;
     outputs.set_settings(PlanSettings {
         hosts: zones::host_names(hosts, &data),
+        zones: zones::zone_names(zone_map, &data),
         ..PlanSettings::of(&popts, data.slot_kind())
     });
     let page = PlanPage {
@@ -330,8 +356,11 @@ fn output_files(
 ) -> Result<Outputs, Error> {
     let style = CsvStyle::for_excel(a.output.excel);
     let hosted = zoned.map(|(z, h)| hosts_table(z, h, data));
+    let none = ZoneMap::default();
+    let zone_map = zoned.map_or(&none, |(z, _)| &z.map);
     let (cands, subj, cent, conv) = forecast_tables(data, fc, (plan, zoned), q);
-    let named_tables = named.map(|(summons, shortages)| summons_tables(summons, shortages, data));
+    let named_tables =
+        named.map(|(summons, shortages)| summons_tables(summons, shortages, (data, zone_map)));
     let mut tables: Vec<(&str, &Table)> = vec![
         ("convocations.csv", &conv),
         ("by_subject.csv", &subj),
@@ -417,17 +446,18 @@ fn workbook_summary(
     rows.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
 }
 
-/// `summons.csv` and `shortages.csv`.
+/// `summons.csv` and `shortages.csv`; with zones, each with a `zone` column, a zone's
+/// pooled reserve without a centre.
 fn summons_tables<'a>(
     summons: &'a [Summon],
     shortages: &'a [Shortage],
-    data: &'a Dataset,
+    (data, zones): (&'a Dataset, &'a ZoneMap),
 ) -> (Table<'a>, Table<'a>) {
-    let mut t = Table::new(&input::SUMMONS_COLUMNS);
+    let mut t = Table::new(input::summons::columns(zones));
     for s in summons {
-        t.push(summon_fields(s, data));
+        t.push(summon_fields(s, data, zones));
     }
-    let mut sh = Table::new(&[
+    let mut columns = vec![
         "center",
         "subject",
         "day",
@@ -436,11 +466,15 @@ fn summons_tables<'a>(
         "examiners_planned",
         "summoned",
         "missing",
-    ]);
+    ];
+    if !zones.is_empty() {
+        columns.push("zone");
+    }
+    let mut sh = Table::new(&columns);
     for s in shortages {
         let [center, subject, day, half] = data.cell_names(&s.cell);
-        sh.push(vec![
-            center.into(),
+        let mut row: Vec<Field> = vec![
+            if s.zone.is_some() { "" } else { center }.into(),
             subject.into(),
             day.into(),
             half.into(),
@@ -448,7 +482,12 @@ fn summons_tables<'a>(
             s.planned.into(),
             s.summoned.into(),
             (s.planned - s.summoned).into(),
-        ]);
+        ];
+        if !zones.is_empty() {
+            let zone = s.zone.or_else(|| zones.of(s.cell.center));
+            row.push(zone.map_or("", |z| zones.names[z as usize].as_str()).into());
+        }
+        sh.push(row);
     }
     (t, sh)
 }

@@ -256,8 +256,9 @@ pub(crate) fn slot_text(data: &crate::data::Dataset, slot: crate::data::Slot) ->
 pub(crate) fn summon_fields<'a>(
     s: &'a crate::data::Summon,
     data: &'a crate::data::Dataset,
+    zones: &'a crate::data::ZoneMap,
 ) -> Vec<crate::report::Field<'a>> {
-    crate::input::summons::row(s, data)
+    crate::input::summons::row(s, data, zones)
         .into_iter()
         .map(Into::into)
         .collect()

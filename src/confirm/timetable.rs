@@ -172,16 +172,12 @@ impl Group {
         let mut candidates = Vec::new();
         for key in keys {
             let cell = &decisions.cells[*key];
-            let busy = cell
-                .examiners
-                .iter()
-                .filter(|&&i| decisions.actions[i].hears())
-                .map(|&i| Busy {
-                    summon: i,
-                    free_at: start,
-                    heard: 0,
-                    capacity: cell.capacity,
-                });
+            let busy = cell.hearing.iter().map(|&i| Busy {
+                summon: i,
+                free_at: start,
+                heard: 0,
+                capacity: cell.capacity,
+            });
             let subject = data.subjects[key.subject as usize].clone();
             examiners
                 .entry((key.center, subject))

@@ -53,10 +53,6 @@ impl Hosts {
     pub(crate) fn moved(&self) -> impl Iterator<Item = (u32, u32, u32)> + '_ {
         self.host.iter().map(|(&(c, s), &h)| (c, s, h))
     }
-
-    pub(crate) fn is_empty(&self) -> bool {
-        self.host.is_empty()
-    }
 }
 
 impl CellKey {
@@ -66,5 +62,60 @@ impl CellKey {
             center: hosts.of(c.center, s.subject),
             ..CellKey::of(c, s)
         }
+    }
+}
+
+/// Each centre's zone (`--zones`): the centres close enough for an examiner to go from
+/// one to another within a half-day. Empty: no zones, every centre alone, and the plan
+/// pools nothing. Zones are numbered in the order of their sorted names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct ZoneMap {
+    /// Zone names, sorted.
+    pub(crate) names: Vec<String>,
+    /// Per centre of the dataset, its zone's index in `names`.
+    of_center: Vec<u32>,
+}
+
+impl ZoneMap {
+    /// The map of `zone_of` (each centre's zone name, in centre order).
+    pub(crate) fn new(zone_of: Vec<String>) -> ZoneMap {
+        let mut names = zone_of.clone();
+        names.sort();
+        names.dedup();
+        let of_center = zone_of
+            .iter()
+            .map(|z| names.binary_search(z).expect("a zone of the list") as u32)
+            .collect();
+        ZoneMap { names, of_center }
+    }
+
+    /// `center`'s zone; `None` without zones or for a centre the map does not know (one
+    /// only the summons name).
+    pub(crate) fn of(&self, center: u32) -> Option<u32> {
+        self.of_center.get(center as usize).copied()
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.of_center.is_empty()
+    }
+
+    /// The zone named `name`.
+    pub(crate) fn id(&self, name: &str) -> Option<u32> {
+        self.names
+            .binary_search_by(|n| n.as_str().cmp(name))
+            .ok()
+            .map(|i| i as u32)
+    }
+
+    /// The centres of `zone`, in centre order.
+    pub(crate) fn centers(&self, zone: u32) -> impl Iterator<Item = u32> + '_ {
+        (0..self.of_center.len() as u32).filter(move |&c| self.of(c) == Some(zone))
+    }
+
+    /// Each centre's zone name, in centre order (for the manifest).
+    pub(crate) fn zone_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.of_center
+            .iter()
+            .map(|&z| self.names[z as usize].as_str())
     }
 }

@@ -17,7 +17,7 @@ mod slot;
 
 use std::collections::BTreeMap;
 
-pub(crate) use cell::{CellKey, Hosts};
+pub(crate) use cell::{CellKey, Hosts, ZoneMap};
 pub(crate) use people::{Role, RosterEntry, Summon};
 pub(crate) use renames::{likely_renames, LikelyRename};
 pub(crate) use slot::{HalfDay, Slot, SlotKind, MAX_CAPACITY};

@@ -48,11 +48,16 @@ impl Role {
     }
 }
 
-/// One examiner convened for one cell.
+/// One examiner convened for one cell, or on call for a zone.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Summon {
     pub(crate) examiner_id: String,
     pub(crate) name: String,
+    /// For a zone's pooled reserve, the zone's first centre: results day sends the
+    /// examiner to whichever centre of the zone is short ([`Summon::zone`]).
     pub(crate) cell: CellKey,
     pub(crate) role: Role,
+    /// `Some`: a reserve pooled by the zone numbered so in the plan's
+    /// [`super::ZoneMap`], for any of its centres; its rows leave the centre empty.
+    pub(crate) zone: Option<u32>,
 }

@@ -101,8 +101,9 @@ pub(crate) const COLUMNS: [&str; Column::ALL.len()] = {
 };
 
 /// The columns of `summons.csv`, which `forecast` writes and `confirm` reads back: see
-/// [`super::summons`], which owns the format.
-pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
+/// [`super::summons`], which owns the format. The last, `zone`, is written only for a
+/// plan with zones.
+pub(crate) const SUMMONS_COLUMNS: [&str; 8] = [
     "examiner_id",
     "name",
     "subject",
@@ -110,6 +111,7 @@ pub(crate) const SUMMONS_COLUMNS: [&str; 7] = [
     "day",
     "half_day",
     "role",
+    "zone",
 ];
 
 /// The other names offices give the columns (French exports, usual variants), for each

@@ -36,7 +36,7 @@ pub(crate) mod summons;
 mod tables;
 mod text;
 
-pub(crate) use columns::{aliases_help, column_by_hand, Column, SUMMONS_COLUMNS};
+pub(crate) use columns::{aliases_help, column_by_hand, Column};
 pub(crate) use merge::read_files;
 pub(crate) use problems::InputError;
 pub(crate) use results_day::{read_choices, read_durations, Choices, Durations};

@@ -13,21 +13,32 @@ use super::problems::{shown_value, InputError, Problems};
 use super::tables::{into_result, read_small_table};
 use super::text::half_day_of;
 use super::Separator;
-use crate::data::{CellKey, Dataset, HalfDay, Role, Slot, Summon};
+use crate::data::{CellKey, Dataset, HalfDay, Role, Slot, Summon, ZoneMap};
 
-/// The row written for a summons, in [`SUMMONS_COLUMNS`] order, its names looked up in
-/// the dataset the plan was made on.
-pub(crate) fn row<'a>(s: &'a Summon, data: &'a Dataset) -> [&'a str; 7] {
+/// The columns written: [`SUMMONS_COLUMNS`], without `zone` for a plan without zones.
+pub(crate) fn columns(zones: &ZoneMap) -> &'static [&'static str] {
+    let n = SUMMONS_COLUMNS.len() - usize::from(zones.is_empty());
+    &SUMMONS_COLUMNS[..n]
+}
+
+/// The row written for a summons, in [`columns`] order, its names looked up in the
+/// dataset the plan was made on and its zones: a zone's pooled reserve has no centre.
+pub(crate) fn row<'a>(s: &'a Summon, data: &'a Dataset, zones: &'a ZoneMap) -> Vec<&'a str> {
     let [center, subject, day, half] = data.cell_names(&s.cell);
-    [
-        &s.examiner_id,
+    let zone = s.zone.or_else(|| zones.of(s.cell.center));
+    let mut row = vec![
+        s.examiner_id.as_str(),
         &s.name,
         subject,
-        center,
+        if s.zone.is_some() { "" } else { center },
         day,
         half,
         s.role.code(),
-    ]
+    ];
+    if !zones.is_empty() {
+        row.push(zone.map_or("", |z| zones.names[z as usize].as_str()));
+    }
+    row
 }
 
 /// A row of `summons.csv` as the office left it, before its names meet the candidates'.
@@ -40,6 +51,9 @@ pub(crate) struct SummonRow {
     day: String,
     half: Option<HalfDay>,
     role: Role,
+    /// Empty but for a zone's pooled reserve, whose centre is empty.
+    zone: String,
+    line: u64,
 }
 
 /// Reads the convocations sent, in file order: for each cell its examiners by
@@ -58,14 +72,19 @@ pub(crate) fn read_summons(
     let rows = read_small_table(path, separator, &SUMMONS_COLUMNS, 4, &mut problems);
     let mut out = Vec::new();
     for (line, f) in rows {
-        let [examiner_id, name, subject, center, day, half_day, role] = f;
+        let [examiner_id, name, subject, center, day, half_day, role, zone] = f;
         let Some(role) = Role::from_code(&role) else {
             problems.push(path, line, "role", &role, "firm or reserve");
             continue;
         };
-        if examiner_id.is_empty() || subject.is_empty() || center.is_empty() {
-            let expected = "an examiner id, a subject and a centre on every row";
+        if examiner_id.is_empty() || subject.is_empty() {
+            let expected = "an examiner id and a subject on every row";
             problems.push(path, line, "examiner_id", &examiner_id, expected);
+            continue;
+        }
+        if center.is_empty() && (zone.is_empty() || role != Role::Reserve) {
+            let expected = "a centre, or for a zone's pooled reserve the role reserve and a zone";
+            problems.push(path, line, "center", &center, expected);
             continue;
         }
         let half = match half_day_of(&day, &half_day) {
@@ -81,10 +100,16 @@ pub(crate) fn read_summons(
                 examiner_id,
                 name,
                 subject,
-                center,
                 day,
                 half,
                 role,
+                zone: if center.is_empty() {
+                    zone
+                } else {
+                    String::new()
+                },
+                center,
+                line,
             },
         ));
     }
@@ -134,8 +159,13 @@ fn once_each(
 
 impl SummonRow {
     fn same_cell(&self, o: &SummonRow) -> bool {
-        (&self.subject, &self.center, &self.day, self.half)
-            == (&o.subject, &o.center, &o.day, o.half)
+        (
+            &self.subject,
+            &self.center,
+            &self.zone,
+            &self.day,
+            self.half,
+        ) == (&o.subject, &o.center, &o.zone, &o.day, o.half)
     }
 
     /// Whether the two rows' slots share any time: the same day with the same half-day
@@ -148,34 +178,65 @@ impl SummonRow {
     }
 }
 
-/// The summons with their names as ids of `data`, whose tables gain the centres,
-/// subjects and days that only the summons name (an examiner convened where no
-/// candidate is, who is then released).
-pub(crate) fn resolve(rows: Vec<SummonRow>, data: &mut Dataset) -> Vec<Summon> {
+/// Adds to `data`'s tables the centres, subjects and days that only the summons name
+/// (an examiner convened where no candidate is, who is then released). Done before the
+/// plan's hosts and zones are read against the data, whose ids it renumbers.
+pub(crate) fn add_names(rows: &[SummonRow], data: &mut Dataset) {
     data.add_names(
-        rows.iter().map(|r| r.center.as_str()),
+        rows.iter()
+            .map(|r| r.center.as_str())
+            .filter(|c| !c.is_empty()),
         rows.iter().map(|r| r.subject.as_str()),
         rows.iter()
             .map(|r| r.day.as_str())
             .filter(|d| !d.is_empty()),
     );
-    let id = |found: Option<u32>| found.expect("a name just added");
-    rows.into_iter()
-        .map(|r| {
-            let slot = match r.day.as_str() {
-                "" => Slot::PERIOD,
-                d => Slot::on(id(data.day_id(d)), r.half),
-            };
-            Summon {
-                cell: CellKey {
-                    center: id(data.center_id(&r.center)),
-                    subject: id(data.subject_id(&r.subject)),
-                    slot,
-                },
-                examiner_id: r.examiner_id,
-                name: r.name,
-                role: r.role,
+}
+
+/// The summons with their names as ids of `data` (which [`add_names`] completed) and of
+/// the plan's `zones`: a pooled reserve of a zone the plan does not have is a problem.
+pub(crate) fn resolve(
+    rows: Vec<SummonRow>,
+    data: &Dataset,
+    zones: &ZoneMap,
+    path: &Path,
+) -> Result<Vec<Summon>, InputError> {
+    let id = |found: Option<u32>| found.expect("a name add_names added");
+    let mut problems = Problems::default();
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let slot = match r.day.as_str() {
+            "" => Slot::PERIOD,
+            d => Slot::on(id(data.day_id(d)), r.half),
+        };
+        let (center, zone) = if r.center.is_empty() {
+            let zone = zones.id(&r.zone);
+            match zone.and_then(|z| zones.centers(z).next()) {
+                Some(first) => (first, zone),
+                None => {
+                    let expected = if zones.is_empty() {
+                        "a centre: the plan next to this file was made without --zones (give confirm --zones)"
+                    } else {
+                        "a zone of the plan's zones file"
+                    };
+                    problems.push(path, r.line, "zone", &r.zone, expected);
+                    continue;
+                }
             }
-        })
-        .collect()
+        } else {
+            (id(data.center_id(&r.center)), None)
+        };
+        out.push(Summon {
+            cell: CellKey {
+                center,
+                subject: id(data.subject_id(&r.subject)),
+                slot,
+            },
+            examiner_id: r.examiner_id,
+            name: r.name,
+            role: r.role,
+            zone,
+        });
+    }
+    into_result(out, problems)
 }

@@ -17,13 +17,16 @@
 //!
 //! Whom to summon for a plan, from a roster, is [`summon`]'s.
 
+mod pools;
 mod summon;
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, BinaryHeap};
 
+pub(crate) use self::pools::PoolPlan;
+use self::pools::Shortfall;
 pub(crate) use self::summon::{summon, Shortage};
-use crate::data::{CellKey, Dataset, Hosts, SlotKind, MAX_CAPACITY};
+use crate::data::{CellKey, Dataset, Hosts, SlotKind, ZoneMap, MAX_CAPACITY};
 use crate::forecast::{CountDist, ForecastCell};
 
 #[derive(Debug, Clone)]
@@ -43,6 +46,9 @@ pub(crate) struct PlanOptions {
     /// Where orals are held when the plan regrouped them (`--zones`): `confirm` reads
     /// them from the plan's manifest and counts a moved oral at its host.
     pub(crate) hosts: Hosts,
+    /// The centres' zones (`--zones`): each (zone, subject, slot) of two cells or more
+    /// shares one reserve ([`pools`]). Empty: a reserve per cell.
+    pub(crate) zones: ZoneMap,
 }
 
 /// What a plan was made with, as `forecast` records it in `manifest.json` for `confirm`
@@ -60,12 +66,17 @@ pub(crate) struct PlanSettings {
     /// `--zones`), for `confirm` to count them there too.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub(crate) hosts: Vec<[String; 3]>,
+    /// Each centre's zone (centre, zone) when the plan pooled reserves by zone, for
+    /// `confirm` to send them and move examiners within a zone.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub(crate) zones: Vec<[String; 2]>,
 }
 
 impl PlanSettings {
     pub(crate) fn of(opts: &PlanOptions, slots: SlotKind) -> PlanSettings {
         PlanSettings {
             hosts: Vec::new(),
+            zones: Vec::new(),
             slots: slots.code().to_string(),
             capacity: opts.capacity,
             capacity_by_subject: opts.capacity_by_subject.clone(),
@@ -122,6 +133,7 @@ impl Default for PlanOptions {
             service_level: None,
             reserve_coverage: 0.999,
             hosts: Hosts::default(),
+            zones: ZoneMap::default(),
         }
     }
 }
@@ -162,7 +174,12 @@ pub(crate) struct CellPlan {
 
 #[derive(Debug, Clone)]
 pub(crate) struct Plan {
+    /// Every cell; in a pool, its reserve is the pool's ([`PoolPlan`]) and its
+    /// `expected_uncovered_with_reserve` its share of the pool's (in proportion to the
+    /// orals its firm examiners leave unheard).
     pub(crate) cells: Vec<CellPlan>,
+    /// The zones' shared reserves (with `--zones`), in (zone, subject, slot) order.
+    pub(crate) pools: Vec<PoolPlan>,
     pub(crate) rule: String,
     pub(crate) examiners: usize,
     pub(crate) expected_orals: f64,
@@ -238,20 +255,33 @@ fn marginal_allocation_from(
     dists: &[&CountDist],
     caps: &[usize],
     coverage: f64,
-    mut e: Vec<usize>,
+    e: Vec<usize>,
 ) -> Vec<usize> {
     let total: f64 = dists.iter().map(|d| d.mean()).sum();
+    let uncovered = |i: usize, n: usize| dists[i].expected_excess(n * caps[i]);
+    greedy(&uncovered, total, coverage, e)
+}
+
+/// The marginal rule on any units whose expected uncovered orals `uncovered(i, n)` with
+/// `n` examiners are convex in `n`: from `e` examiners per unit, each next examiner goes
+/// where it saves the most, until the uncovered orals are at most `1 - coverage` of
+/// `total`.
+fn greedy(
+    uncovered: &dyn Fn(usize, usize) -> f64,
+    total: f64,
+    coverage: f64,
+    mut e: Vec<usize>,
+) -> Vec<usize> {
     let budget = (1.0 - coverage).max(0.0) * total;
-    let mut unc: Vec<f64> = dists
+    let mut unc: Vec<f64> = e
         .iter()
-        .zip(&e)
-        .zip(caps)
-        .map(|((d, &n), &c)| d.expected_excess(n * c))
+        .enumerate()
+        .map(|(i, &n)| uncovered(i, n))
         .collect();
     let mut left: f64 = unc.iter().sum();
     let mut heap = BinaryHeap::new();
-    for (i, d) in dists.iter().enumerate() {
-        let g = unc[i] - d.expected_excess((e[i] + 1) * caps[i]);
+    for (i, &n) in e.iter().enumerate() {
+        let g = unc[i] - uncovered(i, n + 1);
         if g > 0.0 {
             heap.push(Gain(g, i));
         }
@@ -261,10 +291,10 @@ fn marginal_allocation_from(
     while left > budget + 1e-9 * total.max(1.0) {
         let Some(Gain(_, i)) = heap.pop() else { break };
         e[i] += 1;
-        let next = dists[i].expected_excess(e[i] * caps[i]);
+        let next = uncovered(i, e[i]);
         left -= unc[i] - next;
         unc[i] = next;
-        let g = next - dists[i].expected_excess((e[i] + 1) * caps[i]);
+        let g = next - uncovered(i, e[i] + 1);
         if g > 0.0 {
             heap.push(Gain(g, i));
         }
@@ -365,29 +395,127 @@ pub(crate) fn plan_with_reserve(
             ),
         ),
     };
-    let with_reserve =
-        marginal_allocation_from(&reserve_dists, &caps, opts.reserve_coverage, firm.clone());
-    let plans: Vec<CellPlan> = cells
-        .iter()
-        .zip(reserve_dists)
-        .zip(firm.iter().zip(&with_reserve))
-        .zip(&caps)
-        .map(|(((c, rd), (&e, &all)), &cap)| cell_plan(c, rd, e, all - e, cap))
-        .collect();
+    let keys: Vec<CellKey> = cells.iter().map(|c| c.key).collect();
+    let groups = pools::groups(&keys, &opts.zones);
+    let reserve = Reserve {
+        dists: &reserve_dists,
+        caps: &caps,
+        firm: &firm,
+    };
+    let (plans, pools) = reserve.plan(cells, groups, opts.reserve_coverage);
     Plan {
         examiners: plans.iter().map(|c| c.examiners).sum(),
         expected_orals: plans.iter().map(|c| c.expected).sum(),
         expected_uncovered: plans.iter().map(|c| c.expected_uncovered).sum(),
-        reserve: plans.iter().map(|c| c.reserve).sum(),
+        reserve: plans.iter().map(|c| c.reserve).sum::<usize>()
+            + pools.iter().map(|p| p.reserve).sum::<usize>(),
         expected_uncovered_with_reserve: plans
             .iter()
             .map(|c| c.expected_uncovered_with_reserve)
             .sum(),
-        expected_calls: plans.iter().map(|c| c.expected_calls).sum(),
+        expected_calls: plans.iter().map(|c| c.expected_calls).sum::<f64>()
+            + pools.iter().map(|p| p.expected_calls).sum::<f64>(),
+        pools,
         cells: plans,
         rule,
         marginal_examiners: marginal_total,
         per_cell_95_examiners: per95,
+    }
+}
+
+/// The reserve's sizing: the cells' distributions widened as the reserve target was
+/// calibrated, their capacities and the firm plan.
+struct Reserve<'a> {
+    dists: &'a [&'a CountDist],
+    caps: &'a [usize],
+    firm: &'a [usize],
+}
+
+impl Reserve<'_> {
+    /// The marginal rule continued from the firm plan up to `coverage`, sharing
+    /// reserves among the cells outside pools and the pools of `groups` (a pooled cell
+    /// has none of its own): each cell's plan and each pool's.
+    fn plan(
+        &self,
+        cells: &[ForecastCell],
+        groups: Vec<((u32, u32, crate::data::Slot), Vec<usize>)>,
+        coverage: f64,
+    ) -> (Vec<CellPlan>, Vec<PoolPlan>) {
+        let n = cells.len();
+        let mut pool_of = vec![None; n];
+        for (g, (_, members)) in groups.iter().enumerate() {
+            for &i in members {
+                pool_of[i] = Some(g);
+            }
+        }
+        let shortfalls: Vec<Shortfall> = groups.iter().map(|(_, m)| self.shortfall(m)).collect();
+        let uncovered = |u: usize, k: usize| match u.checked_sub(n) {
+            Some(g) => shortfalls[g].uncovered(k),
+            None if pool_of[u].is_some() => 0.0,
+            None => self.dists[u].expected_excess(k * self.caps[u]),
+        };
+        let total: f64 = self.dists.iter().map(|d| d.mean()).sum();
+        let start = self
+            .firm
+            .iter()
+            .copied()
+            .chain(vec![0; groups.len()])
+            .collect();
+        let all = greedy(&uncovered, total, coverage, start);
+        let mut plans: Vec<CellPlan> = (0..n)
+            .map(|i| {
+                let reserve = if pool_of[i].is_some() {
+                    0
+                } else {
+                    all[i] - self.firm[i]
+                };
+                cell_plan(
+                    &cells[i],
+                    self.dists[i],
+                    self.firm[i],
+                    reserve,
+                    self.caps[i],
+                )
+            })
+            .collect();
+        let pools: Vec<PoolPlan> = groups
+            .into_iter()
+            .zip(&shortfalls)
+            .zip(&all[n..])
+            .map(|(((key, members), s), &r)| {
+                let cap = self.caps[members[0]];
+                s.plan(key, members, cap, r)
+            })
+            .collect();
+        for p in &pools {
+            self.share_out(p, &mut plans);
+        }
+        (plans, pools)
+    }
+
+    fn shortfall(&self, members: &[usize]) -> Shortfall {
+        let dists: Vec<&CountDist> = members.iter().map(|&i| self.dists[i]).collect();
+        let firm: Vec<usize> = members.iter().map(|&i| self.firm[i]).collect();
+        Shortfall::of(&dists, &firm, self.caps[members[0]])
+    }
+
+    /// Gives each cell of `pool` its share of the pool's unheard orals, in proportion to
+    /// what its firm examiners alone leave unheard (equal shares when nothing is).
+    fn share_out(&self, pool: &PoolPlan, plans: &mut [CellPlan]) {
+        let own: Vec<f64> = pool
+            .cells
+            .iter()
+            .map(|&i| plans[i].expected_uncovered)
+            .collect();
+        let sum: f64 = own.iter().sum();
+        for (&i, o) in pool.cells.iter().zip(&own) {
+            let share = if sum > 0.0 {
+                o / sum
+            } else {
+                1.0 / own.len() as f64
+            };
+            plans[i].expected_uncovered_with_reserve = pool.expected_uncovered_with_reserve * share;
+        }
     }
 }
 
@@ -507,6 +635,70 @@ mod tests {
                 all.iter().sum::<usize>(),
                 exhaustive_min(&refs, &caps, q, 9)
             );
+        }
+    }
+
+    /// Pooled reserves against exhaustive search on a small zone: two centres of a town
+    /// share a subject's reserve, a third centre alone keeps its own. Whatever the
+    /// targets, the marginal rule's reserve is the smallest of every allocation (own
+    /// reserves and the pool's, 0 to 6 each) that reaches the reserve target, on the
+    /// same measure of orals unheard (the pool's net need after moves).
+    #[test]
+    fn pooled_reserves_are_optimal_against_exhaustive_search() {
+        let data = Dataset {
+            centers: ["A", "B", "C"].map(String::from).to_vec(),
+            subjects: vec!["S".into()],
+            ..Dataset::default()
+        };
+        let cell = |center: u32, ps: &[f64]| ForecastCell {
+            key: CellKey {
+                center,
+                subject: 0,
+                slot: Slot::PERIOD,
+            },
+            eligible: ps.len(),
+            dist: dist(ps),
+        };
+        let cells = [
+            cell(0, &[0.9, 0.8, 0.7, 0.6, 0.5, 0.5, 0.4, 0.3]),
+            cell(1, &[0.6, 0.5, 0.4, 0.4, 0.2]),
+            cell(2, &[0.7, 0.6, 0.5, 0.5, 0.3, 0.3]),
+        ];
+        let zones = ZoneMap::new(["town", "town", "alone"].map(String::from).to_vec());
+        for (coverage, reserve_coverage) in [(0.6, 0.9), (0.8, 0.99), (0.9, 0.999)] {
+            let opts = PlanOptions {
+                capacity: 2,
+                coverage,
+                reserve_coverage,
+                zones: zones.clone(),
+                ..PlanOptions::default()
+            };
+            let plan = plan(&cells, &opts, &data);
+            assert_eq!(plan.pools.len(), 1);
+            let pool = &plan.pools[0];
+            assert_eq!(pool.cells, vec![0, 1]);
+            assert_eq!(plan.cells[0].reserve + plan.cells[1].reserve, 0);
+            let firm: Vec<usize> = plan.cells.iter().map(|c| c.examiners).collect();
+            let refs: Vec<&CountDist> = cells.iter().map(|c| &c.dist).collect();
+            let short = Shortfall::of(&refs[..2], &firm[..2], 2);
+            let total: f64 = refs.iter().map(|d| d.mean()).sum();
+            let budget = (1.0 - reserve_coverage) * total + 1e-9 * total.max(1.0);
+            let mut best = usize::MAX;
+            for own in 0..=6 {
+                for pooled in 0..=6 {
+                    let left =
+                        short.uncovered(pooled) + refs[2].expected_excess((firm[2] + own) * 2);
+                    if left <= budget {
+                        best = best.min(own + pooled);
+                    }
+                }
+            }
+            assert_eq!(plan.reserve, best, "{coverage} {reserve_coverage}");
+            assert_eq!(plan.reserve, pool.reserve + plan.cells[2].reserve);
+            let unheard = plan.expected_uncovered_with_reserve;
+            let parts = short.uncovered(pool.reserve)
+                + refs[2].expected_excess((firm[2] + plan.cells[2].reserve) * 2);
+            assert!((unheard - parts).abs() < 1e-9);
         }
     }
 

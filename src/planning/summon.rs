@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::Plan;
-use crate::data::{CellKey, Dataset, Hosts, Role, RosterEntry, Slot, Summon};
+use crate::data::{CellKey, Dataset, Hosts, Role, RosterEntry, Slot, Summon, ZoneMap};
 
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Shortage {
@@ -14,6 +14,31 @@ pub(crate) struct Shortage {
     pub(crate) role: Role,
     pub(crate) planned: usize,
     pub(crate) summoned: usize,
+    /// `Some`: a zone's pooled reserve ([`Summon::zone`]).
+    pub(crate) zone: Option<u32>,
+}
+
+/// Where examiners are summoned: a cell (firm and its own reserve) or a zone's pool of
+/// one subject and slot (reserve only), with how many of each role it needs.
+struct Post {
+    key: CellKey,
+    need: [usize; 2],
+    zone: Option<u32>,
+}
+
+/// The plan's posts: its cells, then its pools (each keyed by its first cell).
+fn posts(plan: &Plan) -> Vec<Post> {
+    let cells = plan.cells.iter().map(|c| Post {
+        key: c.cell,
+        need: [c.examiners, c.reserve],
+        zone: None,
+    });
+    let pools = plan.pools.iter().map(|p| Post {
+        key: plan.cells[p.cells[0]].cell,
+        need: [0, p.reserve],
+        zone: Some(p.zone),
+    });
+    cells.chain(pools).collect()
 }
 
 /// Names the examiners to summon: firm ones for every cell first, then the reserve; for
@@ -24,11 +49,12 @@ pub(crate) struct Shortage {
 /// out, so that a cell's pool draw never takes someone another cell could only get
 /// locally; the pool is then shared in centre, subject, slot order. Where the plan held a
 /// centre's orals of a subject at another centre (`hosts`), that centre's examiners of the
-/// subject are local to the host: they follow their candidates.
+/// subject are local to the host: they follow their candidates. A zone's pooled reserve
+/// (with `zones`) takes the examiners of any centre of the zone as local.
 pub(crate) fn summon(
     plan: &Plan,
     roster: &[RosterEntry],
-    (data, hosts): (&Dataset, &Hosts),
+    (data, hosts, zones): (&Dataset, &Hosts, &ZoneMap),
 ) -> (Vec<Summon>, Vec<Shortage>) {
     let mut sorted: Vec<&RosterEntry> = roster.iter().collect();
     sorted.sort_by(|a, b| {
@@ -40,24 +66,28 @@ pub(crate) fn summon(
         ))
     });
     let examiners: Vec<Examiner> = sorted.iter().map(|r| Examiner::of(r, data)).collect();
+    let posts = posts(plan);
     let mut booked: HashMap<&str, Vec<Slot>> = HashMap::new();
-    let mut got: Vec<[Vec<Summon>; 2]> = vec![[Vec::new(), Vec::new()]; plan.cells.len()];
+    let mut got: Vec<[Vec<Summon>; 2]> = vec![[Vec::new(), Vec::new()]; posts.len()];
     for role in Role::ALL {
         for pool in [false, true] {
-            for (i, cell) in plan.cells.iter().enumerate() {
-                let need = match role {
-                    Role::Firm => cell.examiners,
-                    Role::Reserve => cell.reserve,
-                };
-                let key = cell.cell;
+            for (i, post) in posts.iter().enumerate() {
+                let key = post.key;
                 for e in &examiners {
                     let list = &mut got[i][role as usize];
-                    if list.len() >= need {
+                    if list.len() >= post.need[role as usize] {
                         break;
                     }
                     let here = match e.place {
                         Place::Pool => pool,
-                        Place::At(c) => !pool && hosts.of(c, key.subject) == key.center,
+                        Place::At(c) => {
+                            let held = hosts.of(c, key.subject);
+                            let local = match post.zone {
+                                None => held == key.center,
+                                Some(z) => zones.of(held) == Some(z),
+                            };
+                            !pool && local
+                        }
                         Place::Elsewhere => false,
                     };
                     let free = !booked
@@ -74,13 +104,14 @@ pub(crate) fn summon(
                             name: e.entry.name.clone(),
                             cell: key,
                             role,
+                            zone: post.zone,
                         });
                     }
                 }
             }
         }
     }
-    let shortages = shortages(plan, &got);
+    let shortages = shortages(&posts, &got);
     let summons = got
         .into_iter()
         .flat_map(|[f, r]| f.into_iter().chain(r))
@@ -130,18 +161,19 @@ impl<'r> Examiner<'r> {
     }
 }
 
-/// The cells and roles the roster could not fill.
-fn shortages(plan: &Plan, got: &[[Vec<Summon>; 2]]) -> Vec<Shortage> {
+/// The posts and roles the roster could not fill.
+fn shortages(posts: &[Post], got: &[[Vec<Summon>; 2]]) -> Vec<Shortage> {
     let mut out = Vec::new();
-    for (cell, g) in plan.cells.iter().zip(got) {
-        for (role, planned) in [(Role::Firm, cell.examiners), (Role::Reserve, cell.reserve)] {
-            let summoned = g[role as usize].len();
+    for (post, g) in posts.iter().zip(got) {
+        for role in Role::ALL {
+            let (planned, summoned) = (post.need[role as usize], g[role as usize].len());
             if summoned < planned {
                 out.push(Shortage {
-                    cell: cell.cell,
+                    cell: post.key,
                     role,
                     planned,
                     summoned,
+                    zone: post.zone,
                 });
             }
         }
@@ -219,6 +251,7 @@ mod tests {
             examiners: cells.iter().map(|c| c.examiners).sum(),
             reserve: cells.iter().map(|c| c.reserve).sum(),
             cells,
+            pools: Vec::new(),
             rule: String::new(),
             expected_orals: 0.0,
             expected_uncovered: 0.0,
@@ -242,6 +275,7 @@ mod tests {
             role,
             planned,
             summoned,
+            zone: None,
         }
     }
 
@@ -262,7 +296,11 @@ mod tests {
             entry("P1", "SES", "", 0),
         ];
         let data = names();
-        let (s, short) = summon(&plan, &roster, (&data, &Hosts::default()));
+        let (s, short) = summon(
+            &plan,
+            &roster,
+            (&data, &Hosts::default(), &ZoneMap::default()),
+        );
         let ids: Vec<(&str, &str, &str)> = s
             .iter()
             .map(|x| {
@@ -307,7 +345,11 @@ mod tests {
             entry("E3", "MATHS", "", 2),
         ];
         let data = names();
-        let (s, short) = summon(&plan, &roster, (&data, &Hosts::default()));
+        let (s, short) = summon(
+            &plan,
+            &roster,
+            (&data, &Hosts::default(), &ZoneMap::default()),
+        );
         let got: Vec<(&str, &str, &str, Role)> = s
             .iter()
             .map(|x| {
@@ -335,7 +377,11 @@ mod tests {
         }
         // E2 away in the afternoon: a pool-only afternoon cell gets E3, then runs short.
         let plan = plan_of(vec![slot_cell("C", "MATHS", pm, 2, 0)]);
-        let (s, short) = summon(&plan, &roster, (&data, &Hosts::default()));
+        let (s, short) = summon(
+            &plan,
+            &roster,
+            (&data, &Hosts::default(), &ZoneMap::default()),
+        );
         assert_eq!(
             s.iter().map(|x| x.examiner_id.as_str()).collect::<Vec<_>>(),
             ["E3"]

@@ -174,3 +174,72 @@ fn summons_with_a_half_day_that_cannot_be_are_refused_by_line() {
     let rows = read_csv(&tmp.path().join("day/confirmations.csv"));
     assert_eq!(rows[0]["half_day"], "am");
 }
+
+/// A zone's pooled reserve is a reserve row with a zone and no centre: a firm row
+/// without a centre, a pooled row without its zone, and one naming a zone the zones do
+/// not have are problems named by line; without any zones a pooled row is refused too.
+/// Nothing is written.
+#[test]
+fn pooled_reserves_without_a_zone_the_plan_has_are_refused_by_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (cands, zones) = (
+        repo_file("data/sample/candidates.csv"),
+        repo_file("data/sample/zones.csv"),
+    );
+    std::fs::write(tmp.path().join("choices.csv"), "candidate_id,subject\n").unwrap();
+    let summons = |rows: &str| {
+        let head = "examiner_id,name,subject,center,day,half_day,role,zone\n";
+        std::fs::write(tmp.path().join("summons.csv"), format!("{head}{rows}")).unwrap();
+    };
+    summons(
+        "E1,N,FRANCAIS,,2026-07-07,am,firm,Metz\n\
+         E2,N,FRANCAIS,,2026-07-07,am,reserve,\n\
+         E3,N,FRANCAIS,,2026-07-07,pm,reserve,Atlantis\n\
+         E4,N,FRANCAIS,,2026-07-08,pm,reserve,Metz\n",
+    );
+    let (c, z) = (cands.to_str().unwrap(), zones.to_str().unwrap());
+    let mut args = vec![
+        "confirm",
+        "--candidates",
+        c,
+        "--choices",
+        "choices.csv",
+        "--summons",
+        "summons.csv",
+        "--out",
+        "day",
+        "--zones",
+        z,
+    ];
+    let o = run(tmp.path(), &args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let e = stderr(&o);
+    for needle in [
+        "summons.csv, line 2, column 'center': value '': expected a centre, or for a zone's pooled reserve the role reserve and a zone",
+        "summons.csv, line 3, column 'center'",
+    ] {
+        assert!(e.contains(needle), "missing {needle:?} in:\n{e}");
+    }
+    summons(
+        "E3,N,FRANCAIS,,2026-07-07,pm,reserve,Atlantis\n\
+         E4,N,FRANCAIS,,2026-07-08,pm,reserve,Metz\n",
+    );
+    let o = run(tmp.path(), &args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let needle = "summons.csv, line 2, column 'zone': value 'Atlantis': expected a zone of the plan's zones file";
+    assert!(stderr(&o).contains(needle), "{}", stderr(&o));
+    args.truncate(args.len() - 2);
+    summons("E4,N,FRANCAIS,,2026-07-08,pm,reserve,Metz\n");
+    let o = run(tmp.path(), &args);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("--zones"), "{}", stderr(&o));
+    assert!(!tmp.path().join("day").exists());
+    // With the zones, the pooled reserve is read and, nobody choosing, stays home.
+    args.extend(["--zones", z]);
+    ok(tmp.path(), &args);
+    let rows = read_csv(&tmp.path().join("day/confirmations.csv"));
+    assert_eq!(
+        (rows[0]["action"].as_str(), rows[0]["zone"].as_str()),
+        ("stay-home", "Metz")
+    );
+}

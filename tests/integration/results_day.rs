@@ -198,14 +198,34 @@ fn check(dir: &Path, out: &str, choices: &str, plan: &str) {
         }
     }
     // 4. Examiners hear one at a time, at most 8 a half-day, only if they come or are
-    //    called for that very cell.
+    //    called for that very cell, or moved or sent there (`sent_to_center`, with
+    //    zones), and never a pooled reserve without being sent somewhere.
+    let place = |r: &BTreeMap<String, String>| -> String {
+        match r.get("sent_to_center").filter(|c| !c.is_empty()) {
+            Some(to) => {
+                assert!(matches!(r["action"].as_str(), "move" | "call"), "{r:?}");
+                to.clone()
+            }
+            None => r["center"].clone(),
+        }
+    };
+    for r in &conf {
+        if r["center"].is_empty() {
+            assert_eq!(r["role"], "reserve", "only a reserve is pooled: {r:?}");
+            assert!(!r["zone"].is_empty(), "{r:?}");
+            let sent = r["sent_to_center"].as_str();
+            assert_eq!(r["action"] == "call", !sent.is_empty(), "{r:?}");
+        }
+    }
+    let places: Vec<String> = conf.iter().map(place).collect();
     let hears: HashSet<(&str, &str, &str, &str, &str)> = conf
         .iter()
-        .filter(|r| r["action"] == "come" || r["action"] == "call")
-        .map(|r| {
+        .zip(&places)
+        .filter(|(r, _)| matches!(r["action"].as_str(), "come" | "call" | "move"))
+        .map(|(r, at)| {
             (
                 r["examiner_id"].as_str(),
-                r["center"].as_str(),
+                at.as_str(),
                 r["subject"].as_str(),
                 r["day"].as_str(),
                 r["half_day"].as_str(),
@@ -252,9 +272,9 @@ fn check(dir: &Path, out: &str, choices: &str, plan: &str) {
         })
         .collect();
     let mut by_cell: HashMap<(&str, &str, &str, &str), Vec<&str>> = HashMap::new();
-    for r in &conf {
+    for (r, at) in conf.iter().zip(&places) {
         let key = (
-            r["center"].as_str(),
+            at.as_str(),
             r["subject"].as_str(),
             r["day"].as_str(),
             r["half_day"].as_str(),
@@ -270,6 +290,48 @@ fn check(dir: &Path, out: &str, choices: &str, plan: &str) {
             assert!(
                 !actions.contains(&"call"),
                 "a reserve called beside a released firm examiner {cell:?}"
+            );
+        }
+    }
+    // 6. With zones, within a zone, subject and half-day: no firm examiner released
+    //    while a reserve is called or a centre is short (moves come first), and no
+    //    pooled reserve left at home while a centre is short.
+    let zone_of: HashMap<&str, &str> = conf
+        .iter()
+        .filter(|r| !r["center"].is_empty())
+        .filter_map(|r| Some((r["center"].as_str(), r.get("zone")?.as_str())))
+        .collect();
+    // (zone, subject, day, half-day): each decision and whether it is a pooled reserve.
+    type ZoneSlot<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut by_zone: HashMap<ZoneSlot, Vec<(&str, bool)>> = HashMap::new();
+    for r in conf.iter().filter(|r| r.contains_key("zone")) {
+        let key = (
+            r["zone"].as_str(),
+            r["subject"].as_str(),
+            r["day"].as_str(),
+            r["half_day"].as_str(),
+        );
+        let pooled = r["center"].is_empty();
+        by_zone
+            .entry(key)
+            .or_default()
+            .push((r["action"].as_str(), pooled));
+    }
+    for (key, actions) in &by_zone {
+        let short_here = short_cells.iter().any(|(c, s, d, h)| {
+            zone_of.get(c) == Some(&key.0) && (*s, *d, *h) == (key.1, key.2, key.3)
+        });
+        if actions.iter().any(|(a, _)| *a == "release") {
+            assert!(!short_here, "released while the zone is short {key:?}");
+            assert!(
+                !actions.iter().any(|(a, _)| *a == "call"),
+                "a reserve called while a firm examiner of the zone was released {key:?}"
+            );
+        }
+        if short_here {
+            assert!(
+                !actions.contains(&("stay-home", true)),
+                "a pooled reserve at home while the zone is short {key:?}"
             );
         }
     }
@@ -320,37 +382,8 @@ fn confirm_on_random_choices_passes_the_checker() {
     let dir = tmp.path();
     setup(dir);
     let cands = read_csv(&dir.join("last.csv"));
-    let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-    for r in &cands {
-        let avg: f64 = r["average"].parse().unwrap();
-        if (8.0..10.0).contains(&avg) {
-            by_id
-                .entry(&r["candidate_id"])
-                .or_default()
-                .push(&r["subject"]);
-        }
-    }
     for seed in 1..=4u64 {
-        // A small deterministic generator: 0, 1 or 2 orals per candidate.
-        let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        let mut next = |n: usize| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x % n as u64) as usize
-        };
-        let mut text = String::from("candidate_id,subject\n");
-        for (id, subjects) in &by_id {
-            let k = next(3).min(subjects.len());
-            let first = next(subjects.len());
-            for j in 0..k {
-                text.push_str(&format!(
-                    "{id},{}\n",
-                    subjects[(first + j) % subjects.len()]
-                ));
-            }
-        }
-        std::fs::write(dir.join("random.csv"), text).unwrap();
+        let choices = write_random_choices(dir, &cands, seed);
         ok(
             dir,
             &[
@@ -358,7 +391,7 @@ fn confirm_on_random_choices_passes_the_checker() {
                 "--candidates",
                 "last.csv",
                 "--choices",
-                "random.csv",
+                &choices,
                 "--summons",
                 "plan/summons.csv",
                 "--out",
@@ -366,7 +399,7 @@ fn confirm_on_random_choices_passes_the_checker() {
                 "-q",
             ],
         );
-        check(dir, "r", "random.csv", "plan");
+        check(dir, "r", &choices, "plan");
     }
 }
 
@@ -504,4 +537,83 @@ fn a_regrouped_plan_for_other_centres_and_a_bad_travel_time_are_refused() {
     assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert!(stderr(&o).contains("Nulle-Part"), "{}", stderr(&o));
     assert!(!dir.join("t").exists() && !dir.join("m").exists());
+}
+
+/// Reserves pooled and examiners moved: the three centres in one zone without any
+/// regrouping (`--regroup none`), so that every subject keeps three cells a half-day.
+/// On the real choices and random ones, `confirm` moves idle firm examiners and sends
+/// pooled reserves, and every decision passes the checker (rule 6 for the zones).
+#[test]
+fn confirm_moves_examiners_and_sends_pooled_reserves_within_a_zone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    setup(dir);
+    zoned_plan(dir, &["--regroup", "none", "--coverage", "0.95"]);
+    assert!(
+        !dir.join("zplan/hosts.csv").exists() || read_csv(&dir.join("zplan/hosts.csv")).is_empty()
+    );
+    let pooled = read_csv(&dir.join("zplan/summons.csv"))
+        .into_iter()
+        .filter(|r| r["center"].is_empty())
+        .count();
+    assert!(pooled > 0, "no pooled reserve in the plan");
+    let (mut moves, mut sent) = (0, 0);
+    let cands = read_csv(&dir.join("last.csv"));
+    for seed in 0..=3u64 {
+        let choices = if seed == 0 {
+            "choices.csv".to_string()
+        } else {
+            write_random_choices(dir, &cands, seed)
+        };
+        let mut a = confirm_args("zplan/summons.csv", "z");
+        a[4] = choices.as_str();
+        a.push("-q");
+        let o = run(dir, &a);
+        assert!(o.status.success(), "{}", stderr(&o));
+        check(dir, "z", &choices, "zplan");
+        for r in read_csv(&dir.join("z/confirmations.csv")) {
+            moves += usize::from(r["action"] == "move");
+            sent += usize::from(r["center"].is_empty() && r["action"] == "call");
+        }
+    }
+    assert!(
+        moves > 0 && sent > 0,
+        "moves {moves}, pooled reserves sent {sent}"
+    );
+}
+
+/// Random choices among the candidates of `cands` averaging 8 to 10 (0 to 2 orals
+/// each), written to a file named after `seed`, whose name is returned.
+fn write_random_choices(dir: &Path, cands: &[BTreeMap<String, String>], seed: u64) -> String {
+    let mut by_id: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for r in cands {
+        let avg: f64 = r["average"].parse().unwrap();
+        if (8.0..10.0).contains(&avg) {
+            by_id
+                .entry(&r["candidate_id"])
+                .or_default()
+                .push(&r["subject"]);
+        }
+    }
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = |n: usize| {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x % n as u64) as usize
+    };
+    let mut text = String::from("candidate_id,subject\n");
+    for (id, subjects) in &by_id {
+        let k = next(3).min(subjects.len());
+        let first = next(subjects.len());
+        for j in 0..k {
+            text.push_str(&format!(
+                "{id},{}\n",
+                subjects[(first + j) % subjects.len()]
+            ));
+        }
+    }
+    let name = format!("random{seed}.csv");
+    std::fs::write(dir.join(&name), text).unwrap();
+    name
 }
