@@ -364,6 +364,7 @@ impl Replayer {
                 },
                 eligible: c.ps.len(),
                 dist: CountDist::with_drift(&c.ps, widening.cell(c.subject as usize, expected)),
+                shared: None,
             }
         })
     }

@@ -265,6 +265,7 @@ mod tests {
             },
             eligible: ps.len(),
             dist: CountDist::poisson_binomial(ps),
+            shared: None,
         }
     }
 

@@ -103,8 +103,11 @@ pub(crate) struct CellArgs {
     pub(crate) whole_period: bool,
     /// CSV `center,zone`: centres close enough that an examiner can go from one to
     /// another within a half-day. The plan then holds a subject's orals of a zone's
-    /// centres in one of them (the one expecting the most) wherever that saves examiners,
-    /// and writes hosts.csv. A centre not listed is a zone of its own.
+    /// centres in one of them (the one expecting the most) wherever that saves examiners
+    /// (hosts.csv), shares each subject and half-day's reserve among the zone's centres
+    /// and counts on idle examiners moving to a short centre of their zone. A centre not
+    /// listed is a zone of its own. `confirm` reads the plan's zones from its
+    /// manifest.json; given here, these replace them.
     #[arg(long, value_name = "FILE")]
     pub(crate) zones: Option<PathBuf>,
     /// With --zones: `auto` (default) regroups wherever it saves examiners, `none`

@@ -518,9 +518,14 @@ fn regrouping_counts(hosts: &Hosts, apart: &Plan) -> (usize, usize, usize, usize
 impl Run<'_> {
     fn regrouping_text(&self) -> Option<String> {
         let (moved, groups, firm, reserve) = self.regrouping?;
+        let pools = &self.plan.pools;
         Some(format!(
-            "Zones: {groups} subjects of a zone held at one centre ({moved} centre-subjects moved, hosts.csv): {} firm and {} reserve examiners, against {firm} and {reserve} without regrouping.",
-            self.plan.examiners, self.plan.reserve
+            "Zones: {groups} subjects of a zone held at one centre ({moved} centre-subjects moved, hosts.csv); {} examiners on call for a whole zone ({} zone, subject and half-day pools, rows without a centre in convocations.csv), about {:.1} idle examiners expected to move to another centre of their zone: {} firm and {} reserve examiners, against {firm} and {reserve} without zones.",
+            pools.iter().map(|p| p.reserve).sum::<usize>(),
+            pools.iter().filter(|p| p.reserve > 0).count(),
+            pools.iter().map(|p| p.expected_moves).sum::<f64>(),
+            self.plan.examiners,
+            self.plan.reserve
         ))
     }
 
@@ -582,6 +587,9 @@ impl Run<'_> {
                 "expected_coverage": plan.expected_coverage(),
                 "expected_coverage_with_reserve": plan.expected_coverage_with_reserve(),
                 "expected_reserve_calls": plan.expected_calls,
+                "pools": plan.pools.len(),
+                "pooled_reserve": plan.pools.iter().map(|p| p.reserve).sum::<usize>(),
+                "expected_moves": plan.pools.iter().map(|p| p.expected_moves).sum::<f64>(),
                 "expected_uncovered": plan.expected_uncovered,
                 "marginal_examiners": plan.marginal_examiners,
                 "per_cell_95_examiners": plan.per_cell_95_examiners,

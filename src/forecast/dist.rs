@@ -35,6 +35,18 @@ const GH_WEIGHTS: [f64; 7] = [
     0.000_548_268_855_972_218_4,
 ];
 
+/// A lognormal factor of mean 1 and relative variance `rel_var` as Gauss-Hermite nodes:
+/// (factor, weight) pairs whose weights sum to 1.
+pub(crate) fn lognormal_nodes(rel_var: f64) -> Vec<(f64, f64)> {
+    let s2 = (1.0 + rel_var.max(0.0)).ln();
+    let s = s2.sqrt();
+    GH_NODES
+        .iter()
+        .zip(GH_WEIGHTS)
+        .map(|(x, w)| ((-0.5 * s2 + s * x).exp(), w))
+        .collect()
+}
+
 impl CountDist {
     /// Exact distribution of a sum of independent Bernoulli(p_i).
     ///

@@ -12,7 +12,7 @@
 mod dist;
 mod familiarity;
 
-pub(crate) use dist::CountDist;
+pub(crate) use dist::{lognormal_nodes, CountDist};
 pub(crate) use familiarity::Familiarity;
 
 use self::familiarity::unseen;
@@ -41,6 +41,20 @@ pub(crate) struct Counted<K> {
     /// Candidates eligible in the group.
     pub(crate) eligible: usize,
     pub(crate) dist: CountDist,
+    /// For a cell of the forecast: what it shares with its subject's other cells.
+    pub(crate) shared: Option<Shared>,
+}
+
+/// What a cell shares with the other cells of its subject, for the plan to count a
+/// zone's cells jointly (`planning/pools.rs`): a subject's drift is one factor common to
+/// all its cells, which a sum of the cells' distributions taken as independent would
+/// average away. Its candidates' probabilities, the subject's relative variance and the
+/// cell's own (together, the cell's widening).
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Shared {
+    pub(crate) ps: Vec<f64>,
+    pub(crate) subject_var: f64,
+    pub(crate) own_var: f64,
 }
 
 /// A (centre, subject, slot) cell's forecast.
@@ -155,13 +169,18 @@ impl Widening {
     }
 }
 
+/// What a cell shares, from its group number, probabilities and expectation.
+type SharedOf<'a> = dyn Fn(usize, &[f64], f64) -> Shared + Sync + 'a;
+
 /// One count per non-empty group of probabilities, its key from `key(group number)`
 /// and its relative variance from `rel_var(group number, expectation)`, the
-/// distributions computed on every core.
+/// distributions computed on every core; with `shared`, each with what it shares
+/// ([`Shared`], from its group number, probabilities and expectation).
 fn group_cells<K: Send>(
     groups: Vec<Vec<f64>>,
     rel_var: impl Fn(usize, f64) -> f64 + Sync,
     key: impl Fn(usize) -> K + Sync,
+    shared: Option<&SharedOf<'_>>,
 ) -> Vec<Counted<K>> {
     let groups = groups
         .into_iter()
@@ -174,6 +193,7 @@ fn group_cells<K: Send>(
             key: key(*i),
             eligible: ps.len(),
             dist: CountDist::with_drift(ps, rel_var(*i, expected)),
+            shared: shared.map(|f| f(*i, ps, expected)),
         }
     })
 }
@@ -219,11 +239,20 @@ pub(crate) fn cell_counts(
         }
     }
     let cell_var = |i: usize, e: f64| widening.cell(i / nt % ns, e);
-    group_cells(by_cell, cell_var, |i| CellKey {
+    let shared = |i: usize, ps: &[f64], e: f64| {
+        let (subject, total) = (widening.subject[i / nt % ns], cell_var(i, e));
+        Shared {
+            ps: ps.to_vec(),
+            subject_var: subject.min(total),
+            own_var: (total - subject).max(0.0),
+        }
+    };
+    let key = |i: usize| CellKey {
         center: (i / nt / ns) as u32,
         subject: (i / nt % ns) as u32,
         slot: slots[i % nt],
-    })
+    };
+    group_cells(by_cell, cell_var, key, Some(&shared))
 }
 
 /// The subject totals of [`cells_from`] alone.
@@ -234,7 +263,7 @@ fn subject_counts(data: &Dataset, probs: &[Vec<f64>], widening: &Widening) -> Ve
             by_subject[s.subject as usize].push(p);
         }
     }
-    group_cells(by_subject, |i, _| widening.subject[i], |i| i as u32)
+    group_cells(by_subject, |i, _| widening.subject[i], |i| i as u32, None)
 }
 
 impl Forecast {

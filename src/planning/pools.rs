@@ -19,7 +19,7 @@
 use std::collections::BTreeMap;
 
 use crate::data::{CellKey, Slot, ZoneMap};
-use crate::forecast::CountDist;
+use crate::forecast::{lognormal_nodes, CountDist, Shared};
 
 /// A zone's reserve of one subject and slot.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,9 +41,12 @@ pub(crate) struct PoolPlan {
     pub(crate) expected_moves: f64,
 }
 
+/// A pool's (zone, subject, slot) and its cells' indices.
+pub(crate) type Group = ((u32, u32, Slot), Vec<usize>);
+
 /// The (zone, subject, slot)s of `keys` that hold two cells or more, each with its cells'
 /// indices; none without zones.
-pub(crate) fn groups(keys: &[CellKey], zones: &ZoneMap) -> Vec<((u32, u32, Slot), Vec<usize>)> {
+pub(crate) fn groups(keys: &[CellKey], zones: &ZoneMap) -> Vec<Group> {
     let mut by: BTreeMap<(u32, u32, Slot), Vec<usize>> = BTreeMap::new();
     for (i, k) in keys.iter().enumerate() {
         if let Some(z) = zones.of(k.center) {
@@ -53,39 +56,44 @@ pub(crate) fn groups(keys: &[CellKey], zones: &ZoneMap) -> Vec<((u32, u32, Slot)
     by.into_iter().filter(|(_, c)| c.len() > 1).collect()
 }
 
-/// A pool's net need: the examiners its cells need beyond their firm ones, once the idle
-/// ones moved (negative: examiners to spare).
+/// A pool's need: the examiners its cells need in all, `sum N_i`, and the orals a
+/// missing examiner leaves unheard; with the firm examiners `firm` of its cells, its net
+/// need once the idle ones moved (negative: examiners to spare).
 #[derive(Debug, Clone)]
 pub(crate) struct Shortfall {
-    /// `pmf[k]`: the probability that the net need is `k - firm`.
+    /// `pmf[k]`: the probability that the cells need `k` examiners in all.
     pmf: Vec<f64>,
     firm: usize,
-    /// Orals a missing examiner leaves unheard, on average over the cells' shortfalls.
+    /// Orals a missing examiner leaves unheard, on average over the cells' shortfalls
+    /// with their `firm` examiners each.
     per_examiner: f64,
     /// Expected examiners missing cell by cell, before any move.
     short: f64,
 }
 
 impl Shortfall {
-    /// The net need of cells with count distributions `dists`, `firm` examiners each,
-    /// each hearing `capacity`.
-    pub(crate) fn of(dists: &[&CountDist], firm: &[usize], capacity: usize) -> Shortfall {
+    /// The need of cells with count distributions `dists`, `firm` examiners each, each
+    /// hearing `capacity`.
+    ///
+    /// With what the cells share (`shared`, one per cell), their total need is counted
+    /// with their subject's drift as one factor common to them all: given the factor,
+    /// the cells are independent with their own drift only. Without, the cells are taken
+    /// as independent.
+    pub(crate) fn of(
+        dists: &[&CountDist],
+        shared: Option<&[&Shared]>,
+        firm: &[usize],
+        capacity: usize,
+    ) -> Shortfall {
         let needed: Vec<Vec<f64>> = dists
             .iter()
             .map(|d| examiners_needed(d, capacity))
             .collect();
-        let mut pmf = vec![1.0];
-        for n in &needed {
-            pmf = convolve(&pmf, n);
-        }
-        let missing = |n: &[f64], e: usize| -> f64 {
-            n.iter()
-                .enumerate()
-                .skip(e + 1)
-                .map(|(k, p)| (k - e) as f64 * p)
-                .sum()
+        let pmf = match shared {
+            Some(cells) if cells.iter().any(|c| c.subject_var > 0.0) => joint_need(cells, capacity),
+            _ => needed.iter().fold(vec![1.0], |pmf, n| convolve(&pmf, n)),
         };
-        let short: f64 = needed.iter().zip(firm).map(|(n, &e)| missing(n, e)).sum();
+        let short: f64 = needed.iter().zip(firm).map(|(n, &e)| beyond(n, e)).sum();
         let excess: f64 = dists
             .iter()
             .zip(firm)
@@ -106,18 +114,38 @@ impl Shortfall {
 
     /// Expected examiners still missing with `reserve` on call.
     pub(crate) fn missing(&self, reserve: usize) -> f64 {
-        let from = self.firm + reserve;
-        self.pmf
-            .iter()
-            .enumerate()
-            .skip(from + 1)
-            .map(|(k, p)| (k - from) as f64 * p)
-            .sum()
+        beyond(&self.pmf, self.firm + reserve)
     }
 
     /// Expected orals unheard with `reserve` on call, every one called if needed.
     pub(crate) fn uncovered(&self, reserve: usize) -> f64 {
-        self.per_examiner * self.missing(reserve)
+        self.uncovered_with(self.firm + reserve)
+    }
+
+    /// Expected orals unheard with `examiners` in all in the cells, moved where needed.
+    pub(crate) fn uncovered_with(&self, examiners: usize) -> f64 {
+        self.per_examiner * beyond(&self.pmf, examiners)
+    }
+
+    /// Expected orals unheard with `firm` examiners in the cells of `dists` (capacity
+    /// `capacity`) once the idle ones moved, each missing examiner leaving unheard what
+    /// one does on average with that `firm` ([`Shortfall::of`]'s ratio).
+    pub(crate) fn uncovered_spread(
+        &self,
+        dists: &[&CountDist],
+        firm: &[usize],
+        capacity: usize,
+    ) -> f64 {
+        let (excess, short) = dists.iter().zip(firm).fold((0.0, 0.0), |(x, s), (d, &e)| {
+            let n = examiners_needed(d, capacity);
+            (x + d.expected_excess(e * capacity), s + beyond(&n, e))
+        });
+        let per_examiner = if short > 1e-12 {
+            excess / short
+        } else {
+            capacity as f64
+        };
+        per_examiner * beyond(&self.pmf, firm.iter().sum())
     }
 
     /// The probability that more than `reserve` reserves are needed.
@@ -145,6 +173,57 @@ impl Shortfall {
             expected_moves: self.short - self.missing(0),
         }
     }
+}
+
+/// The distribution of the examiners `cells` need in all, their subject's drift a
+/// factor common to them (the first cell's: the cells of a pool share their subject),
+/// mixed over its Gauss-Hermite nodes.
+fn joint_need(cells: &[&Shared], capacity: usize) -> Vec<f64> {
+    let mut pmf: Vec<f64> = Vec::new();
+    for (r, w) in lognormal_nodes(cells[0].subject_var) {
+        let given = cells.iter().fold(vec![1.0], |acc, c| {
+            let scaled: Vec<f64> = c.ps.iter().map(|p| (p * r).min(1.0)).collect();
+            let d = CountDist::with_drift(&scaled, c.own_var);
+            convolve(&acc, &examiners_needed(&d, capacity))
+        });
+        if pmf.len() < given.len() {
+            pmf.resize(given.len(), 0.0);
+        }
+        for (a, b) in pmf.iter_mut().zip(&given) {
+            *a += w * b;
+        }
+    }
+    pmf
+}
+
+/// `E[(N - from)^+]` for `N` of distribution `pmf`.
+fn beyond(pmf: &[f64], from: usize) -> f64 {
+    pmf.iter()
+        .enumerate()
+        .skip(from + 1)
+        .map(|(k, p)| (k - from) as f64 * p)
+        .sum()
+}
+
+/// `total` examiners shared among cells of distributions `dists` (capacity `capacity`),
+/// each next one where it saves the most orals in its own cell (the lowest on a tie).
+pub(crate) fn spread(dists: &[&CountDist], capacity: usize, total: usize) -> Vec<usize> {
+    let mut e = vec![0; dists.len()];
+    let gain = |i: usize, n: usize| {
+        dists[i].expected_excess(n * capacity) - dists[i].expected_excess((n + 1) * capacity)
+    };
+    for _ in 0..total {
+        let best = (0..dists.len())
+            .fold(None, |b: Option<(usize, f64)>, i| match b {
+                Some((_, g)) if g >= gain(i, e[i]) => b,
+                _ => Some((i, gain(i, e[i]))),
+            })
+            .map(|(i, _)| i);
+        if let Some(i) = best {
+            e[i] += 1;
+        }
+    }
+    e
 }
 
 /// The distribution of the examiners a count needs, `ceil(count / capacity)`.
@@ -183,7 +262,7 @@ mod tests {
         let a = CountDist::poisson_binomial(&[0.9, 0.6, 0.5, 0.4, 0.2]);
         let b = CountDist::poisson_binomial(&[0.7, 0.7, 0.3]);
         let (cap, firm) = (2, [2usize, 0]);
-        let s = Shortfall::of(&[&a, &b], &firm, cap);
+        let s = Shortfall::of(&[&a, &b], None, &firm, cap);
         let (mut tail, mut missing, mut moves) = ([0.0; 4], [0.0; 4], 0.0);
         for (x, pa) in a.pmf.iter().enumerate() {
             for (y, pb) in b.pmf.iter().enumerate() {
@@ -214,7 +293,7 @@ mod tests {
     fn moves_and_reserves_only_lower_the_orals_unheard() {
         let a = CountDist::poisson_binomial(&[0.5; 12]);
         let b = CountDist::poisson_binomial(&[0.5; 7]);
-        let s = Shortfall::of(&[&a, &b], &[1, 1], 4);
+        let s = Shortfall::of(&[&a, &b], None, &[1, 1], 4);
         let apart = a.expected_excess(4) + b.expected_excess(4);
         assert!(s.uncovered(0) <= apart + 1e-12);
         for r in 0..5 {

@@ -239,6 +239,19 @@ fn zones_box(
         t.zones_and,
         t.zones_without,
     );
+    let pools = &plan.pools;
+    let _ = write!(
+        h,
+        "<p>{} {} ({} {}){} {} {} {}.</p>",
+        lang.int(pools.iter().map(|p| p.reserve).sum::<usize>()),
+        t.zones_pooled,
+        lang.int(pools.iter().filter(|p| p.reserve > 0).count()),
+        t.zones_pools,
+        t.semicolon,
+        t.zones_about,
+        lang.dec(pools.iter().map(|p| p.expected_moves).sum::<f64>(), 1),
+        t.zones_idle,
+    );
 }
 
 fn promise_box(h: &mut String, p: &Promise, lang: Lang) {

@@ -92,6 +92,12 @@ pub(crate) struct Texts {
     pub(crate) zones_moves: &'static str,
     pub(crate) zones_against: &'static str,
     pub(crate) zones_without: &'static str,
+    /// "{n} reserve examiners are on call for a whole zone ({k} pools, ...)"
+    pub(crate) zones_pooled: &'static str,
+    pub(crate) zones_pools: &'static str,
+    /// "about {x} idle firm examiners are expected to move ..."
+    pub(crate) zones_idle: &'static str,
+    pub(crate) zones_about: &'static str,
     pub(crate) zones_and: &'static str,
     pub(crate) promise_on: &'static str,
     pub(crate) promise_would: &'static str,
